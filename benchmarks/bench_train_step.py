@@ -1,0 +1,112 @@
+"""Training-step throughput of the RASC variants: what does the paper's region machinery cost per step?
+
+Times one full training step (generator forward, discriminator update with lazy R1, generator update with the
+perceptual loss, EMA) of ``full``, ``no_region_maps`` and ``no_region_formulation`` in the same process, on
+synthetic triplets with a grid of regions. Variants are timed in interleaved rounds after a warm-up, and the median
+round is reported, so slow drift of a shared machine hits every variant alike. The paper's idea should cost ≤ 1.3×.
+
+    python benchmarks/bench_train_step.py --size 128 --batch 8 --threads 1
+    python benchmarks/bench_train_step.py --device cuda --size 256 --batch 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rasc.distributed import DistributedContext, resolve_device  # noqa: E402
+from rasc.models import DiscriminatorConfig, GeneratorConfig  # noqa: E402
+from rasc.train import TrainConfig, build_networks, build_perceptual, train_step  # noqa: E402
+from rasc.train_data import StepSampler, make_batch, synthetic_train_data  # noqa: E402
+
+VARIANTS = ("full", "no_region_maps", "no_region_formulation")
+COST_LIMIT = 1.3  # the paper's idea should cost at most this factor per training step
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=128, help="image side in px")
+    parser.add_argument("--batch", type=int, default=8, help="batch size")
+    parser.add_argument("--cell", type=int, default=8, help="region grid cell in px: (size/cell)² regions per image")
+    parser.add_argument("--base-channels", type=int, default=GeneratorConfig.base_channels)
+    parser.add_argument("--max-channels", type=int, default=GeneratorConfig.max_channels)
+    parser.add_argument("--num-blocks", type=int, default=GeneratorConfig.num_blocks)
+    parser.add_argument("--perceptual-layers", nargs="*", default=list(TrainConfig.perceptual_layers),
+                        help="VGG-19 layers; none = no perceptual loss")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per variant per round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
+    cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=4,
+                      perceptual_layers=tuple(args.perceptual_layers) or ("relu1_1",),
+                      lambda_perceptual=1.0 if args.perceptual_layers else 0.0)
+    data = synthetic_train_data(num_samples=max(2 * args.batch, 16), image_size=args.size, seed=0, cell=args.cell)
+    sampler = StepSampler(len(data), args.batch, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        perceptual, backbone = build_perceptual(cfg, device)
+    disc_cfg = DiscriminatorConfig(image_size=args.size, base_channels=args.base_channels,
+                                   max_channels=args.max_channels)
+    runs = {}
+    for variant in args.variants:
+        gen_cfg = GeneratorConfig(image_size=args.size, base_channels=args.base_channels,
+                                  max_channels=args.max_channels, num_blocks=args.num_blocks, variant=variant)
+        runs[variant] = {"nets": build_networks(cfg, gen_cfg, disc_cfg, device), "step": 0, "rounds": []}
+
+    def run_steps(variant: str, count: int) -> float:
+        state = runs[variant]
+        batches = [make_batch(data, *sampler.batch(state["step"] + i), device) for i in range(count)]
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        for batch in batches:
+            train_step(state["nets"], batch, state["step"], cfg, perceptual, ctx)
+            state["step"] += 1
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return (time.perf_counter() - start) / count
+
+    for variant in args.variants:
+        run_steps(variant, args.warmup)
+    for _ in range(args.rounds):
+        for variant in args.variants:
+            runs[variant]["rounds"].append(run_steps(variant, args.steps))
+
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print(f"device {device} ({name}), torch threads {torch.get_num_threads()}, torch {torch.__version__}")
+    print(f"size {args.size}², batch {args.batch}, {(args.size // args.cell) ** 2} regions/image, base channels "
+          f"{args.base_channels}, max {args.max_channels}, blocks {args.num_blocks}, perceptual "
+          f"{list(cfg.perceptual_layers) if perceptual is not None else 'off'} ({backbone}), lazy R1 every "
+          f"{cfg.r1_every}; warm-up {args.warmup} steps, {args.rounds} rounds × {args.steps} steps (median round)")
+    seconds = {variant: statistics.median(runs[variant]["rounds"]) for variant in args.variants}
+    for variant in args.variants:
+        spread = ", ".join(f"{s:.3f}" for s in runs[variant]["rounds"])
+        print(f"  {variant:<22} {seconds[variant]:.3f} s/step  {1 / seconds[variant]:6.2f} it/s   rounds [{spread}]")
+    if "full" in seconds:
+        for baseline in ("no_region_maps", "no_region_formulation"):
+            if baseline in seconds:
+                ratio = seconds["full"] / seconds[baseline]
+                verdict = "within" if ratio <= COST_LIMIT else "ABOVE"
+                print(f"  full / {baseline}: {ratio:.2f}× ({verdict} the {COST_LIMIT}× budget)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Self-describing checkpoints, written atomically and read by one safe loader.
+
+A checkpoint is one plain dict (no pickled classes, so ``torch.load(weights_only=True)`` reads it):
+
+- ``format`` / ``format_version``: :data:`FORMAT` and :data:`FORMAT_VERSION`;
+- ``kind``: ``"training"`` (a resumable snapshot: G, D, G_ema, both optimisers, RNG states) or ``"generator"``
+  (the final EMA generator, what evaluation and the CLI load);
+- ``generator_config`` / ``discriminator_config``: the model dataclasses as dicts, from which
+  :func:`load_generator` rebuilds the network, as nanoGPT does with ``model_args``;
+- ``config``: the full run configuration as a plain dict; ``step``; ``meta`` (run id, backbone names, ...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+FORMAT = "rasc-checkpoint"
+FORMAT_VERSION = 1
+KINDS = ("training", "generator")
+
+
+class CheckpointError(RuntimeError):
+    """A file is missing, corrupt, not a rasc checkpoint, or of an unsupported format version."""
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The bare module inside a DistributedDataParallel / DataParallel wrapper (itself otherwise)."""
+    return getattr(module, "module", module)
+
+
+def _as_plain_dict(config: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return dataclasses.asdict(config)
+    if isinstance(config, Mapping):
+        return dict(config)
+    raise TypeError(f"expected a dataclass or a mapping for a stored config, got {type(config).__name__}")
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> None:
+    """``torch.save`` through a temporary file in the same folder, fsync, then ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(obj, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        folder = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(folder)
+    except OSError:
+        pass
+    finally:
+        os.close(folder)
+
+
+def save_training_checkpoint(
+    path: str | Path,
+    *,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    generator_ema: nn.Module,
+    g_optimizer: torch.optim.Optimizer,
+    d_optimizer: torch.optim.Optimizer,
+    generator_config: Any,
+    discriminator_config: Any,
+    config: Mapping[str, Any],
+    step: int,
+    rng_state: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a resumable training snapshot (kind ``"training"``) atomically."""
+    checkpoint = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": "training",
+        "step": int(step),
+        "G": unwrap(generator).state_dict(),
+        "D": unwrap(discriminator).state_dict(),
+        "G_ema": unwrap(generator_ema).state_dict(),
+        "opt_G": g_optimizer.state_dict(),
+        "opt_D": d_optimizer.state_dict(),
+        "generator_config": _as_plain_dict(generator_config),
+        "discriminator_config": _as_plain_dict(discriminator_config),
+        "config": dict(config),
+        "rng": dict(rng_state or {}),
+        "meta": dict(meta or {}),
+    }
+    atomic_torch_save(checkpoint, path)
+
+
+def save_generator_checkpoint(
+    path: str | Path,
+    *,
+    generator: nn.Module,
+    generator_config: Any,
+    config: Mapping[str, Any],
+    step: int,
+    meta: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the final generator (kind ``"generator"``: the EMA weights and the configs) atomically."""
+    checkpoint = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": "generator",
+        "step": int(step),
+        "G_ema": unwrap(generator).state_dict(),
+        "generator_config": _as_plain_dict(generator_config),
+        "config": dict(config),
+        "meta": dict(meta or {}),
+    }
+    atomic_torch_save(checkpoint, path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read and check a checkpoint written by this module (``weights_only=True``: no code is ever unpickled).
+
+    Raises :class:`CheckpointError` naming the file when it is missing, corrupt, holds pickled objects other than
+    tensors and plain containers, is not a rasc checkpoint, or has another format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file does not exist")
+    try:
+        checkpoint = torch.load(path, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: refused or unreadable checkpoint ({first_line})") from None
+    except Exception as error:  # noqa: BLE001 - garbage bytes surface as many different exception types
+        raise CheckpointError(f"{path}: corrupt or truncated checkpoint ({type(error).__name__}: {error})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a rasc checkpoint (no format marker {FORMAT!r})")
+    version = checkpoint.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {version!r} is not supported (this rasc reads version {FORMAT_VERSION})"
+        )
+    if checkpoint.get("kind") not in KINDS:
+        raise CheckpointError(f"{path}: unknown checkpoint kind {checkpoint.get('kind')!r}; expected one of {KINDS}")
+    missing = [key for key in ("generator_config", "G_ema", "step") if key not in checkpoint]
+    if missing:
+        raise CheckpointError(f"{path}: checkpoint lacks {missing}")
+    return checkpoint
+
+
+def _dataclass_from_dict(cls: type, stored: Mapping[str, Any], path: Path) -> Any:
+    """Rebuild a frozen config dataclass; stored lists become tuples where the default is a tuple."""
+    fields = {field.name: field for field in dataclasses.fields(cls)}
+    unknown = sorted(set(stored) - set(fields))
+    if unknown:
+        raise CheckpointError(f"{path}: stored {cls.__name__} has fields this rasc does not know: {unknown}")
+    values = {key: tuple(value) if isinstance(value, list) else value for key, value in stored.items()}
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: stored {cls.__name__} is invalid: {error}") from None
+
+
+def load_generator(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the (EMA) generator from a checkpoint of either kind → (Generator in eval mode, checkpoint config).
+
+    The architecture comes from the stored ``generator_config``, never from the caller, so it cannot drift.
+    """
+    from rasc.models import Generator, GeneratorConfig
+
+    path = Path(path)
+    checkpoint = load_checkpoint(path)
+    gen_cfg = _dataclass_from_dict(GeneratorConfig, checkpoint["generator_config"], path)
+    generator = Generator(gen_cfg)
+    try:
+        generator.load_state_dict(checkpoint["G_ema"])
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: weights do not match the stored generator config ({error})") from None
+    generator.requires_grad_(False)
+    return generator.eval().to(device), checkpoint["config"]
+
+
+def load_discriminator_config(checkpoint: Mapping[str, Any], path: str | Path) -> Any:
+    """The :class:`DiscriminatorConfig` stored in a training checkpoint."""
+    from rasc.models import DiscriminatorConfig
+
+    if "discriminator_config" not in checkpoint:
+        raise CheckpointError(f"{path}: a {checkpoint.get('kind')!r} checkpoint holds no discriminator config")
+    return _dataclass_from_dict(DiscriminatorConfig, checkpoint["discriminator_config"], Path(path))
+
+
+def generator_config_from_checkpoint(checkpoint: Mapping[str, Any], path: str | Path) -> Any:
+    """The :class:`GeneratorConfig` stored in a checkpoint."""
+    from rasc.models import GeneratorConfig
+
+    return _dataclass_from_dict(GeneratorConfig, checkpoint["generator_config"], Path(path))

@@ -1,0 +1,124 @@
+"""Workflow configuration: loading, schema validation with defaults, and experiment resolution.
+
+One schema (``workflow/schemas/config.schema.yaml``) is the single source of truth for keys, types and defaults.
+Both the Snakemake workflow and the ``rasc`` CLI validate through :func:`validate_config`, so a broken config
+stops either of them with a message that names the offending key.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key."""
+
+
+def _schema() -> dict[str, Any]:
+    if not SCHEMA_PATH.is_file():
+        raise ConfigError(f"config schema not found at {SCHEMA_PATH}: install rasc from its repository (pip install -e .)")
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _validator(schema: Mapping[str, Any]):
+    """A Draft 2020-12 validator that also fills in ``default`` values, as Snakemake's ``validate`` does."""
+    from jsonschema import Draft202012Validator, validators
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from Draft202012Validator.VALIDATORS["properties"](validator, properties, instance, schema)
+
+    extended = validators.extend(Draft202012Validator, {"properties": set_defaults})
+    return extended(schema)
+
+
+def _check(instance: Any, schema: Mapping[str, Any], where: str) -> None:
+    errors = sorted(_validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        key = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ConfigError(f"invalid config{where} at '{key}': {first.message}")
+
+
+def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` with ``overrides`` merged in, recursively."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``config`` in place against the schema, fill defaults, and check cross-references.
+
+    Raises :class:`ConfigError` naming the first offending key.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError("invalid config: the top level must be a mapping of sections")
+    schema = _schema()
+    _check(config, schema, "")
+    definitions = schema["$defs"]
+    for name, overrides in config["experiments"].items():
+        for section in ("model", "train"):
+            merged = deep_merge(config[section], overrides.get(section, {}))
+            _check(merged, {"$defs": definitions, **definitions[f"{section}_section"]}, f" in experiments.{name}.{section}")
+    for table, names in config["tables"].items():
+        for name in names:
+            if name not in config["experiments"]:
+                raise ConfigError(f"invalid config at 'tables.{table}': experiment '{name}' is not defined in experiments")
+    for source in _all_region_sources(config):
+        if source.startswith("patches_"):
+            count = int(source.removeprefix("patches_"))
+            if math.isqrt(count) ** 2 != count:
+                raise ConfigError(f"invalid config: region source '{source}' needs a perfect-square patch count")
+    if config["data"]["source"] == "folder" and not config["data"]["folder"]["illustrations"]:
+        raise ConfigError("invalid config at 'data.folder.illustrations': required when data.source is 'folder'")
+    test_sets = config["eval"]["test_sets"]
+    if "R" in test_sets and not config["data"]["folder"]["sketches"]:
+        raise ConfigError("invalid config at 'eval.test_sets': test set R needs data.folder.sketches")
+    if config["data"]["source"] == "folder" and {"B", "C"} & set(test_sets):
+        raise ConfigError("invalid config at 'eval.test_sets': B and C are drawn from procedural geometry; use A or R")
+    if len(config["claims"]["seeds"]) < 3:
+        raise ConfigError("invalid config at 'claims.seeds': claims need at least 3 training seeds (DESIGN §6)")
+    return config
+
+
+def _all_region_sources(config: Mapping[str, Any]) -> list[str]:
+    sources = list(config["regions"]["sources"])
+    sources += [f"patches_{n}" for n in config["regions"]["patch_counts"]]
+    sources += [experiment_config(config, name)["model"]["region_source"] for name in config["experiments"]]
+    return sources
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file and validate it."""
+    path = Path(path)
+    try:
+        config = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConfigError(f"cannot read config {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config {path} is not valid YAML: {error}") from None
+    return validate_config(config if config is not None else {})
+
+
+def experiment_config(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The resolved ``model`` and ``train`` sections of experiment ``name`` (defaults + its overrides)."""
+    if name not in config["experiments"]:
+        raise ConfigError(f"unknown experiment '{name}'; defined: {', '.join(config['experiments'])}")
+    overrides = config["experiments"][name]
+    return {section: deep_merge(config[section], overrides.get(section, {})) for section in ("model", "train")}

@@ -1,0 +1,110 @@
+"""The data stage as library functions: build one split's illustrations and its sketches.
+
+Called by the Snakemake scripts and by ``rasc synth``; every array layout is the one of the project conventions
+(``results/data/{split}/illustrations.npz`` and ``sketch_{style}.npz``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "test")
+SKETCH_STYLES = ("xdog", "clean", "rough")
+
+
+def split_seed(seed: int, split: str) -> int:
+    """Seed of one split, derived from the data seed so that train and test draw from disjoint streams."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+    return int(np.random.SeedSequence([seed, SPLITS.index(split)]).generate_state(1)[0])
+
+
+def split_size(data_cfg: Mapping[str, Any], split: str) -> int:
+    """Number of illustrations in ``split`` for the procedural source."""
+    return int(data_cfg["n_train"] if split == "train" else data_cfg["n_test"])
+
+
+def prepare_procedural(data_cfg: Mapping[str, Any], split: str) -> dict[str, np.ndarray]:
+    """Draw the procedural illustrations of ``split`` (colour, ground-truth regions, parts, groups, line art)."""
+    from rasc.data.synth import SynthConfig, synthesize
+
+    synth_cfg = SynthConfig(size=int(data_cfg["size"]), **data_cfg["synth"])
+    arrays = synthesize(split_size(data_cfg, split), seed=split_seed(int(data_cfg["seed"]), split), cfg=synth_cfg)
+    arrays["has_ground_truth"] = np.array(True)
+    return arrays
+
+
+def _folder_split(n_images: int, test_fraction: float, seed: int) -> dict[str, np.ndarray]:
+    """Indices of the train and test images of a folder: a seeded permutation, at least one image in each."""
+    if n_images < 2:
+        raise ValueError(f"a folder data set needs at least 2 images to hold one out for testing, found {n_images}")
+    order = np.random.default_rng(seed).permutation(n_images)
+    n_test = min(max(1, round(n_images * test_fraction)), n_images - 1)
+    return {"test": np.sort(order[:n_test]), "train": np.sort(order[n_test:])}
+
+
+def prepare_folder(data_cfg: Mapping[str, Any], split: str) -> dict[str, np.ndarray]:
+    """Read a folder of the user's colour illustrations, bring them to the working size, keep ``split``'s share.
+
+    Such images have no ground-truth regions: metrics that need them are reported as N/A downstream.
+    """
+    from rasc.data.sketch import pad_resize
+    from rasc.imageio import read_folder, read_rgb
+
+    folder_cfg = data_cfg["folder"]
+    images, paths = read_folder(folder_cfg["illustrations"], read_rgb, folder_cfg["on_unreadable"])
+    chosen = _folder_split(len(images), folder_cfg["test_fraction"], int(data_cfg["seed"]))[split]
+    size = int(data_cfg["size"])
+    color = np.stack([pad_resize(images[i], size) for i in chosen])  # (N, H, W, 3)
+    log.info("%s split: %d of %d images from %s", split, len(chosen), len(images), folder_cfg["illustrations"])
+    return {
+        "color": color,
+        "names": np.array([paths[i].name for i in chosen]),
+        "has_ground_truth": np.array(False),
+    }
+
+
+def prepare_illustrations(data_cfg: Mapping[str, Any], split: str) -> dict[str, np.ndarray]:
+    """The illustrations of ``split`` from the configured source."""
+    if data_cfg["source"] == "procedural":
+        return prepare_procedural(data_cfg, split)
+    return prepare_folder(data_cfg, split)
+
+
+def prepare_real_sketches(data_cfg: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Read the folder of real sketches (test set R, no ground truth) at the working size."""
+    from rasc.data.sketch import pad_resize
+    from rasc.imageio import read_folder, read_grey
+
+    folder_cfg = data_cfg["folder"]
+    sketches, paths = read_folder(folder_cfg["sketches"], read_grey, folder_cfg["on_unreadable"])
+    size = int(data_cfg["size"])
+    return {
+        "sketch": np.stack([pad_resize(s, size) for s in sketches]),  # (N, H, W)
+        "names": np.array([p.name for p in paths]),
+    }
+
+
+def make_sketches(illustrations: Mapping[str, np.ndarray], style: str, sketch_cfg: Mapping[str, Any], seed: int) -> np.ndarray:
+    """Sketches (N, H, W) uint8 of one style: XDoG of the colour images, or the line art drawn from the geometry."""
+    if style == "xdog":
+        from rasc.data.sketch import SketchConfig, xdog_batch
+
+        return xdog_batch(illustrations["color"], seed=seed, cfg=SketchConfig(**sketch_cfg))
+    key = f"lines_{style}"
+    if key not in illustrations:
+        raise ValueError(f"sketch style {style!r} needs line art drawn from the geometry: only procedural data has it")
+    return np.asarray(illustrations[key])
+
+
+def load_npz(path: str | Path) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` file, loaded into memory."""
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}

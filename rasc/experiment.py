@@ -1,0 +1,88 @@
+"""One experiment of the workflow config → the model and training configs, and its training run.
+
+The Snakemake rule ``train_model`` and ``rasc train`` both call :func:`train_experiment`, so a training started
+by hand and one started by the workflow are the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rasc.config import experiment_config
+from rasc.tracking import config_hash
+
+MLFLOW_EXPERIMENT = "rasc"
+
+
+def model_configs(model: Mapping[str, Any], image_size: int):
+    """The resolved ``model`` section → (GeneratorConfig, DiscriminatorConfig)."""
+    from rasc.models import DiscriminatorConfig, GeneratorConfig
+
+    generator = GeneratorConfig(
+        image_size=image_size,
+        base_channels=model["base_channels"],
+        max_channels=model["max_channels"],
+        num_blocks=model["num_blocks"],
+        w_dim=model["w_dim"],
+        variant=model["variant"],
+        correlation=model["correlation"],
+        latent=model["latent"],
+        gate=model["gate"],
+    )
+    discriminator = DiscriminatorConfig(
+        image_size=image_size, base_channels=model["disc_base_channels"], max_channels=model["disc_max_channels"]
+    )
+    return generator, discriminator
+
+
+def default_paths(experiment: str, seed: int, region_source: str) -> dict[str, Path]:
+    """The workflow's paths of an experiment's inputs and output folder."""
+    return {
+        "illustrations": Path("results/data/train/illustrations.npz"),
+        "sketches": Path("results/data/train/sketch_xdog.npz"),
+        "regions": Path(f"results/regions/{region_source}/train_xdog.npz"),
+        "out_dir": Path(f"results/train/{experiment}/seed{seed}"),
+    }
+
+
+def train_experiment(
+    config: Mapping[str, Any],
+    experiment: str,
+    seed: int,
+    illustrations: str | Path | None = None,
+    sketches: str | Path | None = None,
+    regions: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    progress: bool = False,
+    rule: str = "cli",
+):
+    """Train (or resume) one experiment with one seed; returns the training result."""
+    from rasc.train import TrainConfig, start_training_tracker, train
+    from rasc.train_data import load_train_data
+
+    settings = experiment_config(config, experiment)
+    paths = default_paths(experiment, seed, settings["model"]["region_source"])
+    paths |= {k: Path(v) for k, v in dict(illustrations=illustrations, sketches=sketches, regions=regions,
+                                          out_dir=out_dir).items() if v is not None}
+    gen_cfg, disc_cfg = model_configs(settings["model"], int(config["data"]["size"]))
+    train_cfg = TrainConfig.from_section(settings["train"], seed=seed)
+    data = load_train_data(paths["illustrations"], paths["sketches"], paths["regions"])
+    tracker = start_training_tracker(
+        paths["out_dir"],
+        MLFLOW_EXPERIMENT,
+        run_name=f"train-{experiment}-seed{seed}",
+        tags={
+            "snakemake.rule": rule,
+            "rasc.experiment": experiment,
+            "rasc.seed": seed,
+            "rasc.region_source": settings["model"]["region_source"],
+            "config.sha256": config_hash(settings),
+        },
+    )
+    tracker.log_params({"experiment": experiment, "seed": seed, **settings, "data": dict(config["data"])})
+    return train(
+        train_cfg, gen_cfg, disc_cfg, data, paths["out_dir"], tracker=tracker, progress=progress,
+        full_config={"experiment": experiment, **settings, "data": dict(config["data"])},
+    )

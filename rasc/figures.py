@@ -1,0 +1,99 @@
+"""The paper's figures from workflow outputs: qualitative grids (Figs. 5, 7, 10), multi-colourisation and latent
+interpolation (Fig. 8), gradient-cosine histograms (Figs. 12, 13)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rasc.data.stats import save_figure
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def image_grid(rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], col_titles: Sequence[str], path: str | Path, title: str) -> None:
+    """A grid of images (grey or RGB uint8) with titled rows and columns."""
+    plt = _pyplot()
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.6 * n_rows), squeeze=False)
+    for r, images in enumerate(rows):
+        for c in range(n_cols):
+            axis = axes[r, c]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if c < len(images):
+                image = images[c]
+                axis.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255)
+            else:
+                axis.axis("off")
+            if r == 0 and c < len(col_titles):
+                axis.set_title(col_titles[c], fontsize=7)
+        axes[r, 0].set_ylabel(row_titles[r], fontsize=7)
+    figure.suptitle(title, fontsize=9)
+    save_figure(figure, path)
+
+
+def qualitative_figure(
+    sketches: np.ndarray, colorized: Mapping[str, np.ndarray], ground_truth: np.ndarray | None, path: str | Path,
+    test_set: str, n_sketches: int,
+) -> None:
+    """Paper Figs. 5/7: one row per method (sketch first, ground truth last), one column per sketch."""
+    n = min(n_sketches, len(sketches))
+    rows = [list(sketches[:n])] + [list(images[:n]) for images in colorized.values()]
+    titles = ["sketch", *colorized]
+    if ground_truth is not None:
+        rows.append(list(ground_truth[:n]))
+        titles.append("ground truth")
+    image_grid(rows, titles, [f"#{i}" for i in range(n)], path, f"Test set {test_set}: default colourings (predicted w)")
+
+
+def multicolor_figure(sketch: np.ndarray, samples: np.ndarray, interpolation: np.ndarray, path: str | Path) -> None:
+    """Paper Fig. 8: colourings of one sketch from random w (top row), interpolation between two w (bottom row)."""
+    rows = [[sketch, *samples], [sketch, *interpolation]]
+    image_grid(
+        rows,
+        ["random w", "w0 → w1"],
+        ["sketch"] + [f"{i}" for i in range(max(len(samples), len(interpolation)))],
+        path,
+        "Multi-colourisation of one sketch (top) and latent interpolation (bottom)",
+    )
+
+
+def read_grad_cosine(path: str | Path) -> list[dict]:
+    """The records of a ``grad_cosine.jsonl`` file written during training."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def grad_cosine_figure(records_by_run: Mapping[str, list[dict]], path: str | Path) -> None:
+    """Paper Figs. 12/13: per run and branch, the histogram of cos(g_branch, g_total) over training steps."""
+    plt = _pyplot()
+    panels = [(run, branch) for run, records in records_by_run.items() for branch in sorted({r["branch"] for r in records})]
+    if not panels:
+        figure, axis = plt.subplots(figsize=(4, 2))
+        axis.text(0.5, 0.5, "no gradient-cosine records (train.grad_cos_every = 0?)", ha="center", va="center")
+        axis.axis("off")
+        save_figure(figure, path)
+        return
+    figure, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3), squeeze=False)
+    for axis, (run, branch) in zip(axes[0], panels):
+        records = [r for r in records_by_run[run] if r["branch"] == branch]
+        steps = sorted({r["step"] for r in records})
+        edges = np.asarray(records[0]["bin_edges"])
+        counts = np.array([np.sum([r["counts"] for r in records if r["step"] == s], axis=0) for s in steps], float)
+        counts /= np.maximum(counts.sum(axis=1, keepdims=True), 1)  # (steps, bins) fractions
+        axis.imshow(counts, aspect="auto", origin="lower", extent=(edges[0], edges[-1], steps[0], steps[-1] + 1), cmap="viridis")
+        axis.set_title(f"{run}: cos({branch}, total)", fontsize=8)
+        axis.set_xlabel("cosine")
+        axis.set_ylabel("training step")
+    figure.suptitle("Gradient-cosine histograms in region correlation (fraction of entries per step)", fontsize=9)
+    save_figure(figure, path)

@@ -1,0 +1,74 @@
+"""Training losses as small named functions, so the maths reads like the paper (§III-C).
+
+- :func:`d_logistic_loss` and :func:`g_nonsaturating_loss`: the logistic adversarial loss of eq. 6 in its
+  softplus form (``log(1 + exp(x)) = softplus(x)``), the generator side non-saturating as in StyleGAN2.
+- :func:`d_r1_penalty`: the R1 gradient penalty on real images (lazy: applied every few steps by the loop).
+- :func:`perceptual_l1`: eq. 7, the L1 distance between VGG-19 activations, summed over layers.
+- :func:`kl_divergence` and :func:`latent_regression_l1`: the cVAE-GAN terms of our latent reading (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _check_logits(name: str, logits: Tensor) -> None:
+    if logits.ndim != 1:
+        raise ValueError(f"{name} must be discriminator logits of shape (B,), got {tuple(logits.shape)}")
+
+
+def d_logistic_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Discriminator side of eq. 6: softplus(-D(real)) + softplus(D(fake)), batch means; logits (B,)."""
+    _check_logits("real_logits", real_logits)
+    _check_logits("fake_logits", fake_logits)
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def g_nonsaturating_loss(fake_logits: Tensor) -> Tensor:
+    """Generator side of eq. 6, non-saturating: softplus(-D(G(sketch))), batch mean; logits (B,)."""
+    _check_logits("fake_logits", fake_logits)
+    return F.softplus(-fake_logits).mean()
+
+
+def d_r1_penalty(real_images: Tensor, real_logits: Tensor) -> Tensor:
+    """R1 penalty: E ||∇_x D(x)||² over real images x (B, 3, H, W) that required grad when D(x) was computed.
+
+    Returns the unweighted penalty; the loop multiplies by gamma / 2 (and by the lazy interval).
+    """
+    _check_logits("real_logits", real_logits)
+    if not real_images.requires_grad:
+        raise ValueError("d_r1_penalty needs real_images.requires_grad_(True) before the discriminator forward")
+    (gradient,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)  # (B, 3, H, W)
+    return gradient.pow(2).flatten(1).sum(dim=1).mean()
+
+
+def kl_divergence(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, 1)), summed over latent dimensions, mean over the batch; mu, logvar (B, D)."""
+    if mu.shape != logvar.shape or mu.ndim != 2:
+        raise ValueError(f"mu and logvar must both be (B, D), got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+    return (-0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp())).sum(dim=1).mean()
+
+
+def perceptual_l1(features_fake: Sequence[Tensor], features_real: Sequence[Tensor]) -> Tensor:
+    """Eq. 7: Σ_i mean |φ_i(fake) − φ_i(real)| over VGG layers i (per-element means keep layers comparable)."""
+    if len(features_fake) != len(features_real) or not features_fake:
+        raise ValueError(
+            f"perceptual_l1 needs the same non-zero number of layers, got {len(features_fake)} and {len(features_real)}"
+        )
+    total = features_fake[0].new_zeros(())
+    for fake, real in zip(features_fake, features_real):
+        if fake.shape != real.shape:
+            raise ValueError(f"feature shapes differ: {tuple(fake.shape)} vs {tuple(real.shape)}")
+        total = total + (fake - real).abs().mean()
+    return total
+
+
+def latent_regression_l1(w_pred: Tensor, w_target: Tensor) -> Tensor:
+    """L1 between the sketch MLP's latent prediction and the style encoder's posterior mean (held fixed); (B, D)."""
+    if w_pred.shape != w_target.shape:
+        raise ValueError(f"w_pred {tuple(w_pred.shape)} and w_target {tuple(w_target.shape)} differ in shape")
+    return (w_pred - w_target.detach()).abs().mean()

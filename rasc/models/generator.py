@@ -1,0 +1,238 @@
+"""RASC generator (paper §III, DESIGN §4): sketch encoder, latent w, coarse-to-fine Region-based Modulation decoder.
+
+Layout for M = `num_blocks`, input H × W:
+
+- Encoder: a full-resolution stem gives X^e_0 (H); M conv blocks each halve the resolution: X^e_m at H / 2^m.
+- Latent: the paper's MLP on the pooled deepest features X^e_M predicts `w_pred` (always returned). With
+  `latent="posterior"` (default, the cVAE-GAN reading) a style encoder of the colour image gives (mu, logvar) for
+  training and reference-based colouring; with `latent="sketch"` (paper-literal) w comes from the MLP only.
+  w goes through a 2-layer mapping MLP; every modulated convolution has its own affine from the mapped style.
+- Decoder: X^d_0 = X^e_M; RM block n = 1..M works at H / 2^(M-n), so the last block is at full resolution and no
+  final upsampling is needed. Block n: bilinear ×2 upsample of X^d_{n-1}, two StyleGAN2 modulated 3×3
+  convolutions (C_e channels, C_e = channels of X^e_{M-n}), then paper eq. 1
+      X^d_n = X^f_n ⊙ concat(X^e_{M-n}, Conv(Upsample(X^d_{n-1})))          (2·C_e channels)
+  with X^f_n = gate(RegionFormulation(X^e_{M-n}, regions at that scale)). The value projection has 2·C_e channels.
+  Gate (the paper leaves the scale of X^f open; an unbounded product diverged in a prototype):
+  "one_plus_tanh" (default) X^f = 1 + tanh(H) ∈ (0, 2), identity at H = 0; "sigmoid" X^f = sigmoid(H) ∈ (0, 1);
+  "none" X^f = H (paper-literal, unbounded).
+- RGB: a 1×1 convolution and tanh.
+
+Variants: "full"; "no_region_maps" (no Region Formulation: X^d_n = concat(X^e, conv)); "no_region_formulation"
+(the region map enters the encoder as two extra input channels, `region_input_channels`, and the decoder
+concatenates without formulation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rasc.models.layers import MLP, ConvAct, EqualConv2d, EqualLinear, StyledConv
+from rasc.models.region_formulation import CORRELATIONS, RegionFormulation, downsample_labels
+
+VARIANTS = ("full", "no_region_maps", "no_region_formulation")
+LATENTS = ("posterior", "sketch")
+GATES = ("one_plus_tanh", "sigmoid", "none")
+GOLDEN_RATIO_FRACTION = 0.6180339887498949  # spreads consecutive labels over [0, 1) for the hashed region channel
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    image_size: int = 128          # H = W of sketches and outputs (any H, W divisible by 2**num_blocks also run)
+    base_channels: int = 32        # channels of the stem and first encoder block; doubles per block up to max_channels
+    max_channels: int = 256        # cap on the channels of any encoder block
+    num_blocks: int = 4            # M = N (encoder blocks = RM blocks)
+    w_dim: int = 64                # latent size
+    variant: str = "full"          # "full" | "no_region_maps" | "no_region_formulation"
+    correlation: str = "plain"     # "plain" | "skip" (paper Fig. 11)
+    latent: str = "posterior"      # "posterior" (cVAE-GAN: style encoder of the colour image) | "sketch" (literal)
+    gate: str = "one_plus_tanh"    # how X^f is bounded in eq. 1: "one_plus_tanh" | "sigmoid" | "none" (unbounded)
+
+    def __post_init__(self):
+        choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
+                   ("latent", self.latent, LATENTS), ("gate", self.gate, GATES))
+        for name, value, allowed in choices:
+            if value not in allowed:
+                raise ValueError(f"GeneratorConfig.{name} must be one of {allowed}, got {value!r}")
+        for name in ("image_size", "base_channels", "max_channels", "num_blocks", "w_dim"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"GeneratorConfig.{name} must be positive, got {getattr(self, name)}")
+        if self.image_size % 2**self.num_blocks:
+            raise ValueError(f"GeneratorConfig.image_size {self.image_size} must be divisible by "
+                             f"2**num_blocks = {2**self.num_blocks}")
+
+    def encoder_channels(self) -> list[int]:
+        """Channels of X^e_0 (stem) .. X^e_M."""
+        return [self.base_channels] + [min(self.base_channels * 2**m, self.max_channels)
+                                       for m in range(self.num_blocks)]
+
+
+class GeneratorOutput(NamedTuple):
+    rgb: Tensor     # (B, 3, H, W) in [-1, 1]
+    w_pred: Tensor  # (B, w_dim) the sketch MLP's prediction of w
+
+
+def region_input_channels(labels: Tensor) -> Tensor:
+    """Two channels describing a region map, for the "no_region_formulation" encoder input.
+
+    Channel 0: region boundaries (1 where a pixel's label differs from its right or lower neighbour, else -1).
+    Channel 1: each label hashed to a pseudo-random value in [-1, 1) (frac(label · 0.618…) · 2 - 1), so all pixels
+    of a region share one value and neighbouring labels differ. labels (B, H, W) → (B, 2, H, W) float32.
+    """
+    labels = labels.long()
+    right = F.pad(labels[:, :, 1:] != labels[:, :, :-1], (0, 1))  # (B, H, W)
+    down = F.pad(labels[:, 1:, :] != labels[:, :-1, :], (0, 0, 0, 1))  # (B, H, W)
+    boundary = (right | down).float() * 2 - 1
+    hashed = torch.frac(labels.double() * GOLDEN_RATIO_FRACTION).float() * 2 - 1
+    return torch.stack([boundary, hashed], dim=1)
+
+
+class EncoderBlock(nn.Module):
+    """Conv at the input resolution, 2× average-pool, conv: halves the resolution."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.conv_in = ConvAct(in_channels, out_channels)
+        self.conv_out = ConvAct(out_channels, out_channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv_out(F.avg_pool2d(self.conv_in(x), 2))
+
+
+class ConvEncoder(nn.Module):
+    """Stem at full resolution then `len(channels) - 1` halving blocks; returns every level [X_0, ..., X_M]."""
+
+    def __init__(self, in_channels: int, channels: list[int]):
+        super().__init__()
+        self.stem = ConvAct(in_channels, channels[0])
+        self.blocks = nn.ModuleList(EncoderBlock(a, b) for a, b in zip(channels[:-1], channels[1:]))
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        features = [self.stem(x)]
+        for block in self.blocks:
+            features.append(block(features[-1]))
+        return features
+
+
+class StyleEncoder(nn.Module):
+    """Colour image (B, 3, H, W) → posterior (mu, logvar) of w, each (B, w_dim)."""
+
+    def __init__(self, channels: list[int], w_dim: int):
+        super().__init__()
+        self.encoder = ConvEncoder(3, channels)
+        self.head = EqualLinear(channels[-1], 2 * w_dim)
+
+    def forward(self, color: Tensor) -> tuple[Tensor, Tensor]:
+        pooled = self.encoder(color)[-1].mean(dim=(2, 3))  # (B, C)
+        mu, logvar = self.head(pooled).chunk(2, dim=1)
+        return mu, logvar
+
+
+def apply_gate(h: Tensor, gate: str) -> Tensor:
+    """Bound the region factor X^f of eq. 1 (see the module docstring)."""
+    if gate == "one_plus_tanh":
+        return 1 + torch.tanh(h)
+    if gate == "sigmoid":
+        return torch.sigmoid(h)
+    if gate == "none":
+        return h
+    raise ValueError(f"unknown gate {gate!r}; expected one of {GATES}")
+
+
+class RMBlock(nn.Module):
+    """Region-based Modulation block (paper Fig. 2(b), eq. 1); without `correlation` it only concatenates."""
+
+    def __init__(self, in_channels: int, skip_channels: int, w_dim: int, correlation: str | None, gate: str):
+        super().__init__()
+        self.conv1 = StyledConv(in_channels, skip_channels, w_dim)
+        self.conv2 = StyledConv(skip_channels, skip_channels, w_dim)
+        self.region_formulation = (None if correlation is None
+                                   else RegionFormulation(skip_channels, 2 * skip_channels, correlation))
+        self.gate = gate
+        self.out_channels = 2 * skip_channels
+
+    def forward(self, previous: Tensor, skip: Tensor, labels: Tensor | None, style: Tensor) -> Tensor:
+        h = F.interpolate(previous, scale_factor=2, mode="bilinear", align_corners=False)  # (B, C_prev, h, w)
+        h = self.conv2(self.conv1(h, style), style)  # (B, C_e, h, w)
+        concatenated = torch.cat([skip, h], dim=1)  # (B, 2·C_e, h, w)
+        if self.region_formulation is None:
+            return concatenated
+        gate = partial(apply_gate, gate=self.gate)  # applied per region, before the broadcast
+        region_factor = self.region_formulation(skip, labels, activation=gate)  # (B, 2·C_e, h, w)
+        return region_factor * concatenated
+
+
+class Generator(nn.Module):
+    """RASC generator; see the module docstring for the architecture."""
+
+    def __init__(self, cfg: GeneratorConfig):
+        super().__init__()
+        self.cfg = cfg
+        channels = cfg.encoder_channels()  # [C_0, ..., C_M]
+        in_channels = 1 + (2 if cfg.variant == "no_region_formulation" else 0)
+        self.encoder = ConvEncoder(in_channels, channels)
+        self.sketch_mlp = MLP([channels[-1], channels[-1], cfg.w_dim])
+        self.style_encoder = StyleEncoder(channels, cfg.w_dim) if cfg.latent == "posterior" else None
+        self.mapping = MLP([cfg.w_dim, cfg.w_dim, cfg.w_dim])
+        correlation = cfg.correlation if cfg.variant == "full" else None
+        blocks, previous = [], channels[-1]
+        for n in range(1, cfg.num_blocks + 1):
+            block = RMBlock(previous, channels[cfg.num_blocks - n], cfg.w_dim, correlation, cfg.gate)
+            blocks.append(block)
+            previous = block.out_channels
+        self.blocks = nn.ModuleList(blocks)
+        self.to_rgb = EqualConv2d(previous, 3, 1)
+
+    def forward(self, sketch: Tensor, regions: Tensor | None, w: Tensor | None = None) -> GeneratorOutput:
+        """sketch (B, 1, H, W) in [-1, 1]; regions (B, H, W) integer labels (ignored by "no_region_maps", may be
+        None there); w (B, w_dim) or None for the MLP's prediction → GeneratorOutput(rgb, w_pred)."""
+        self._validate(sketch, regions, w)
+        uses_regions = self.cfg.variant != "no_region_maps"
+        encoder_input = sketch
+        if self.cfg.variant == "no_region_formulation":
+            encoder_input = torch.cat([sketch, region_input_channels(regions).to(sketch.dtype)], dim=1)
+        features = self.encoder(encoder_input)  # [X^e_0 (H), ..., X^e_M (H / 2^M)]
+        w_pred = self.sketch_mlp(features[-1].mean(dim=(2, 3)))  # (B, w_dim)
+        style = self.mapping(w_pred if w is None else w)  # (B, w_dim)
+        x = features[-1]
+        for n, block in enumerate(self.blocks, start=1):
+            level = self.cfg.num_blocks - n
+            labels = None
+            if uses_regions and block.region_formulation is not None:
+                labels = downsample_labels(regions, 2**level)
+            x = block(x, features[level], labels, style)
+        return GeneratorOutput(rgb=torch.tanh(self.to_rgb(x)), w_pred=w_pred)
+
+    def encode_style(self, color: Tensor) -> tuple[Tensor, Tensor]:
+        """Colour image (B, 3, H, W) in [-1, 1] → (mu, logvar) of the posterior of w, each (B, w_dim)."""
+        if self.style_encoder is None:
+            raise ValueError(f"encode_style needs GeneratorConfig.latent == 'posterior', got {self.cfg.latent!r}")
+        if color.dim() != 4 or color.shape[1] != 3:
+            raise ValueError(f"colour images must be (B, 3, H, W), got shape {tuple(color.shape)}")
+        return self.style_encoder(color)
+
+    def region_formulation_modules(self) -> list[RegionFormulation]:
+        """The Region Formulation modules, coarse to fine (empty for the variants without them)."""
+        return [b.region_formulation for b in self.blocks if b.region_formulation is not None]
+
+    def _validate(self, sketch: Tensor, regions: Tensor | None, w: Tensor | None) -> None:
+        if sketch.dim() != 4 or sketch.shape[1] != 1 or not sketch.dtype.is_floating_point:
+            raise ValueError(f"sketch must be a float (B, 1, H, W) tensor, got {sketch.dtype} {tuple(sketch.shape)}")
+        batch, _, height, width = sketch.shape
+        factor = 2**self.cfg.num_blocks
+        if height % factor or width % factor:
+            raise ValueError(f"sketch size {height}×{width} must be divisible by 2**num_blocks = {factor}")
+        if self.cfg.variant != "no_region_maps":
+            if regions is None:
+                raise ValueError(f"variant {self.cfg.variant!r} needs a region map, got None")
+            if regions.shape != (batch, height, width):
+                raise ValueError(f"regions must be (B, H, W) = {(batch, height, width)}, got {tuple(regions.shape)}")
+            if regions.dtype.is_floating_point or regions.dtype == torch.bool:
+                raise ValueError(f"regions must be an integer label tensor, got {regions.dtype}")
+        if w is not None and w.shape != (batch, self.cfg.w_dim):
+            raise ValueError(f"w must be (B, w_dim) = {(batch, self.cfg.w_dim)}, got {tuple(w.shape)}")

@@ -1,0 +1,68 @@
+"""The paper's tables from per-run metrics: one row per method × test set, mean and spread over seeds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+METRICS = ("fid", "bleeding", "inconsistency", "colour_error", "diversity")
+TEST_SET_STYLES = {"A": ("test", "xdog"), "B": ("test", "clean"), "C": ("test", "rough"), "R": ("real", "real")}
+
+
+def collect_metrics(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """One row per metrics.json (experiment, seed, test_set and every metric)."""
+    rows = [json.loads(Path(path).read_text()) for path in paths]
+    if not rows:
+        raise ValueError("no metrics files to tabulate")
+    return pd.DataFrame(rows)
+
+
+def summarise(runs: pd.DataFrame, experiments: Sequence[str]) -> pd.DataFrame:
+    """Mean and standard deviation over seeds per experiment × test set, in the order of ``experiments``."""
+    rows = []
+    for experiment in experiments:
+        for test_set, group in runs[runs["experiment"] == experiment].groupby("test_set", sort=True):
+            row: dict[str, object] = {"method": experiment, "test_set": test_set, "seeds": len(group)}
+            for metric in METRICS:
+                values = pd.to_numeric(group[metric], errors="coerce")
+                row[f"{metric}_mean"] = values.mean() if values.notna().any() else np.nan
+                row[f"{metric}_std"] = values.std(ddof=1) if values.notna().sum() > 1 else np.nan
+            row["fid_floor"] = group["fid_floor"].mean()
+            row["fid_backbone"] = ",".join(sorted(set(group["fid_backbone"])))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def add_region_timing(table: pd.DataFrame, sources: Mapping[str, str], timing: pd.DataFrame) -> pd.DataFrame:
+    """Table 3: each method's region source and its measured median sec/img on that test set's sketches."""
+    table = table.copy()
+    table.insert(1, "region_source", table["method"].map(sources))
+
+    def seconds(row: pd.Series) -> float:
+        split, style = TEST_SET_STYLES[row["test_set"]]
+        match = timing[(timing["method"] == row["region_source"]) & (timing["split"] == split) & (timing["style"] == style)]
+        return float(match["sec_per_img_median"].iloc[0]) if len(match) else np.nan
+
+    table["region_sec_per_img"] = table.apply(seconds, axis=1)
+    return table
+
+
+def to_markdown(table: pd.DataFrame, caption: str) -> str:
+    """A short markdown rendering for the README: metrics as ``mean ± std``, N/A where unmeasured."""
+
+    def cell(mean: float, std: float) -> str:
+        if pd.isna(mean):
+            return "N/A"
+        return f"{mean:.3g}" if pd.isna(std) else f"{mean:.3g} ± {std:.2g}"
+
+    shown = table[[c for c in ("method", "region_source", "test_set", "seeds") if c in table]].copy()
+    for metric in METRICS:
+        shown[metric] = [cell(m, s) for m, s in zip(table[f"{metric}_mean"], table[f"{metric}_std"])]
+    for extra in ("region_sec_per_img", "fid_floor", "fid_backbone"):
+        if extra in table:
+            shown[extra] = table[extra].map(lambda v: f"{v:.3g}" if isinstance(v, float) else v)
+    return f"{caption}\n\n{shown.to_markdown(index=False)}\n"

@@ -1,0 +1,57 @@
+"""Image reading of users' files and atomic writing."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from rasc.imageio import ImageReadError, atomic_path, read_folder, read_grey, read_rgb, write_image
+
+
+def test_reads_grey_rgba_and_16bit(tmp_path):
+    grey = np.full((20, 30), 200, np.uint8)
+    cv2.imwrite(str(tmp_path / "g.png"), grey)
+    rgba = np.zeros((20, 30, 4), np.uint8)  # fully transparent → white paper
+    cv2.imwrite(str(tmp_path / "a.png"), rgba)
+    deep = np.full((20, 30, 3), 65535, np.uint16)
+    cv2.imwrite(str(tmp_path / "d.png"), deep)
+    assert read_rgb(tmp_path / "g.png").shape == (20, 30, 3)
+    assert (read_rgb(tmp_path / "a.png") == 255).all()
+    assert read_rgb(tmp_path / "d.png").dtype == np.uint8
+
+
+def test_blue_lines_read_dark(tmp_path):
+    image = np.full((20, 20, 3), 255, np.uint8)
+    image[10, :] = (255, 0, 0)  # BGR blue line
+    cv2.imwrite(str(tmp_path / "blue.png"), image)
+    assert read_grey(tmp_path / "blue.png")[10].max() == 0
+
+
+def test_unreadable_file_is_named(tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with pytest.raises(ImageReadError, match="notes.png"):
+        read_rgb(bad)
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_rgb(tmp_path / "missing.png")
+
+
+def test_folder_skip_or_error(tmp_path):
+    cv2.imwrite(str(tmp_path / "ok.png"), np.zeros((16, 16, 3), np.uint8))
+    (tmp_path / "bad.jpg").write_bytes(b"\x00\x01")
+    with pytest.raises(ImageReadError, match="bad.jpg"):
+        read_folder(tmp_path, read_rgb, "error")
+    images, used = read_folder(tmp_path, read_rgb, "skip")
+    assert [p.name for p in used] == ["ok.png"] and len(images) == 1
+
+
+def test_atomic_write_leaves_nothing_on_error(tmp_path):
+    target = tmp_path / "out.png"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
+    write_image(target, np.zeros((4, 4, 3), np.uint8))
+    assert target.is_file() and len(list(tmp_path.iterdir())) == 1

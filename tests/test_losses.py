@@ -1,0 +1,193 @@
+"""Losses (signs, values, gradients) and the VGG-19 perceptual extractor (fallback and local weights)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from rasc.losses import (
+    d_logistic_loss,
+    d_r1_penalty,
+    g_nonsaturating_loss,
+    kl_divergence,
+    latent_regression_l1,
+    perceptual_l1,
+)
+from rasc.perceptual import (
+    PerceptualConfig,
+    build_vgg_features,
+    random_vgg19_trunk,
+)
+
+# ----------------------------------------------------------------------------------------------- adversarial
+
+
+def test_d_loss_is_low_when_the_discriminator_is_right():
+    confident = d_logistic_loss(torch.full((4,), 5.0), torch.full((4,), -5.0))
+    fooled = d_logistic_loss(torch.full((4,), -5.0), torch.full((4,), 5.0))
+    assert confident < 0.02 < 9.0 < fooled
+    assert d_logistic_loss(torch.zeros(4), torch.zeros(4)).item() == pytest.approx(2 * math.log(2))
+
+
+def test_d_loss_gradients_push_real_up_and_fake_down():
+    real = torch.zeros(3, requires_grad=True)
+    fake = torch.zeros(3, requires_grad=True)
+    d_logistic_loss(real, fake).backward()
+    assert (real.grad < 0).all() and (fake.grad > 0).all()
+
+
+def test_g_nonsaturating_loss_value_and_gradient():
+    fake = torch.tensor([-3.0, 0.0, 3.0], requires_grad=True)
+    loss = g_nonsaturating_loss(fake)
+    expected = torch.nn.functional.softplus(-fake.detach()).mean()
+    assert loss.item() == pytest.approx(expected.item())
+    loss.backward()
+    assert (fake.grad < 0).all()  # the generator wants D(fake) higher
+    # non-saturating: a confidently rejected fake still gets a strong gradient
+    assert abs(fake.grad[0]) > 0.9 / 3
+
+
+def test_adversarial_losses_reject_non_vector_logits():
+    with pytest.raises(ValueError, match="shape"):
+        d_logistic_loss(torch.zeros(4, 1), torch.zeros(4))
+    with pytest.raises(ValueError, match="shape"):
+        g_nonsaturating_loss(torch.zeros(4, 1))
+
+
+# ------------------------------------------------------------------------------------------------------ R1
+
+
+def test_r1_is_zero_for_a_constant_discriminator():
+    images = torch.randn(2, 3, 8, 8, requires_grad=True)
+    logits = (images * 0).flatten(1).sum(1) + 1.5  # D ignores its input
+    assert d_r1_penalty(images, logits).item() == 0.0
+
+
+def test_r1_equals_the_squared_gradient_norm_of_a_linear_discriminator():
+    weight = torch.randn(3, 8, 8)
+    images = torch.randn(4, 3, 8, 8, requires_grad=True)
+    logits = (images * weight).flatten(1).sum(1)
+    penalty = d_r1_penalty(images, logits)
+    assert penalty.item() == pytest.approx(weight.pow(2).sum().item(), rel=1e-5)
+    # differentiable w.r.t. D's parameters (create_graph), as lazy R1 needs
+    weight_param = weight.clone().requires_grad_(True)
+    logits = (images * weight_param).flatten(1).sum(1)
+    d_r1_penalty(images, logits).backward()
+    assert torch.allclose(weight_param.grad, 2 * weight_param.detach(), rtol=1e-5)
+
+
+def test_r1_needs_images_that_require_grad():
+    images = torch.randn(2, 3, 8, 8)
+    with pytest.raises(ValueError, match="requires_grad"):
+        d_r1_penalty(images, images.flatten(1).sum(1))
+
+
+# ----------------------------------------------------------------------------------------- KL, w, perceptual
+
+
+def test_kl_divergence_values():
+    assert kl_divergence(torch.zeros(5, 4), torch.zeros(5, 4)).item() == pytest.approx(0.0)
+    # mu = 1, var = 1: 0.5 per dimension, summed over 4 dimensions
+    assert kl_divergence(torch.ones(5, 4), torch.zeros(5, 4)).item() == pytest.approx(2.0)
+    # var = e: 0.5 (e - 1 - 1) per dimension
+    assert kl_divergence(torch.zeros(1, 1), torch.ones(1, 1)).item() == pytest.approx(0.5 * (math.e - 2))
+    with pytest.raises(ValueError, match="mu and logvar"):
+        kl_divergence(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+def test_latent_regression_does_not_move_its_target():
+    predicted = torch.zeros(2, 3, requires_grad=True)
+    target = torch.ones(2, 3, requires_grad=True)
+    loss = latent_regression_l1(predicted, target)
+    loss.backward()
+    assert loss.item() == pytest.approx(1.0)
+    assert target.grad is None and predicted.grad is not None
+
+
+def test_perceptual_l1_sums_per_layer_means():
+    fake = [torch.zeros(2, 4, 8, 8), torch.zeros(2, 8, 4, 4)]
+    real = [torch.full((2, 4, 8, 8), 0.5), torch.full((2, 8, 4, 4), -2.0)]
+    assert perceptual_l1(fake, real).item() == pytest.approx(2.5)
+    assert perceptual_l1(real, real).item() == 0.0
+    with pytest.raises(ValueError, match="same non-zero number"):
+        perceptual_l1(fake, real[:1])
+    with pytest.raises(ValueError, match="shapes differ"):
+        perceptual_l1(fake, [real[1], real[0]])
+
+
+# ------------------------------------------------------------------------------------------ perceptual network
+
+
+@pytest.fixture
+def empty_hub(tmp_path, monkeypatch):
+    """A torch hub cache without any weights, so the test does not depend on what this machine has cached."""
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+
+def test_fallback_is_random_seeded_frozen_and_loud(empty_hub):
+    cfg = PerceptualConfig(layers=("relu1_1", "relu2_1"), download=False, random_seed=0)
+    with pytest.warns(RuntimeWarning, match="RANDOMLY INITIALISED"):
+        network, backbone = build_vgg_features(cfg)
+    assert backbone == "vgg19-random-seed0"
+    with pytest.warns(RuntimeWarning):
+        again, _ = build_vgg_features(cfg)
+    with pytest.warns(RuntimeWarning):
+        other, other_backbone = build_vgg_features(PerceptualConfig(layers=("relu1_1",), download=False,
+                                                                    random_seed=1))
+    assert other_backbone == "vgg19-random-seed1"
+    assert torch.equal(network.trunk[0].weight, again.trunk[0].weight)
+    assert not torch.equal(network.trunk[0].weight, other.trunk[0].weight)
+    assert not any(p.requires_grad for p in network.parameters())
+    network.train()
+    assert not network.training
+    images = torch.rand(2, 3, 16, 16) * 2 - 1
+    features = network(images)
+    assert [tuple(f.shape) for f in features] == [(2, 64, 16, 16), (2, 128, 8, 8)]
+    assert all(f.min() >= 0 for f in features)  # ReLU outputs
+    assert len(network.trunk) == 7  # truncated after relu2_1
+
+
+def test_failed_download_falls_back_with_the_reason(empty_hub, monkeypatch):
+    import rasc.perceptual as perceptual
+
+    def offline(allow_download):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(perceptual, "_torchvision_imagenet_vgg19", offline)
+    with pytest.warns(RuntimeWarning, match="Name or service not known"):
+        _, backbone = build_vgg_features(PerceptualConfig(layers=("relu1_1",), download=True))
+    assert backbone == "vgg19-random-seed0"
+
+
+@pytest.mark.parametrize("layout", ["torchvision", "trunk"])
+def test_local_weights_file_is_loaded(tmp_path, layout):
+    trunk = random_vgg19_trunk(seed=5)
+    state = trunk.state_dict()
+    if layout == "torchvision":  # the layout of torchvision's vgg19-dcbb9e9d.pth (classifier keys left out)
+        state = {f"features.{key}": value for key, value in state.items()}
+    path = tmp_path / "vgg19.pth"
+    torch.save(state, path)
+    network, backbone = build_vgg_features(PerceptualConfig(layers=("relu1_1", "relu3_1"), weights_path=str(path)))
+    assert backbone.startswith("vgg19-file-")  # not the ImageNet file, so not called "vgg19-imagenet"
+    loaded = network.trunk.state_dict()
+    assert loaded.keys() <= trunk.state_dict().keys() and len(loaded) == 10  # 5 convs up to relu3_1
+    for key, value in loaded.items():
+        assert torch.equal(value, trunk.state_dict()[key]), key
+
+
+def test_unusable_local_weights_raise(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        build_vgg_features(PerceptualConfig(weights_path=str(tmp_path / "missing.pth")))
+    wrong = tmp_path / "wrong.pth"
+    torch.save({"0.weight": torch.zeros(3)}, wrong)
+    with pytest.raises(ValueError, match="not a VGG-19 state_dict"):
+        build_vgg_features(PerceptualConfig(weights_path=str(wrong)))
+
+
+def test_perceptual_config_rejects_bad_layers():
+    with pytest.raises(ValueError, match="unknown VGG-19 layers"):
+        PerceptualConfig(layers=("relu9_1",))
+    with pytest.raises(ValueError, match="network order"):
+        PerceptualConfig(layers=("relu2_1", "relu1_1"))

@@ -1,0 +1,225 @@
+"""Generator (every variant), discriminator and the inference API, on tiny models (32², base 8 channels)."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from rasc.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
+from rasc.models.generator import apply_gate, region_input_channels
+from rasc.models.inference import (color_to_tensor, colorize, interpolate_w, labels_to_tensor, rgb_to_uint8,
+                                   sketch_to_tensor)
+
+SIZE, W_DIM = 32, 8
+COMBINATIONS = list(itertools.product(["full", "no_region_maps", "no_region_formulation"], ["plain", "skip"],
+                                      ["posterior", "sketch"]))
+
+
+def tiny_config(**overrides) -> GeneratorConfig:
+    fields = dict(image_size=SIZE, base_channels=8, max_channels=32, num_blocks=3, w_dim=W_DIM)
+    return GeneratorConfig(**{**fields, **overrides})
+
+
+def tiny_batch(batch=2, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    sketch = torch.rand(batch, 1, SIZE, SIZE, generator=gen) * 2 - 1
+    color = torch.rand(batch, 3, SIZE, SIZE, generator=gen) * 2 - 1
+    blocks = torch.arange(SIZE) // 6  # 6-pixel stripes: 36 rectangular regions, some vanish at coarse scales
+    regions = (blocks[:, None] * 6 + blocks[None, :]).expand(batch, -1, -1).clone()
+    regions[1:] = regions[1:].flip(-1)
+    return sketch, color, regions
+
+
+@pytest.mark.parametrize("variant, correlation, latent", COMBINATIONS)
+def test_shapes_and_a_gradient_reaches_every_parameter(variant, correlation, latent):
+    torch.manual_seed(0)
+    generator = Generator(tiny_config(variant=variant, correlation=correlation, latent=latent))
+    sketch, color, regions = tiny_batch()
+    w = None
+    if latent == "posterior":
+        mu, logvar = generator.encode_style(color)
+        assert mu.shape == logvar.shape == (2, W_DIM)
+        w = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    out = generator(sketch, regions, w)
+    assert out.rgb.shape == (2, 3, SIZE, SIZE)
+    assert out.w_pred.shape == (2, W_DIM)
+    assert out.rgb.abs().max() <= 1
+    (out.rgb.square().mean() + out.w_pred.square().mean()).backward()
+    for name, param in generator.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    expected_modules = generator.cfg.num_blocks if variant == "full" else 0
+    assert len(generator.region_formulation_modules()) == expected_modules
+
+
+def test_two_latents_give_two_colourings():
+    torch.manual_seed(1)
+    generator = Generator(tiny_config())
+    sketch, _, regions = tiny_batch(batch=1)
+    first = generator(sketch, regions, torch.randn(1, W_DIM)).rgb
+    second = generator(sketch, regions, torch.randn(1, W_DIM)).rgb
+    assert (first - second).abs().mean() > 1e-3
+
+
+def test_predicted_latent_is_used_when_w_is_none():
+    torch.manual_seed(2)
+    generator = Generator(tiny_config())
+    sketch, _, regions = tiny_batch()
+    out = generator(sketch, regions)
+    torch.testing.assert_close(generator(sketch, regions, out.w_pred).rgb, out.rgb)
+
+
+def test_images_of_a_batch_are_independent():
+    torch.manual_seed(3)
+    generator = Generator(tiny_config(correlation="skip"))
+    sketch, _, regions = tiny_batch()
+    w = torch.randn(2, W_DIM)
+    out = generator(sketch, regions, w).rgb
+    sketch2, regions2 = sketch.clone(), regions.clone()
+    sketch2[1] = -sketch2[1]
+    regions2[1] = torch.randint(0, 200, (SIZE, SIZE))
+    out2 = generator(sketch2, regions2, w).rgb
+    torch.testing.assert_close(out2[0], out[0], atol=1e-6, rtol=1e-6)
+    assert (out2[1] - out[1]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("variant, uses_regions", [("full", True), ("no_region_formulation", True),
+                                                   ("no_region_maps", False)])
+def test_region_maps_matter_only_where_they_should(variant, uses_regions):
+    torch.manual_seed(4)
+    generator = Generator(tiny_config(variant=variant, latent="sketch"))
+    sketch, _, regions = tiny_batch()
+    other = torch.flip(regions, dims=[1]) * 3 + 1
+    changed = (generator(sketch, regions).rgb - generator(sketch, other).rgb).abs().max()
+    assert (changed > 1e-4) == uses_regions
+    if not uses_regions:
+        torch.testing.assert_close(generator(sketch, None).rgb, generator(sketch, regions).rgb)
+
+
+def test_gates_are_bounded():
+    huge = torch.randn(10_000) * 1e4
+    assert apply_gate(huge, "one_plus_tanh").min() >= 0 and apply_gate(huge, "one_plus_tanh").max() <= 2
+    assert apply_gate(huge, "sigmoid").min() >= 0 and apply_gate(huge, "sigmoid").max() <= 1
+    assert apply_gate(torch.zeros(3), "one_plus_tanh").eq(1).all()
+
+
+@pytest.mark.parametrize("gate, low, high", [("one_plus_tanh", 0.0, 2.0), ("sigmoid", 0.0, 1.0)])
+def test_region_factor_stays_bounded_with_exploding_region_features(gate, low, high):
+    torch.manual_seed(5)
+    generator = Generator(tiny_config(gate=gate))
+    factors = []
+    for block in generator.blocks:
+        with torch.no_grad():
+            block.region_formulation.value.weight.mul_(1e4)  # pre-gate activations in the thousands
+        block.region_formulation.register_forward_hook(lambda m, i, out: factors.append(out))  # the gated X^f
+    sketch, _, regions = tiny_batch()
+    rgb = generator(sketch, regions).rgb
+    assert torch.isfinite(rgb).all()
+    assert len(factors) == generator.cfg.num_blocks
+    assert all(f.min() >= low and f.max() <= high for f in factors)
+    assert max(f.max() for f in factors) > 0.99 * high  # the hook did see huge activations
+
+
+def test_region_input_channels():
+    labels = torch.tensor([[[0, 0, 1], [0, 0, 1], [2, 2, 2]]])
+    channels = region_input_channels(labels)
+    assert channels.shape == (1, 2, 3, 3)
+    assert channels[0, 0].tolist() == [[-1, 1, -1], [1, 1, 1], [-1, -1, -1]]
+    hashed = channels[0, 1]
+    assert hashed[0, 0] == hashed[1, 1] and len({hashed[0, 0].item(), hashed[0, 2].item(), hashed[2, 2].item()}) == 3
+    assert hashed.abs().max() <= 1
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(variant="no_regions"), "variant"), (dict(correlation="cross"), "correlation"),
+    (dict(latent="z"), "latent"), (dict(gate="relu"), "gate"), (dict(image_size=36), "divisible"),
+    (dict(w_dim=0), "w_dim"),
+])
+def test_bad_config_raises(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_config(**overrides)
+
+
+def test_bad_inputs_raise():
+    generator = Generator(tiny_config())
+    sketch, _, regions = tiny_batch()
+    with pytest.raises(ValueError, match="sketch"):
+        generator(sketch[:, 0], regions)
+    with pytest.raises(ValueError, match="divisible"):
+        generator(sketch[..., :28, :28], regions[..., :28, :28])
+    with pytest.raises(ValueError, match="region map"):
+        generator(sketch, None)
+    with pytest.raises(ValueError, match="integer"):
+        generator(sketch, regions.float())
+    with pytest.raises(ValueError, match="w must be"):
+        generator(sketch, regions, torch.randn(2, W_DIM + 1))
+    with pytest.raises(ValueError, match="posterior"):
+        Generator(tiny_config(latent="sketch")).encode_style(torch.zeros(1, 3, SIZE, SIZE))
+
+
+def test_generator_runs_at_other_sizes():
+    generator = Generator(tiny_config())
+    out = generator(torch.zeros(1, 1, 16, 24), torch.zeros(1, 16, 24, dtype=torch.long))
+    assert out.rgb.shape == (1, 3, 16, 24)
+
+
+@pytest.mark.parametrize("image_size", [32, 48])
+def test_discriminator_gives_one_logit_per_image(image_size):
+    torch.manual_seed(6)
+    discriminator = Discriminator(DiscriminatorConfig(image_size=image_size, base_channels=8, max_channels=32))
+    color = torch.randn(3, 3, image_size, image_size, requires_grad=True)
+    logits = discriminator(color)
+    assert logits.shape == (3,)
+    logits.sum().backward()
+    assert color.grad.abs().sum() > 0
+    for name, param in discriminator.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    with pytest.raises(ValueError, match="discriminator input"):
+        discriminator(torch.randn(3, 3, image_size // 2, image_size // 2))
+
+
+def test_colorize_modes():
+    torch.manual_seed(7)
+    generator = Generator(tiny_config())
+    sketch, color, regions = tiny_batch()
+    predicted = colorize(generator, sketch, regions)
+    assert predicted.shape == (2, 1, 3, SIZE, SIZE)
+    torch.testing.assert_close(predicted[:, 0], generator(sketch, regions).rgb)
+    samples = colorize(generator, sketch, regions, seed=3, n_samples=4)
+    assert samples.shape == (2, 4, 3, SIZE, SIZE)
+    torch.testing.assert_close(colorize(generator, sketch, regions, seed=3, n_samples=4), samples)
+    assert (samples[:, 0] - samples[:, 1]).abs().mean() > 1e-3
+    assert (colorize(generator, sketch, regions, seed=4, n_samples=4) - samples).abs().mean() > 1e-3
+    w = torch.randn(W_DIM)
+    torch.testing.assert_close(colorize(generator, sketch, regions, w=w)[:, 0],
+                               generator(sketch, regions, w.expand(2, -1)).rgb)
+    mu, _ = generator.encode_style(color[:1])
+    torch.testing.assert_close(colorize(generator, sketch, regions, reference=color[:1])[:, 0],
+                               generator(sketch, regions, mu.expand(2, -1)).rgb)
+    with pytest.raises(ValueError, match="at most one"):
+        colorize(generator, sketch, regions, w=w, seed=1)
+    with pytest.raises(ValueError, match="needs a seed"):
+        colorize(generator, sketch, regions, n_samples=2)
+
+
+def test_interpolate_w():
+    w0, w1 = torch.zeros(W_DIM), torch.ones(W_DIM)
+    path = interpolate_w(w0, w1, 5)
+    assert path.shape == (5, W_DIM)
+    torch.testing.assert_close(path[0], w0)
+    torch.testing.assert_close(path[-1], w1)
+    torch.testing.assert_close(path[2], torch.full((W_DIM,), 0.5))
+    with pytest.raises(ValueError, match="steps"):
+        interpolate_w(w0, w1, 1)
+
+
+def test_array_conversions_round_trip():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    assert np.array_equal(rgb_to_uint8(color_to_tensor(image)), image)
+    sketch = rng.integers(0, 256, (8, 8), dtype=np.uint8)
+    tensor = sketch_to_tensor(sketch)
+    assert tensor.shape == (1, 1, 8, 8) and tensor.min() >= -1 and tensor.max() <= 1
+    assert labels_to_tensor(np.zeros((8, 8), np.uint16)).dtype == torch.int64
+    with pytest.raises(ValueError, match="uint8"):
+        sketch_to_tensor(sketch.astype(np.float32))

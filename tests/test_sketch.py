@@ -1,0 +1,113 @@
+"""Sketches: mirror padding and resizing (paper §IV-B), XDoG (paper §IV-A) and its batch form."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from rasc.data.sketch import (
+    PAPER_SIGMAS,
+    SketchConfig,
+    draw_sigmas,
+    mirror_pad_to_square,
+    pad_resize,
+    xdog,
+    xdog_batch,
+)
+from rasc.data.synth import SynthConfig, render_illustration, sample_rng, synthesize
+
+
+@pytest.mark.parametrize("shape", [(10, 30), (40, 12, 3), (7, 8), (1, 5), (5, 100, 3)])
+def test_mirror_padding_keeps_the_content_in_a_centred_square(shape):
+    image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    square = mirror_pad_to_square(image)
+    h, w = shape[:2]
+    side = max(h, w)
+    assert square.shape == (side, side, *shape[2:])
+    top, left = (side - h) // 2, (side - w) // 2
+    np.testing.assert_array_equal(square[top : top + h, left : left + w], image)
+    if h < w and top > 0:  # symmetric reflection: the row above the content repeats its first row
+        np.testing.assert_array_equal(square[top - 1], image[0])
+
+
+def test_mirror_padding_of_a_square_is_the_identity():
+    image = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    np.testing.assert_array_equal(mirror_pad_to_square(image), image)
+
+
+def test_pad_resize_shapes_dtypes_and_labels():
+    rgb = np.random.default_rng(1).integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    out = pad_resize(rgb, 64)
+    assert out.shape == (64, 64, 3) and out.dtype == np.uint8
+    grey = pad_resize(rgb[..., 0], 200)
+    assert grey.shape == (200, 200) and grey.dtype == np.uint8
+    labels = np.repeat(np.arange(6, dtype=np.uint16), 20).reshape(12, 10)
+    resized = pad_resize(labels, 37, interpolation=cv2.INTER_NEAREST)
+    assert resized.dtype == np.uint16 and set(np.unique(resized)) <= set(range(6))
+    with pytest.raises(ValueError):
+        pad_resize(np.zeros((2, 3, 4), np.uint8), 8)
+    with pytest.raises(ValueError):
+        pad_resize(rgb, 0)
+
+
+@pytest.mark.parametrize("colour", [(255, 255, 255), (128, 128, 128), (200, 120, 90), (40, 40, 60)])
+@pytest.mark.parametrize("sigma", [0.4, 0.9])
+def test_xdog_of_a_flat_image_is_white(colour, sigma):
+    image = np.empty((40, 50, 3), np.uint8)
+    image[:] = colour
+    sketch = xdog(image, sigma)
+    assert sketch.shape == (40, 50) and sketch.dtype == np.uint8
+    assert (sketch == 255).all()
+
+
+def test_xdog_of_a_flat_colour_darker_than_eps_is_dark():
+    image = np.full((20, 20), 5, np.uint8)  # luma 0.02 < eps: Winnemöller's threshold renders it as tone
+    assert xdog(image, 0.6).max() < 128
+
+
+def test_xdog_draws_dark_lines_on_edges():
+    image = np.full((32, 32, 3), 230, np.uint8)
+    image[:, 16:] = 60
+    sketch = xdog(image, 0.7)
+    assert (sketch[:, :12] == 255).all() and (sketch[:, 20:] == 255).all()  # flat sides white
+    assert sketch[:, 14:18].min() < 50  # the edge is a dark line
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_xdog_of_an_illustration_is_clean_line_art(size):
+    ill = render_illustration(sample_rng(4, 0), SynthConfig(size=size))
+    ink = ill.lines_clean == 0
+    for sigma in PAPER_SIGMAS:
+        sketch = xdog(ill.color, sigma)
+        assert sketch.shape == (size, size) and sketch.dtype == np.uint8
+        assert (sketch >= 250).mean() > 0.45, "mostly white paper"
+        assert sketch[ink].mean() < 90, "dark where the outlines are"
+        assert sketch[~ink].mean() > sketch[ink].mean() + 100
+
+
+def test_xdog_batch_is_seeded_and_per_image():
+    colors = synthesize(4, seed=0, cfg=SynthConfig(size=48))["color"]
+    a, b = xdog_batch(colors, seed=3), xdog_batch(colors, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == colors.shape[:3] and a.dtype == np.uint8
+    sigmas = draw_sigmas(4, seed=3)
+    for image, sketch, sigma in zip(colors, a, sigmas):
+        np.testing.assert_array_equal(sketch, xdog(image, sigma))
+    np.testing.assert_array_equal(draw_sigmas(30, seed=3)[:4], sigmas)  # independent of the batch size
+    assert set(draw_sigmas(60, seed=3)) == set(PAPER_SIGMAS)
+    assert not np.array_equal(draw_sigmas(30, seed=3), draw_sigmas(30, seed=4))
+    with pytest.raises(ValueError):
+        xdog_batch(colors[..., 0], seed=0)
+
+
+def test_sketch_config_validates_and_normalises():
+    cfg = SketchConfig(sigmas=[0.5, 0.7])
+    assert cfg.sigmas == (0.5, 0.7)
+    hash(cfg)  # frozen and hashable even when built from a YAML list
+    assert set(draw_sigmas(40, 0, cfg)) == {0.5, 0.7}
+    for bad in (dict(sigmas=[]), dict(tau=1.0), dict(k=1.0), dict(phi=0), dict(sigmas=[0.4, -1])):
+        with pytest.raises(ValueError):
+            SketchConfig(**bad)
+    with pytest.raises(ValueError):
+        xdog(np.zeros((4, 4), np.float32), 0.5)

@@ -1,0 +1,252 @@
+"""The training loop on tiny data (32², tiny widths, CPU): outputs, resume, determinism, NaN guard, tracking."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import rasc.train as train_module
+from rasc.checkpoint import CheckpointError, load_checkpoint, load_generator
+from rasc.models import DiscriminatorConfig, GeneratorConfig
+from rasc.tracking import NullTracker
+from rasc.train import NonFiniteLossError, TrainConfig, snapshot_run_id, train
+from rasc.train_data import StepSampler, load_train_data, synthetic_train_data
+
+GEN_CFG = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=8)
+DISC_CFG = DiscriminatorConfig(image_size=32, base_channels=4, max_channels=8)
+DATA = synthetic_train_data(num_samples=6, image_size=32, seed=0)
+
+
+def tiny_config(**overrides) -> TrainConfig:
+    base = dict(steps=2, batch_size=4, perceptual_layers=("relu1_1",), vgg_download=False, device="cpu",
+                log_every=1, sample_every=1, snapshot_every=1, grad_cos_every=1, grid_size=2, r1_every=2)
+    return TrainConfig(**{**base, **overrides})
+
+
+class RecordingTracker(NullTracker):
+    """Remembers what the loop logged."""
+
+    def __init__(self, run_id: str = "run-123"):
+        self.run_id = run_id
+        self.params, self.metrics, self.images, self.artifacts, self.tags, self.status = {}, [], [], [], {}, []
+
+    def log_params(self, params):
+        self.params.update(params)
+
+    def log_metrics(self, metrics, step):
+        self.metrics.append((step, dict(metrics)))
+
+    def log_image(self, image, key, step):
+        self.images.append((key, step, image.shape, image.dtype))
+
+    def log_artifact(self, path, artifact_path=None):
+        self.artifacts.append(Path(path).name)
+
+    def set_tags(self, tags):
+        self.tags.update(tags)
+
+    def finish(self, status="FINISHED"):
+        self.status.append(status)
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_vgg(tmp_path_factory, monkeypatch):
+    """Use the seeded random VGG fallback whatever this machine has cached (and silence its warning here)."""
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path_factory.mktemp("hub")))
+
+
+pytestmark = pytest.mark.filterwarnings("ignore:NO PRETRAINED VGG-19:RuntimeWarning")
+
+
+def _stats(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
+
+
+def _weights(path: Path) -> dict[str, dict[str, torch.Tensor]]:
+    checkpoint = load_checkpoint(path)
+    return {name: checkpoint[name] for name in ("G", "D", "G_ema")}
+
+
+def test_two_step_run_writes_every_output(tmp_path):
+    tracker = RecordingTracker()
+    result = train(tiny_config(), GEN_CFG, DISC_CFG, DATA, tmp_path, tracker=tracker, progress=False,
+                   full_config={"experiment": "unit", "path": Path("x")})
+    assert result.completed and result.steps == 2 and result.run_id == "run-123"
+    assert result.perceptual_backbone == "vgg19-random-seed0"
+
+    snapshot = load_checkpoint(tmp_path / "snapshots" / "last.pt")
+    assert snapshot["kind"] == "training" and snapshot["step"] == 2 and snapshot["meta"]["run_id"] == "run-123"
+    assert snapshot["config"]["config"] == {"experiment": "unit", "path": "x"}
+    generator, config = load_generator(tmp_path / "generator.pt")
+    assert generator.cfg == GEN_CFG and config["train"]["steps"] == 2
+    for name in ("G_ema",):
+        for key, value in load_checkpoint(tmp_path / "generator.pt")[name].items():
+            assert torch.equal(value, snapshot["G_ema"][key])
+
+    stats = _stats(tmp_path)
+    assert [row["step"] for row in stats] == [1, 2]
+    expected = {"loss/G_adv", "loss/D", "loss/perceptual", "loss/KL", "loss/w", "loss/G", "train/saturated_frac",
+                "D/real_logit", "D/fake_logit", "time/sec_per_step"}
+    assert expected <= stats[0].keys() and "loss/R1" in stats[0] and "loss/R1" not in stats[1]  # lazy, every 2
+    assert 0.0 <= stats[1]["train/saturated_frac"] <= 1.0
+
+    for step in (1, 2):
+        grid = np.asarray(Image.open(tmp_path / "samples" / f"step_{step:06d}.png"))
+        assert grid.shape == (2 * 32, 5 * 32, 3)  # 2 sketches × (sketch, predicted w, 2 fixed w, ground truth)
+    records = [json.loads(line) for line in (tmp_path / "grad_cosine.jsonl").read_text().splitlines()]
+    assert {(r["step"], r["module"], r["branch"]) for r in records} == {
+        (s, m, b) for s in (1, 2) for m in (0, 1) for b in ("q", "k", "v")}
+    for record in records:
+        assert len(record["counts"]) == 20 and sum(record["counts"]) == record["points"] > 0
+        assert -1.0 <= record["mean"] <= 1.0
+
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["run_id"] == "run-123" and run["steps"] == 2 and run["generator"] == "generator.pt"
+    assert run["final_stats"]["loss/D"] == pytest.approx(stats[-1]["loss/D"])
+    assert json.loads((tmp_path / "config.json").read_text())["generator"] == dataclasses.asdict(GEN_CFG)
+
+    assert tracker.params["train"]["lr"] == 0.002 and tracker.params["generator"]["variant"] == "full"
+    assert tracker.params["config"] == {"experiment": "unit", "path": "x"}
+    assert tracker.tags["perceptual_backbone"] == "vgg19-random-seed0"
+    logged = {name for _, metrics in tracker.metrics for name in metrics}
+    assert {"loss/G_adv", "loss/D", "loss/R1", "loss/perceptual", "loss/KL", "grad_cos/m0/q"} <= logged
+    assert ("samples", 2, (64, 160, 3), np.uint8) in tracker.images
+    assert "generator.pt" in tracker.artifacts and tracker.status == ["FINISHED"]
+
+
+def test_killed_then_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypatch):
+    cfg = tiny_config(steps=4, snapshot_every=2, sample_every=4, grad_cos_every=0)
+    train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / "straight", progress=False)
+
+    # A job killed during its third step: the snapshot of step 2 survives, the run is marked KILLED.
+    real_step = train_module.train_step
+
+    def dies_at_third_step(nets, batch, step, *args, **kwargs):
+        if step == 2:
+            raise KeyboardInterrupt
+        return real_step(nets, batch, step, *args, **kwargs)
+
+    killed = RecordingTracker("run-killed")
+    monkeypatch.setattr(train_module, "train_step", dies_at_third_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / "resumed", tracker=killed, progress=False)
+    monkeypatch.setattr(train_module, "train_step", real_step)
+    assert killed.status == ["KILLED"]
+    assert not (tmp_path / "resumed" / "generator.pt").exists()
+    assert load_checkpoint(tmp_path / "resumed" / "snapshots" / "last.pt")["step"] == 2
+    assert snapshot_run_id(tmp_path / "resumed") == "run-killed"
+
+    result = train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / "resumed", progress=False)
+    assert result.completed and result.steps == 4
+    straight = _weights(tmp_path / "straight" / "snapshots" / "last.pt")
+    resumed = _weights(tmp_path / "resumed" / "snapshots" / "last.pt")
+    assert load_checkpoint(tmp_path / "resumed" / "snapshots" / "last.pt")["step"] == 4
+    for network in straight:
+        for key, value in straight[network].items():
+            assert torch.equal(value, resumed[network][key]), f"{network}.{key}"
+    losses = ("loss/D", "loss/G_adv", "loss/perceptual")
+    assert [[row[k] for k in losses] for row in _stats(tmp_path / "resumed")] == \
+        [[row[k] for k in losses] for row in _stats(tmp_path / "straight")]
+    assert [row["step"] for row in _stats(tmp_path / "resumed")] == [1, 2, 3, 4]
+
+
+def test_stopping_after_a_step_budget_and_resuming_after_completion(tmp_path):
+    cfg = tiny_config(steps=3, grad_cos_every=0)
+    paused = train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False, max_steps_this_run=2)
+    assert not paused.completed and paused.steps == 2 and not (tmp_path / "generator.pt").exists()
+    finished = train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
+    assert finished.completed and finished.steps == 3
+    (tmp_path / "generator.pt").unlink()
+    again = train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)  # nothing left to train
+    assert again.completed and again.steps == 3 and (tmp_path / "generator.pt").is_file()
+
+
+def test_same_seed_same_first_losses_other_seed_different(tmp_path):
+    cfg = tiny_config(steps=1, grad_cos_every=0)
+    first = [train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / f"run{i}", progress=False) for i in range(2)]
+    other = train(dataclasses.replace(cfg, seed=1), GEN_CFG, DISC_CFG, DATA, tmp_path / "seed1", progress=False)
+    losses = ("loss/D", "loss/G_adv", "loss/perceptual", "loss/KL")
+    assert [first[0].final_stats[k] for k in losses] == [first[1].final_stats[k] for k in losses]
+    assert all(first[0].final_stats[k] != other.final_stats[k] for k in losses)
+
+
+def test_non_finite_loss_stops_the_run_and_marks_it_failed(tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "g_nonsaturating_loss", lambda logits: logits.sum() * float("nan"))
+    tracker = RecordingTracker()
+    with pytest.raises(NonFiniteLossError, match=r"non-finite .*loss/G_adv.* at step 1"):
+        train(tiny_config(), GEN_CFG, DISC_CFG, DATA, tmp_path, tracker=tracker, progress=False)
+    assert tracker.status == ["FAILED"]
+    assert not (tmp_path / "generator.pt").exists() and not (tmp_path / "snapshots" / "last.pt").exists()
+
+
+def test_resume_refuses_a_snapshot_of_another_architecture(tmp_path):
+    train(tiny_config(steps=1, grad_cos_every=0), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
+    wider = dataclasses.replace(GEN_CFG, base_channels=8)
+    with pytest.raises(CheckpointError, match="generator_config"):
+        train(tiny_config(steps=2), wider, DISC_CFG, DATA, tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("overrides, branches", [
+    ({"variant": "no_region_maps"}, set()),
+    ({"variant": "no_region_formulation", "latent": "sketch"}, set()),
+    ({"correlation": "skip"}, {"q", "k", "v", "skip"}),
+])
+def test_variants_train(tmp_path, overrides, branches):
+    gen_cfg = dataclasses.replace(GEN_CFG, **overrides)
+    result = train(tiny_config(steps=1, lambda_l1=1.0), gen_cfg, DISC_CFG, DATA, tmp_path, progress=False)
+    assert result.completed
+    assert ("loss/KL" in result.final_stats) == (gen_cfg.latent == "posterior")
+    assert "loss/L1" in result.final_stats
+    cosine_file = tmp_path / "grad_cosine.jsonl"
+    found = {json.loads(line)["branch"] for line in cosine_file.read_text().splitlines()} \
+        if cosine_file.exists() else set()
+    assert found == branches
+
+
+def test_sampler_covers_every_sample_each_epoch_and_splits_ranks():
+    sampler = StepSampler(num_samples=6, global_batch=4, seed=0, hflip=True)
+    stream = np.concatenate([sampler.batch(step)[0] for step in range(3)])  # 12 positions = 2 epochs
+    assert sorted(stream[:6]) == list(range(6)) and sorted(stream[6:]) == list(range(6))
+    ranks = [StepSampler(6, 4, 0, rank=r, world_size=2) for r in range(2)]
+    for step in range(3):
+        merged = np.empty(4, dtype=np.int64)
+        merged[0::2], merged[1::2] = ranks[0].batch(step)[0], ranks[1].batch(step)[0]
+        assert np.array_equal(merged, sampler.batch(step)[0])
+    flips = np.concatenate([sampler.batch(step)[1] for step in range(50)])
+    assert 0.3 < flips.mean() < 0.7
+    with pytest.raises(ValueError, match="divisible"):
+        StepSampler(6, 3, 0, rank=0, world_size=2)
+
+
+def test_load_train_data_reads_the_npz_layout_and_checks_shapes(tmp_path):
+    np.savez(tmp_path / "illustrations.npz", color=DATA.color)
+    np.savez(tmp_path / "sketch_xdog.npz", sketch=DATA.sketch)
+    np.savez(tmp_path / "regions.npz", labels=DATA.regions)
+    data = load_train_data(tmp_path / "illustrations.npz", tmp_path / "sketch_xdog.npz", tmp_path / "regions.npz")
+    assert np.array_equal(data.regions, DATA.regions) and len(data) == 6 and data.image_size == 32
+    np.savez(tmp_path / "short.npz", labels=DATA.regions[:3])
+    with pytest.raises(ValueError, match="sample counts differ"):
+        load_train_data(tmp_path / "illustrations.npz", tmp_path / "sketch_xdog.npz", tmp_path / "short.npz")
+    with pytest.raises(ValueError, match="has no array 'labels'"):
+        load_train_data(tmp_path / "illustrations.npz", tmp_path / "sketch_xdog.npz", tmp_path / "sketch_xdog.npz")
+    with pytest.raises(ValueError, match="training images are 32"):
+        train(tiny_config(), dataclasses.replace(GEN_CFG, image_size=16), dataclasses.replace(DISC_CFG, image_size=16),
+              DATA, tmp_path / "out", progress=False)
+
+
+def test_train_config_from_the_workflow_section(repo):
+    import yaml
+
+    section = yaml.safe_load((repo / "config" / "config.yaml").read_text())["train"]
+    cfg = TrainConfig.from_section(section, seed=2)
+    assert cfg.seed == 2 and cfg.lr == 0.002 and cfg.perceptual_layers == ("relu1_1", "relu2_1", "relu3_1")
+    with pytest.raises(ValueError, match="unknown train option"):
+        TrainConfig.from_section({**section, "learning_rate": 1.0})
+    with pytest.raises(ValueError, match="beta2"):
+        TrainConfig(beta2=1.0)

@@ -1,0 +1,184 @@
+# Python helpers of the workflow: config validation, wildcard constraints, and input/output functions.
+
+import sys
+
+from rasc.config import ConfigError, experiment_config, validate_config
+from rasc.tracking import init_tracking
+
+try:
+    validate_config(config)
+except ConfigError as error:
+    sys.exit(f"rasc: {error}")
+
+ENV = "../../environment.yml"
+MLFLOW_EXPERIMENT = "rasc"
+
+# Test sets: name → (split, sketch style). A/B/C mirror the paper's three; R is a folder of real sketches.
+TEST_SETS = {
+    "A": ("test", "xdog"),
+    "B": ("test", "clean"),
+    "C": ("test", "rough"),
+    "R": ("real", "real"),
+}
+
+
+wildcard_constraints:
+    split="train|test|real",
+    style="xdog|clean|rough|real",
+    source=r"trapped_ball|learned|patches_\d+",
+    experiment=r"[A-Za-z0-9_]+",
+    seed=r"\d+",
+    testset="A|B|C|R",
+
+
+def get_final_outputs():
+    """What `snakemake` builds by default: table 1, the data and region summaries, and the figures of table 1's runs.
+
+    The multi-seed targets (results/table2-4.csv, results/claims.csv) are asked for by name.
+    """
+    outputs = [
+        "results/table1.csv",
+        "results/data/stats.csv",
+        "results/figures/data_samples.png",
+        "results/regions/quality.csv",
+    ]
+    outputs += expand("results/figures/qualitative_{testset}.png", testset=config["eval"]["test_sets"])
+    if "full" in config["experiments"]:
+        outputs += ["results/figures/multicolor.png", "results/figures/grad_cosine.png"]
+    return outputs
+
+
+def get_sketch_sets():
+    """Every (split, style) pair that later stages read: training XDoG sketches and the configured test sets."""
+    pairs = [("train", "xdog")]
+    pairs += [TEST_SETS[name] for name in config["eval"]["test_sets"]]
+    return sorted(set(pairs))
+
+
+def init_tracking_database():
+    """Create the MLflow database and experiment once, before jobs fan out (DESIGN §7)."""
+    init_tracking(MLFLOW_EXPERIMENT)
+
+
+def region_sources():
+    """Every region source some stage needs: the configured ones, the Table IV patches and the experiments'."""
+    sources = list(config["regions"]["sources"])
+    sources += [f"patches_{n}" for n in config["regions"]["patch_counts"]]
+    sources += [experiment_config(config, name)["model"]["region_source"] for name in config["experiments"]]
+    return sorted(set(sources))
+
+
+def get_gpu_request():
+    """One GPU for the heavy jobs when training runs on CUDA, none otherwise."""
+    return 1 if config["train"]["device"] == "cuda" else 0
+
+
+def get_region_map_inputs(wildcards):
+    """The sketches of one split/style, and the learned extractor's checkpoint when the source is learned."""
+    inputs = {"sketches": f"results/data/{wildcards.split}/sketch_{wildcards.style}.npz"}
+    if wildcards.source == "learned":
+        inputs["model"] = "results/regions/learned_model.pt"
+    return inputs
+
+
+def get_region_summary_entries():
+    """(source, split, style) of every region map that is timed and scored."""
+    return [(source, split, style) for source in region_sources() for split, style in get_sketch_sets()]
+
+
+def get_region_summary_inputs(wildcards):
+    """Every region map and its timing, and the ground truth of the splits they cover."""
+    entries = get_region_summary_entries()
+    return {
+        "labels": [f"results/regions/{so}/{sp}_{st}.npz" for so, sp, st in entries],
+        "timings": [f"results/regions/{so}/{sp}_{st}_timing.csv" for so, sp, st in entries],
+        "illustrations": [f"results/data/{sp}/illustrations.npz" for _, sp, _ in entries],
+        "figure_sketches": "results/data/test/sketch_xdog.npz",
+    }
+
+
+def get_experiment_settings(wildcards):
+    """The resolved model and train sections of one experiment (defaults + its overrides)."""
+    return experiment_config(config, wildcards.experiment)
+
+
+def get_training_inputs(wildcards):
+    """Training illustrations, their XDoG sketches, and the region maps of the experiment's source."""
+    source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
+    return {
+        "illustrations": "results/data/train/illustrations.npz",
+        "sketches": "results/data/train/sketch_xdog.npz",
+        "regions": f"results/regions/{source}/train_xdog.npz",
+    }
+
+
+def get_evaluation_inputs(wildcards):
+    """A trained generator, one test set's sketches and region maps, the reference images and the FID backbone."""
+    split, style = TEST_SETS[wildcards.testset]
+    source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
+    run = f"results/train/{wildcards.experiment}/seed{wildcards.seed}"
+    return {
+        "generator": f"{run}/generator.pt",
+        "run": f"{run}/run.json",
+        "sketches": f"results/data/{split}/sketch_{style}.npz",
+        "regions": f"results/regions/{source}/{split}_{style}.npz",
+        "illustrations": "results/data/test/illustrations.npz",
+        "second_sample": "results/data/train/illustrations.npz",
+        "backbone": "results/eval/fid_backbone.pt",
+    }
+
+
+def get_metrics_files(experiments, seeds):
+    """metrics.json of every experiment × seed × configured test set."""
+    return expand(
+        "results/eval/{experiment}/seed{seed}/{testset}/metrics.json",
+        experiment=experiments,
+        seed=seeds,
+        testset=config["eval"]["test_sets"],
+    )
+
+
+FIRST_SEED = config["train"]["seeds"][0]
+FULL_SOURCE = experiment_config(config, "full")["model"]["region_source"] if "full" in config["experiments"] else None
+
+
+def get_table_metrics(wildcards):
+    """metrics.json of every experiment of one table, for the table1 seeds."""
+    return get_metrics_files(config["tables"][f"table{wildcards.table}"], config["train"]["seeds"])
+
+
+def get_table_region_sources(wildcards):
+    """experiment → region source of one table's experiments (Table 3 reports each source's sec/img)."""
+    names = config["tables"][f"table{wildcards.table}"]
+    return {name: experiment_config(config, name)["model"]["region_source"] for name in names}
+
+
+def get_claims_metrics():
+    """metrics.json of every experiment of tables 2–4, for every claims seed."""
+    names = sorted({name for table in ("table2", "table3", "table4") for name in config["tables"].get(table, [])})
+    return get_metrics_files(names, config["claims"]["seeds"])
+
+
+def get_qualitative_inputs(wildcards):
+    """Colourings of the table-1 methods on one test set, first seed."""
+    return [
+        f"results/eval/{name}/seed{FIRST_SEED}/{wildcards.testset}/colorized.npz"
+        for name in config["tables"]["table1"]
+    ]
+
+
+def get_grad_cosine_runs():
+    """Training folders whose gradient-cosine histograms are drawn: the full model (and the skip variant)."""
+    names = [n for n in ("full", "skip_correlation") if n in config["experiments"]]
+    return [f"results/train/{name}/seed{FIRST_SEED}/run.json" for name in names]
+
+
+def get_table_experiments(wildcards):
+    """The experiments one table compares, in config order."""
+    return config["tables"][f"table{wildcards.table}"]
+
+
+def get_test_sketches(wildcards):
+    """The sketches of one test set."""
+    split, style = TEST_SETS[wildcards.testset]
+    return f"results/data/{split}/sketch_{style}.npz"

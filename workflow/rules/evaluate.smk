@@ -1,0 +1,39 @@
+# Evaluation stage: FID (pytorch-fid) and the measured MOS proxies of DESIGN §6 per experiment, seed and test set.
+
+
+rule fid_backbone:
+    input:
+        illustrations="results/data/train/illustrations.npz",
+    output:
+        backbone="results/eval/fid_backbone.pt",
+    params:
+        eval=lookup(dpath="eval", within=config),
+    log:
+        "logs/fid_backbone/backbone.log",
+    benchmark:
+        "benchmarks/fid_backbone/backbone.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/fid_backbone.py"
+
+
+rule evaluate_model:
+    input:
+        unpack(get_evaluation_inputs),
+    output:
+        metrics="results/eval/{experiment}/seed{seed}/{testset}/metrics.json",
+        colorized="results/eval/{experiment}/seed{seed}/{testset}/colorized.npz",
+    params:
+        eval=lookup(dpath="eval", within=config),
+        mlflow_experiment=MLFLOW_EXPERIMENT,
+    resources:
+        gpu=get_gpu_request(),
+    log:
+        "logs/evaluate_model/{experiment}_seed{seed}_{testset}.log",
+    benchmark:
+        "benchmarks/evaluate_model/{experiment}_seed{seed}_{testset}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/evaluate_model.py"

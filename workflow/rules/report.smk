@@ -1,0 +1,100 @@
+# Reporting stage: the paper's tables (CSV + markdown), the claims verdicts, and the figures.
+
+
+rule make_table:
+    input:
+        metrics=get_table_metrics,
+        timing="results/regions/timing.csv",
+    output:
+        table=report(
+            "results/table{table}.csv",
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "{table}"},
+        ),
+        markdown="results/table{table}.md",
+    params:
+        experiments=get_table_experiments,
+        regions=get_table_region_sources,
+    log:
+        "logs/make_table/table{table}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/make_table.py"
+
+
+rule judge_claims:
+    input:
+        metrics=get_claims_metrics(),
+    output:
+        claims=report("results/claims.csv", caption="../report/claims.rst", category="Tables"),
+        markdown="results/claims.md",
+    params:
+        tables=lookup(dpath="tables", within=config),
+        claims=lookup(dpath="claims", within=config),
+    log:
+        "logs/judge_claims/claims.log",
+    conda:
+        ENV
+    script:
+        "../scripts/judge_claims.py"
+
+
+rule qualitative_figure:
+    input:
+        colorized=get_qualitative_inputs,
+        sketches=get_test_sketches,
+        illustrations="results/data/test/illustrations.npz",
+    output:
+        figure=report(
+            "results/figures/qualitative_{testset}.png",
+            caption="../report/qualitative.rst",
+            category="Figures",
+            labels={"test set": "{testset}"},
+        ),
+    params:
+        experiments=lookup(dpath="tables/table1", within=config),
+        n_sketches=lookup(dpath="eval/figure_sketches", within=config),
+    log:
+        "logs/qualitative_figure/{testset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/qualitative_figure.py"
+
+
+rule multicolor_figure:
+    input:
+        generator=f"results/train/full/seed{FIRST_SEED}/generator.pt",
+        sketches="results/data/test/sketch_xdog.npz",
+        regions=f"results/regions/{FULL_SOURCE}/test_xdog.npz",
+    output:
+        figure=report(
+            "results/figures/multicolor.png",
+            caption="../report/multicolor.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/multicolor_figure/full.log",
+    conda:
+        ENV
+    script:
+        "../scripts/multicolor_figure.py"
+
+
+rule grad_cosine_figure:
+    input:
+        runs=get_grad_cosine_runs(),
+    output:
+        figure=report(
+            "results/figures/grad_cosine.png",
+            caption="../report/grad_cosine.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/grad_cosine_figure/all.log",
+    conda:
+        ENV
+    script:
+        "../scripts/grad_cosine_figure.py"

@@ -1,0 +1,26 @@
+# Training stage: one job per experiment (full model, ablations, region sources, patches) and training seed.
+# Snapshots under results/train/{experiment}/seed{seed}/snapshots/ are deliberately undeclared: a killed job
+# keeps them, and rerunning the rule resumes from the last one.
+
+
+rule train_model:
+    input:
+        unpack(get_training_inputs),
+    output:
+        generator="results/train/{experiment}/seed{seed}/generator.pt",
+        run="results/train/{experiment}/seed{seed}/run.json",
+    params:
+        settings=get_experiment_settings,
+        image_size=lookup(dpath="data/size", within=config),
+        mlflow_experiment=MLFLOW_EXPERIMENT,
+    threads: lookup(dpath="train/threads", within=config)
+    resources:
+        gpu=get_gpu_request(),
+    log:
+        "logs/train_model/{experiment}_seed{seed}.log",
+    benchmark:
+        "benchmarks/train_model/{experiment}_seed{seed}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/train_model.py"

@@ -1,0 +1,45 @@
+"""Snakemake adapter: evaluate one trained generator on one test set (rule evaluate_model)."""
+
+import json
+
+from rasc.checkpoint import load_generator
+from rasc.data.prepare import load_npz
+from rasc.evaluate import evaluate_set
+from rasc.imageio import atomic_path, save_npz
+from rasc.logs import script_logging
+from rasc.metrics.fid import FIDBackbone
+from rasc.tracking import Tracker
+
+with script_logging(snakemake.log[0]) as log:
+    wildcards, settings = snakemake.wildcards, snakemake.params.eval
+    parent = json.loads(open(snakemake.input.run).read()).get("run_id")
+    tracker = Tracker.start(
+        snakemake.params.mlflow_experiment,
+        run_name=f"eval-{wildcards.experiment}-seed{wildcards.seed}-{wildcards.testset}",
+        tags={
+            "snakemake.rule": snakemake.rule,
+            "rasc.experiment": wildcards.experiment,
+            "rasc.seed": wildcards.seed,
+            "rasc.test_set": wildcards.testset,
+        },
+        parent_run_id=parent,
+    )
+    with tracker:
+        generator, _ = load_generator(snakemake.input.generator)
+        metrics, predicted, samples = evaluate_set(
+            generator,
+            sketches=load_npz(snakemake.input.sketches)["sketch"],
+            regions=load_npz(snakemake.input.regions)["labels"],
+            illustrations=load_npz(snakemake.input.illustrations),
+            second_sample=load_npz(snakemake.input.second_sample)["color"],
+            backbone=FIDBackbone.from_file(snakemake.input.backbone),
+            diversity_samples=settings["diversity_samples"],
+        )
+        metrics |= {"experiment": wildcards.experiment, "seed": int(wildcards.seed), "test_set": wildcards.testset}
+        tracker.set_tags({"fid_backbone": metrics["fid_backbone"]})
+        tracker.log_metrics({f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step=0)
+        save_npz(snakemake.output.colorized, predicted=predicted, samples=samples)
+        with atomic_path(snakemake.output.metrics) as temporary:
+            temporary.write_text(json.dumps(metrics, indent=2))
+        tracker.log_artifact(snakemake.output.metrics)
+        log.info("metrics: %s", metrics)

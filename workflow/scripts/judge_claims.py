@@ -1,0 +1,21 @@
+"""Snakemake adapter: judge each claim of the paper over the training seeds (rule judge_claims)."""
+
+from rasc.claims import judge_claims, paper_claims
+from rasc.data.stats import write_csv
+from rasc.imageio import atomic_path
+from rasc.logs import script_logging
+from rasc.tables import collect_metrics
+
+with script_logging(snakemake.log[0]) as log:
+    settings = snakemake.params.claims
+    claims = judge_claims(
+        collect_metrics(snakemake.input.metrics),
+        paper_claims(snakemake.params.tables),
+        confidence=settings["confidence"],
+        bootstrap=settings["bootstrap"],
+    )
+    write_csv(claims, snakemake.output.claims)
+    shown = claims[["claim", "metric", "measured", "reproduced"]]
+    with atomic_path(snakemake.output.markdown) as temporary:
+        temporary.write_text(f"Claims of the paper, judged over training seeds\n\n{shown.to_markdown(index=False)}\n")
+    log.info("claims:\n%s", claims.to_string(index=False))

@@ -1,0 +1,21 @@
+"""Snakemake adapter: multi-colourisation and latent interpolation of one sketch (paper Fig. 8)."""
+
+import torch
+
+from rasc.checkpoint import load_generator
+from rasc.data.prepare import load_npz
+from rasc.figures import multicolor_figure
+from rasc.logs import script_logging
+from rasc.models.inference import colorize, interpolate_w, labels_to_tensor, rgb_to_uint8, sample_w, sketch_to_tensor
+
+N_SAMPLES, N_STEPS, SEED = 6, 6, 0
+
+with script_logging(snakemake.log[0]):
+    generator, _ = load_generator(snakemake.input.generator)
+    sketches = load_npz(snakemake.input.sketches)["sketch"][:1]
+    sketch = sketch_to_tensor(sketches)  # (1, 1, H, W)
+    labels = labels_to_tensor(load_npz(snakemake.input.regions)["labels"][:1])  # (1, H, W)
+    samples = colorize(generator, sketch, labels, seed=SEED, n_samples=N_SAMPLES)[0]  # (S, 3, H, W)
+    w0, w1 = sample_w(2, generator.cfg.w_dim, seed=SEED + 1)
+    path = torch.cat([colorize(generator, sketch, labels, w=w)[0] for w in interpolate_w(w0, w1, N_STEPS)])
+    multicolor_figure(sketches[0], rgb_to_uint8(samples), rgb_to_uint8(path), snakemake.output.figure)
