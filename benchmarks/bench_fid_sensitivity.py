@@ -8,22 +8,29 @@ Images: the procedural illustrations of `rasc.data.synth` (three independent dra
 the reference, and a second real sample), or flat cartoons drawn here with OpenCV when that module is missing.
 Every damage is applied to the second sample and compared with the reference, so each row carries the same
 sampling noise as the floor (second sample, undamaged). Expected: self ≈ 0 < floor < each damage, and monotone
-within a family (hue 0.1 < 0.3, cast 0.1 < 0.3, noise 0.05 < 0.15). One torch thread; timings on a shared machine
-are noisy.
+within a family (hue 0.1 < 0.3, cast 0.1 < 0.3, noise 0.05 < 0.15). One torch thread and one BLAS thread unless
+OMP_NUM_THREADS / OPENBLAS_NUM_THREADS say otherwise; timings on a shared machine are noisy. Exit status 1 when
+an expected ordering is broken.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
-import warnings
+import os
 
-import cv2
-import numpy as np
-import torch
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    # one BLAS thread unless told otherwise: on a loaded 2-core machine a multi-threaded sqrtm/QR was 50x slower
+    os.environ.setdefault(_variable, "1")
 
-from rasc.metrics.fid import FIDBackbone, FIDFallbackWarning, frechet_distance
+import argparse  # noqa: E402 - after the thread settings, which must precede numpy's import
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from rasc.metrics.fid import FIDBackbone, FIDFallbackWarning, frechet_distance  # noqa: E402
 
 
 def drawn_cartoons(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

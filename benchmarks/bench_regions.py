@@ -181,6 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--linefiller", type=Path, default=None, help="checkout of hepesu/LineFiller (optional)")
     parser.add_argument("--linefiller-max-size", type=int, default=256, help="skip the (slow) reference above this")
     parser.add_argument("--learned", type=Path, default=None, help="learned-extractor checkpoint (optional)")
+    parser.add_argument(
+        "--train-learned-steps", type=int, default=0,
+        help="without --learned: train a region net for this many steps on procedural data first (0: untrained)",
+    )
     parser.add_argument("--patches", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows to this CSV file")
     args = parser.parse_args(argv)
@@ -190,11 +194,13 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     linefiller = load_linefiller(args.linefiller) if args.linefiller else None
-    learned = None
-    if args.learned is not None:
-        from rasc.regions.learned import LearnedRegionExtractor
+    from rasc.regions.learned import LearnedRegionExtractor
 
-        learned = LearnedRegionExtractor.load(args.learned)
+    learned_checkpoint = args.learned
+    if learned_checkpoint is None and args.train_learned_steps > 0:
+        learned_checkpoint = _train_benchmark_net(args.train_learned_steps, min(args.sizes), args.seed)
+    if learned_checkpoint is not None:
+        learned = LearnedRegionExtractor.load(learned_checkpoint)
     else:
         learned = _untrained_extractor()
 
@@ -209,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(time_and_score("linefiller (ref)", linefiller, sketches, gt, tolerance))
                 ratio = rows[-1]["median_ms"] / rows[0]["median_ms"]
                 print(f"trapped_ball is {ratio:.0f}x faster than LineFiller (median per image)")
-            if args.learned is not None:
+            if learned_checkpoint is not None:
                 rows.append(time_and_score("learned", learned, sketches, gt, tolerance))
             else:
                 rows.append(time_and_score("learned (untrained: speed only)", learned, sketches, None, tolerance))
@@ -223,6 +229,27 @@ def main(argv: list[str] | None = None) -> None:
 
         pd.DataFrame(all_rows).to_csv(args.csv, index=False)
         print(f"\nwrote {args.csv}")
+
+
+def _train_benchmark_net(steps: int, size: int, seed: int) -> Path:
+    """Train a region net on 300 procedural training images (XDoG, clean and rough sketches), seed disjoint from
+    the benchmark's; returns the checkpoint path (in a temporary folder)."""
+    import tempfile
+
+    from rasc.data import synth
+    from rasc.data.sketch import xdog_batch
+    from rasc.regions.learned import RegionNetConfig, train_region_net
+
+    train_seed = seed + 1000
+    illustrations = synth.synthesize(300, train_seed, synth.SynthConfig(size=size))
+    xdog = xdog_batch(illustrations["color"], seed=train_seed)
+    sketches = np.concatenate([xdog, illustrations["lines_clean"], illustrations["lines_rough"]])
+    regions = np.concatenate([illustrations["regions"]] * 3)
+    path = Path(tempfile.mkdtemp(prefix="bench_regions_")) / "region_net.pt"
+    stats = train_region_net(sketches, regions, RegionNetConfig(steps=steps), path, progress=False)
+    seconds, loss = stats["train_seconds"], stats["final_loss"]
+    print(f"trained a region net at {size}: {steps} steps in {seconds:.0f} s, final loss {loss:.4f}")
+    return path
 
 
 def _untrained_extractor():

@@ -193,18 +193,3 @@ def load_generator(
     generator.requires_grad_(False)
     return generator.eval().to(device), checkpoint["config"]
 
-
-def load_discriminator_config(checkpoint: Mapping[str, Any], path: str | Path) -> Any:
-    """The :class:`DiscriminatorConfig` stored in a training checkpoint."""
-    from rasc.models import DiscriminatorConfig
-
-    if "discriminator_config" not in checkpoint:
-        raise CheckpointError(f"{path}: a {checkpoint.get('kind')!r} checkpoint holds no discriminator config")
-    return _dataclass_from_dict(DiscriminatorConfig, checkpoint["discriminator_config"], Path(path))
-
-
-def generator_config_from_checkpoint(checkpoint: Mapping[str, Any], path: str | Path) -> Any:
-    """The :class:`GeneratorConfig` stored in a checkpoint."""
-    from rasc.models import GeneratorConfig
-
-    return _dataclass_from_dict(GeneratorConfig, checkpoint["generator_config"], Path(path))

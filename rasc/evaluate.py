@@ -13,9 +13,6 @@ from typing import Any
 import numpy as np
 import torch
 
-LINE_THRESHOLD = 128  # sketch pixels darker than this are line pixels, excluded from the region metrics
-
-
 def colorize_set(
     generator: torch.nn.Module,
     sketches: np.ndarray,
@@ -44,24 +41,26 @@ def colorize_set(
 def region_metrics(
     predicted: np.ndarray, samples: np.ndarray, sketches: np.ndarray, illustrations: Mapping[str, np.ndarray]
 ) -> dict[str, float | None]:
-    """Mean bleeding, inconsistency, region colour error and diversity over a test set (None without ground truth).
+    """Bleeding, inconsistency, region colour error and diversity over a test set (None without ground truth).
 
-    predicted (N, H, W, 3) default colourings; samples (N, S, H, W, 3) random-w colourings.
+    predicted (N, H, W, 3) default colourings; samples (N, S, H, W, 3) random-w colourings. Line pixels are the
+    sketch's ink joined with the ground truth's own outlines (``lines_clean``), so that the ground truth scores 0
+    even where a rough sketch's strokes miss the real outlines.
     """
-    from rasc.metrics.artifacts import bleeding, diversity, region_colour_error, semantic_inconsistency
+    from rasc.metrics.artifacts import artifact_scores, diversity_score
 
-    if "regions" not in illustrations:
-        return {"bleeding": None, "inconsistency": None, "colour_error": None, "diversity": None}
-    per_image: dict[str, list[float]] = {"bleeding": [], "inconsistency": [], "colour_error": [], "diversity": []}
-    for i, pred in enumerate(predicted):
-        gt_regions = illustrations["regions"][i]
-        line_mask = sketches[i] < LINE_THRESHOLD  # (H, W) bool
-        group = illustrations["region_group"][i]
-        per_image["bleeding"].append(bleeding(pred, gt_regions, line_mask))
-        per_image["inconsistency"].append(semantic_inconsistency(pred, gt_regions, group[group >= 0], line_mask))
-        per_image["colour_error"].append(region_colour_error(pred, illustrations["color"][i], gt_regions, line_mask))
-        per_image["diversity"].append(diversity(samples[i], gt_regions, line_mask))
-    return {name: float(np.nanmean(values)) for name, values in per_image.items()}
+    truth = {
+        "gt_color": illustrations.get("color"),
+        "gt_regions": illustrations.get("regions"),
+        "gt_lines": illustrations.get("lines_clean"),
+    }
+    scores = artifact_scores(predicted, sketches, region_group=illustrations.get("region_group"), **truth)
+    return {
+        "bleeding": scores.bleeding,
+        "inconsistency": scores.semantic_inconsistency,
+        "colour_error": scores.region_colour_error,
+        "diversity": diversity_score(samples, sketches, gt_regions=truth["gt_regions"], gt_lines=truth["gt_lines"]),
+    }
 
 
 def evaluate_set(
@@ -69,27 +68,28 @@ def evaluate_set(
     sketches: np.ndarray,
     regions: np.ndarray,
     illustrations: Mapping[str, np.ndarray],
-    second_sample: np.ndarray,
     backbone: Any,
+    reference_features: Any,
+    floor: float,
     diversity_samples: int,
     seed: int = 0,
     device: str = "cpu",
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """All metrics of one generator on one test set → (metrics, default colourings, random-w colourings).
 
-    ``illustrations`` holds the test split's colour images (the FID reference) and, when known, its ground truth;
-    ``second_sample`` is another real sample of the same distribution, whose FID is the floor.
+    ``illustrations`` holds the test split's colour images and, when known, its ground truth;
+    ``reference_features`` are the backbone's features of those colour images (computed once per test split) and
+    ``floor`` the FID of a second real sample against them.
     """
-    from rasc.metrics.fid import fid
+    from rasc.metrics.fid import fid_between
 
     predicted = colorize_set(generator, sketches, regions, device=device)[:, 0]  # (N, H, W, 3)
     samples = colorize_set(generator, sketches, regions, seed=seed, n_samples=diversity_samples, device=device)
-    reference = illustrations["color"]
-    has_ground_truth = "regions" in illustrations and len(reference) == len(sketches)
+    has_ground_truth = "regions" in illustrations and len(illustrations["color"]) == len(sketches)
     metrics: dict[str, Any] = {
         "images": len(sketches),
-        "fid": fid(backbone, predicted, reference),
-        "fid_floor": fid(backbone, second_sample[: len(reference)], reference),
+        "fid": fid_between(backbone.features(predicted), reference_features),
+        "fid_floor": floor,
         "fid_backbone": backbone.name,
     }
     metrics |= region_metrics(predicted, samples, sketches, illustrations if has_ground_truth else {})

@@ -69,7 +69,9 @@ def extract_regions_batch(sketches: np.ndarray, method: str, **options: Any) -> 
         if extractor is None:
             if checkpoint is None:
                 raise ValueError("method 'learned' needs checkpoint=PATH or extractor=LearnedRegionExtractor")
-            extractor = _cached_extractor(str(Path(checkpoint).resolve()), str(device))
+            path = Path(checkpoint).resolve()
+            modified = path.stat().st_mtime_ns if path.exists() else 0  # a rewritten checkpoint is reloaded
+            extractor = _cached_extractor(str(path), modified, str(device))
         return extractor.batch(sketches, batch_size=batch_size)
     if method == "patches":
         n_patches = options.pop("n_patches", None)
@@ -92,7 +94,7 @@ def parse_source(source: str) -> tuple[str, dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_extractor(checkpoint: str, device: str):
+def _cached_extractor(checkpoint: str, modified_ns: int, device: str):
     from rasc.regions.learned import LearnedRegionExtractor
 
     return LearnedRegionExtractor.load(checkpoint, device=device)

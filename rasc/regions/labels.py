@@ -6,9 +6,13 @@ On disk and between stages it is uint16 (so K ≤ 65536); inside the model it is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported where it is used, so `import rasc.regions` stays light
+    import torch
 
 MAX_UINT16_LABELS = 65536  # labels 0..65535 fit in uint16
 
@@ -33,20 +37,25 @@ def relabel_contiguous(labels: np.ndarray) -> np.ndarray:
     Raises ValueError when there are more than 65536 distinct labels (they would not fit in uint16).
     """
     labels = check_label_image(labels)
-    flat = labels.ravel().astype(np.int64, copy=False)
+    flat = labels.ravel()
+    if flat.dtype == bool or flat.dtype.itemsize > 4 or flat.dtype == np.uint32:
+        flat = flat.astype(np.int64)
     max_label = int(flat.max())
     if max_label < 4 * flat.size + 1024:
         # O(N) lookup table: present labels get consecutive new ids.
         present = np.bincount(flat, minlength=max_label + 1) > 0
         n_labels = int(present.sum())
-        lookup = np.cumsum(present) - 1
-        relabelled = lookup[flat]
-    else:
-        uniques, relabelled = np.unique(flat, return_inverse=True)
-        n_labels = len(uniques)
+        _check_fits_uint16(n_labels)
+        lookup = (np.cumsum(present) - 1).astype(np.uint16)  # (max_label + 1,)
+        return lookup[labels]
+    uniques, relabelled = np.unique(flat, return_inverse=True)
+    _check_fits_uint16(len(uniques))
+    return relabelled.reshape(labels.shape).astype(np.uint16)
+
+
+def _check_fits_uint16(n_labels: int) -> None:
     if n_labels > MAX_UINT16_LABELS:
         raise ValueError(f"{n_labels} regions do not fit in a uint16 label image (max {MAX_UINT16_LABELS})")
-    return relabelled.reshape(labels.shape).astype(np.uint16)
 
 
 def is_contiguous(labels: np.ndarray) -> bool:
@@ -75,6 +84,8 @@ def downsample_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tens
     consistent across decoder scales (label k means the same region everywhere) and K = labels.max() + 1 still bounds
     them. Sampling follows `torch.nn.functional.interpolate(mode="nearest")`: source index floor(i * H / h).
     """
+    import torch
+
     if labels.ndim != 3:
         raise ValueError(f"labels must be a (B, H, W) tensor, got shape {tuple(labels.shape)}")
     if labels.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
@@ -168,8 +179,8 @@ def merge_small_regions(
     dtype, NOT renumbered (merged labels have no pixels left).
     """
     labels = check_label_image(labels)
-    merged = labels.astype(np.int64, copy=True)
-    n_labels = int(merged.max()) + 1
+    n_labels = int(labels.max()) + 1
+    merged = labels.astype(np.int32 if n_labels < 2**31 else np.int64)  # a copy
     is_candidate = np.ones(n_labels, dtype=bool)
     if candidates is not None:
         candidates = np.asarray(candidates, dtype=bool)
@@ -178,12 +189,14 @@ def merge_small_regions(
     if ignore_label is not None and 0 <= ignore_label < n_labels:
         is_candidate[ignore_label] = False
     label_ids = np.arange(n_labels)
+    areas = np.bincount(merged.ravel(), minlength=n_labels)  # (K,) kept up to date below
+    lookup = label_ids.copy()  # old label -> current label, applied once at the end
     while True:
-        areas = np.bincount(merged.ravel(), minlength=n_labels)  # (K,)
         small = is_candidate & (areas > 0) & (areas < min_area)
         if not small.any():
             break
-        pairs, border_length = region_adjacency(merged, ignore_label=ignore_label)
+        current = lookup[merged]
+        pairs, border_length = region_adjacency(current, ignore_label=ignore_label)
         source = np.concatenate([pairs[:, 0], pairs[:, 1]])  # both directions of each adjacency
         target = np.concatenate([pairs[:, 1], pairs[:, 0]])
         length = np.concatenate([border_length, border_length])
@@ -212,10 +225,14 @@ def merge_small_regions(
         source, target = source[settled], target[settled]
         if len(source) == 0:
             break
-        lookup = label_ids.copy()
-        lookup[source] = target
-        merged = lookup[merged]
-    return merged.astype(labels.dtype, copy=False)
+        np.add.at(areas, target, areas[source])
+        areas[source] = 0
+        step = label_ids.copy()
+        step[source] = target
+        lookup = step[lookup]
+    if np.array_equal(lookup, label_ids):
+        return labels.copy()
+    return lookup.astype(labels.dtype)[merged] if labels.dtype != bool else lookup[merged].astype(bool)
 
 
 def _lexicographic_less(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -243,8 +260,6 @@ def fill_from_nearest(labels: np.ndarray, unlabelled: np.ndarray) -> np.ndarray:
         raise ValueError("cannot fill from nearest labels: no pixel is labelled")
     source = unlabelled.astype(np.uint8)  # zeros are the labelled pixels the transform measures distance to
     _, nearest_index = cv2.distanceTransformWithLabels(source, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
-    # DIST_LABEL_PIXEL numbers the zero pixels 1..n in raster order.
-    labels_in_raster_order = labels[~unlabelled]  # (n,)
-    filled = labels.copy()
-    filled[unlabelled] = labels_in_raster_order[nearest_index[unlabelled] - 1]
-    return filled
+    # DIST_LABEL_PIXEL numbers the zero (labelled) pixels 1..n in raster order; each of them is its own nearest.
+    label_of_index = np.concatenate([labels[:1, 0], labels[~unlabelled]])  # (n + 1,), entry 0 unused
+    return label_of_index[nearest_index]

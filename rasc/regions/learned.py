@@ -8,7 +8,8 @@ boundary pixels included; regions below a minimum area merge into the neighbour 
 The published DanbooRegion weights are not available here, so the net is trained on the ground-truth regions of the
 training split (`train_region_net`). The target replaces DanbooRegion's harmonic interpolation between boundary and
 skeleton by the normalised distance d_b / (d_b + d_s) (d_b: distance to the region boundary, d_s: distance to the
-skeleton), the standard closed-form approximation, exact across a straight strip and a disk.
+skeleton), the usual closed-form stand-in: exact across a straight strip, monotone and 0/1 at the same places
+elsewhere, and two distance transforms instead of a sparse Laplace solve per image.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def skeleton_field(regions: np.ndarray) -> np.ndarray:
     Boundary pixels (a 4-neighbour of another label, on both sides of each border) are 0; the skeleton of each
     region's interior (skimage skeletonize; interiors of different regions never touch, so one call does all) is 1;
     in between d_b / (d_b + d_s). The image frame counts as a boundary, as it does for skeletonize. Regions at most
-    two pixels wide are all boundary and have no skeleton.
+    two pixels wide are all boundary and have no skeleton. d_s is measured to the nearest skeleton pixel of any
+    region; where that lies in a neighbouring region the value is too high, but it stays below 0.5 (the path
+    crosses the boundary band, so d_s > d_b), so markers thresholded at >= 0.5 never cross a boundary.
     """
     regions = check_label_image(regions, "regions")
     boundary = region_boundaries(regions)  # (H, W) bool
@@ -338,8 +341,8 @@ class LearnedRegionExtractor:
 
 def _check_sketch_batch(sketches: np.ndarray) -> np.ndarray:
     if not isinstance(sketches, np.ndarray) or sketches.dtype != np.uint8 or sketches.ndim != 3:
-        shape = getattr(sketches, "shape", None)
-        raise ValueError(f"sketches must be a uint8 (N, H, W) array, got {getattr(sketches, 'dtype', type(sketches))} {shape}")
+        dtype = getattr(sketches, "dtype", type(sketches).__name__)
+        raise ValueError(f"sketches must be a uint8 (N, H, W) array, got {dtype} {getattr(sketches, 'shape', '')}")
     return sketches
 
 

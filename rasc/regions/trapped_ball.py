@@ -122,9 +122,9 @@ def trapped_ball_regions(sketch: np.ndarray, cfg: TrappedBallConfig = TrappedBal
     paper_area = np.bincount(labels.ravel(), minlength=int(labels.max()) + 1)  # (K,) LINE counted too, unused
     is_speck = paper_area < cfg.min_region_area * area_scale
     is_speck[LINE] = True
-    if not is_speck.all():
-        labels[is_speck[labels]] = LINE
-    labels = fill_from_nearest(labels, labels == LINE)
+    if is_speck.all():  # nothing but specks: keep them as regions
+        is_speck[1:] = False
+    labels = fill_from_nearest(labels, is_speck[labels])
     return relabel_contiguous(labels)
 
 

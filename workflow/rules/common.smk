@@ -123,8 +123,9 @@ def get_evaluation_inputs(wildcards):
         "sketches": f"results/data/{split}/sketch_{style}.npz",
         "regions": f"results/regions/{source}/{split}_{style}.npz",
         "illustrations": "results/data/test/illustrations.npz",
-        "second_sample": "results/data/train/illustrations.npz",
         "backbone": "results/eval/fid_backbone.pt",
+        "reference": "results/eval/fid_reference.npz",
+        "floor": "results/eval/fid_floor.json",
     }
 
 
@@ -145,6 +146,11 @@ FULL_SOURCE = experiment_config(config, "full")["model"]["region_source"] if "fu
 def get_table_metrics(wildcards):
     """metrics.json of every experiment of one table, for the table1 seeds."""
     return get_metrics_files(config["tables"][f"table{wildcards.table}"], config["train"]["seeds"])
+
+
+def get_table_timing(wildcards):
+    """Table 3 reports each region source's measured sec/img; the other tables need no region timing."""
+    return ["results/regions/timing.csv"] if wildcards.table == "3" else []
 
 
 def get_table_region_sources(wildcards):

@@ -4,8 +4,11 @@
 rule fid_backbone:
     input:
         illustrations="results/data/train/illustrations.npz",
+        reference="results/data/test/illustrations.npz",
     output:
         backbone="results/eval/fid_backbone.pt",
+        reference="results/eval/fid_reference.npz",
+        floor="results/eval/fid_floor.json",
     params:
         eval=lookup(dpath="eval", within=config),
     log:

@@ -4,7 +4,7 @@
 rule make_table:
     input:
         metrics=get_table_metrics,
-        timing="results/regions/timing.csv",
+        timing=get_table_timing,
     output:
         table=report(
             "results/table{table}.csv",

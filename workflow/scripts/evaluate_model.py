@@ -7,7 +7,7 @@ from rasc.data.prepare import load_npz
 from rasc.evaluate import evaluate_set
 from rasc.imageio import atomic_path, save_npz
 from rasc.logs import script_logging
-from rasc.metrics.fid import FIDBackbone
+from rasc.metrics.fid import FIDBackbone, FIDFeatures
 from rasc.tracking import Tracker
 
 with script_logging(snakemake.log[0]) as log:
@@ -31,8 +31,9 @@ with script_logging(snakemake.log[0]) as log:
             sketches=load_npz(snakemake.input.sketches)["sketch"],
             regions=load_npz(snakemake.input.regions)["labels"],
             illustrations=load_npz(snakemake.input.illustrations),
-            second_sample=load_npz(snakemake.input.second_sample)["color"],
             backbone=FIDBackbone.from_file(snakemake.input.backbone),
+            reference_features=FIDFeatures.load(snakemake.input.reference),
+            floor=json.loads(open(snakemake.input.floor).read())["fid_floor"],
             diversity_samples=settings["diversity_samples"],
         )
         metrics |= {"experiment": wildcards.experiment, "seed": int(wildcards.seed), "test_set": wildcards.testset}

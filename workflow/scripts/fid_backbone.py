@@ -1,14 +1,29 @@
-"""Snakemake adapter: load (or fall back and calibrate) the FID Inception once for every evaluation."""
+"""Snakemake adapter: the FID Inception (real weights, or the calibrated random fallback), the test split's
+reference features and the floor (a second real sample against them), computed once for every evaluation."""
+
+import json
 
 from rasc.data.prepare import load_npz
+from rasc.imageio import atomic_path
 from rasc.logs import script_logging
-from rasc.metrics.fid import FIDBackbone
+from rasc.metrics.fid import FIDBackbone, fid_between
 
 with script_logging(snakemake.log[0]) as log:
     settings = snakemake.params.eval
-    calibration = load_npz(snakemake.input.illustrations)["color"][: settings["fid_calibration_images"]]
+    training = load_npz(snakemake.input.illustrations)["color"]
     backbone = FIDBackbone.load(
-        weights_path=settings["fid_weights"], dims=settings["fid_dims"], calibration_images=calibration
+        weights_path=settings["fid_weights"],
+        dims=settings["fid_dims"],
+        calibration_images=training[: settings["fid_calibration_images"]],
     )
     backbone.save(snakemake.output.backbone)
-    log.info("FID backbone: %s", backbone.name)
+    reference_images = load_npz(snakemake.input.reference)["color"]
+    reference = backbone.features(reference_images)
+    with atomic_path(snakemake.output.reference) as temporary:
+        reference.save(temporary)
+    # The floor: as many real training images (a second sample of the same distribution) against the reference.
+    second_sample = training[-len(reference_images) :]
+    floor = fid_between(backbone.features(second_sample), reference)
+    with atomic_path(snakemake.output.floor) as temporary:
+        temporary.write_text(json.dumps({"fid_floor": floor, "fid_backbone": backbone.name, "images": len(second_sample)}))
+    log.info("FID backbone %s, floor %.3f over %d images", backbone.name, floor, len(second_sample))

@@ -18,7 +18,7 @@ with script_logging(snakemake.log[0]) as log:
     number = snakemake.wildcards.table
     table = summarise(collect_metrics(snakemake.input.metrics), snakemake.params.experiments)
     if number == "3":
-        table = add_region_timing(table, snakemake.params.regions, pd.read_csv(snakemake.input.timing))
+        table = add_region_timing(table, snakemake.params.regions, pd.read_csv(snakemake.input.timing[0]))
     write_csv(table, snakemake.output.table)
     caption = CAPTIONS.get(number, f"Table {number}")
     with atomic_path(snakemake.output.markdown) as temporary:

@@ -1,5 +1,7 @@
 """Snakemake adapter: train the DanbooRegion-style extractor on the training split (rule train_region_net)."""
 
+import numpy as np
+
 from rasc.data.prepare import load_npz
 from rasc.logs import script_logging
 from rasc.regions.learned import RegionNetConfig, train_region_net
@@ -15,11 +17,16 @@ with script_logging(snakemake.log[0]) as log:
         run_name="region-net",
         tags={"snakemake.rule": snakemake.rule, "config.sha256": config_hash(settings)},
     )
+    # One net for every sketch style: XDoG, clean and rough line art of the same training illustrations.
+    sketches = np.concatenate(
+        [load_npz(snakemake.input.sketches)["sketch"], illustrations["lines_clean"], illustrations["lines_rough"]]
+    )  # (3N, H, W)
+    regions = np.concatenate([illustrations["regions"]] * 3)  # (3N, H, W)
     with tracker:
         tracker.log_params({"regions.learned": settings})
         stats = train_region_net(
-            load_npz(snakemake.input.sketches)["sketch"],
-            illustrations["regions"],
+            sketches,
+            regions,
             RegionNetConfig(**settings),
             snakemake.output.model,
             tracker=tracker,
