@@ -25,7 +25,7 @@ import numpy as np
 from rasc.regions.labels import relabel_contiguous
 from rasc.regions.patches import patch_grid
 from rasc.regions.quality import default_tolerance, score_regions
-from rasc.regions.trapped_ball import TrappedBallConfig, trapped_ball_regions
+from rasc.regions.trapped_ball import trapped_ball_regions
 
 
 def drawn_line_art(height: int, width: int, n_shapes: int, seed: int, gap_probability: float = 0.0):

@@ -107,7 +107,13 @@ def cmd_colorize(args: argparse.Namespace) -> None:
     from rasc.checkpoint import load_generator
     from rasc.data.sketch import pad_resize
     from rasc.imageio import read_grey, read_rgb, write_image
-    from rasc.models.inference import color_to_tensor, colorize, labels_to_tensor, rgb_to_uint8, sketch_to_tensor
+    from rasc.models.inference import (
+        color_to_tensor,
+        colorize,
+        labels_to_tensor,
+        rgb_to_uint8,
+        sketch_to_tensor,
+    )
     from rasc.regions.build import region_extractor
 
     generator, config = load_generator(args.model)

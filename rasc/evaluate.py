@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+
 def colorize_set(
     generator: torch.nn.Module,
     sketches: np.ndarray,
@@ -26,7 +27,12 @@ def colorize_set(
 
     ``seed=None`` uses the predicted ``w`` (one colouring each); a seed draws ``n_samples`` random ``w`` per sketch.
     """
-    from rasc.models.inference import colorize, labels_to_tensor, rgb_to_uint8, sketch_to_tensor
+    from rasc.models.inference import (
+        colorize,
+        labels_to_tensor,
+        rgb_to_uint8,
+        sketch_to_tensor,
+    )
 
     outputs = []
     for start in range(0, len(sketches), batch_size):

@@ -9,7 +9,6 @@ recorded in params and tags (``"vgg19-imagenet"``, ``"vgg19-file-<sha256 prefix>
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import warnings
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
+
+from rasc.utils import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,6 @@ class VGGFeatures(nn.Module):
         return features
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def vgg19_trunk() -> nn.Sequential:
     """torchvision's VGG-19 convolutional trunk (``vgg19().features``) without its 100M-parameter classifier."""
     from torchvision.models.vgg import cfgs, make_layers
@@ -152,7 +145,7 @@ def build_vgg_features(cfg: PerceptualConfig = PerceptualConfig()) -> tuple[VGGF
     if cfg.weights_path is not None:
         path = Path(cfg.weights_path)
         trunk = load_vgg19_trunk(path)
-        digest = _file_sha256(path)
+        digest = file_sha256(path)
         is_imagenet = digest.startswith(IMAGENET_SHA256_PREFIX)
         backbone = "vgg19-imagenet" if is_imagenet else f"vgg19-file-{digest[:12]}"
         log.info("perceptual network: VGG-19 weights from %s (%s)", path, backbone)

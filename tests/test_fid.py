@@ -113,7 +113,7 @@ def test_local_weights_file_is_loaded_first(monkeypatch: pytest.MonkeyPatch, tmp
     first_conv = network.network.blocks[0][0].conv.weight
     assert torch.equal(first_conv, state["Conv2d_1a_3x3.conv.weight"])
     # the published file is recognised by its SHA-256 and gets the comparable name
-    monkeypatch.setattr(fid_module, "FID_WEIGHTS_SHA256_PREFIX", fid_module._file_sha256(path)[:8])
+    monkeypatch.setattr(fid_module, "FID_WEIGHTS_SHA256_PREFIX", fid_module.file_sha256(path)[:8])
     assert FIDBackbone.load(weights_path=path, dims=DIMS).name == "inception-fid-d64"
     with pytest.raises(FileNotFoundError, match="does not exist"):
         FIDBackbone.load(weights_path=tmp_path / "missing.pth")

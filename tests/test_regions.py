@@ -5,11 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from rasc.regions import extract_regions, extract_regions_batch, parse_source
 from rasc.regions.labels import (
-    downsample_labels,
     fill_from_nearest,
     is_contiguous,
     merge_small_regions,
@@ -232,18 +230,6 @@ def test_resize_labels_relabels() -> None:
     assert resize_labels(labels, (128, 96)).shape == (128, 96)
     with pytest.raises(ValueError, match="size"):
         resize_labels(labels, (0, 4))
-
-
-def test_downsample_labels_matches_nearest_interpolation() -> None:
-    generator = torch.Generator().manual_seed(0)
-    labels = torch.randint(0, 50, (2, 32, 48), generator=generator)
-    small = downsample_labels(labels, (8, 12))
-    reference = torch.nn.functional.interpolate(labels[:, None].float(), size=(8, 12), mode="nearest")
-    assert small.shape == (2, 8, 12) and small.dtype == torch.int64
-    assert torch.equal(small, reference[:, 0].long())
-    assert downsample_labels(labels, (32, 48)) is labels
-    with pytest.raises(ValueError, match=r"\(B, H, W\)"):
-        downsample_labels(labels[0], (8, 8))
 
 
 def test_random_colour_preview_is_seeded() -> None:

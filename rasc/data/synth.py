@@ -35,7 +35,18 @@ from rasc.data.palette import (
     sample_colour,
     shade,
 )
-from rasc.data.shapes import Frame, LabelCanvas, bezier, circles, ellipse, rect, star, strand, thick_path, wavy_strand
+from rasc.data.shapes import (
+    Frame,
+    LabelCanvas,
+    bezier,
+    circles,
+    ellipse,
+    rect,
+    star,
+    strand,
+    thick_path,
+    wavy_strand,
+)
 
 PART_NAMES: tuple[str, ...] = (
     "background",

@@ -7,10 +7,29 @@ from __future__ import annotations
 
 import importlib
 
-from rasc.metrics.artifacts import (ArtifactScores, artifact_scores, bleeding, diversity, diversity_score,
-                                    line_mask_from_sketch, region_colour_error, semantic_inconsistency)
-from rasc.metrics.stats import (INSUFFICIENT_SEEDS, NO, VERDICTS, WITHIN_NOISE, YES, OrderingVerdict,
-                                SeedComparison, SeedSummary, judge_claim, judge_ordering, summarize_seeds)
+from rasc.metrics.artifacts import (
+    ArtifactScores,
+    artifact_scores,
+    bleeding,
+    diversity,
+    diversity_score,
+    line_mask_from_sketch,
+    region_colour_error,
+    semantic_inconsistency,
+)
+from rasc.metrics.stats import (
+    INSUFFICIENT_SEEDS,
+    NO,
+    VERDICTS,
+    WITHIN_NOISE,
+    YES,
+    OrderingVerdict,
+    SeedComparison,
+    SeedSummary,
+    judge_claim,
+    judge_ordering,
+    summarize_seeds,
+)
 
 _FID_NAMES = ("FIDBackbone", "FIDConfig", "FIDFallbackWarning", "FIDFeatures", "calibration_sample", "fid",
               "fid_between", "fid_floor", "frechet_distance")

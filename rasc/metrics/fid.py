@@ -45,6 +45,8 @@ from pytorch_fid.inception import FID_WEIGHTS_URL, InceptionV3
 from scipy.linalg import LinAlgWarning
 from torch import nn
 
+from rasc.utils import file_sha256
+
 LOGGER = logging.getLogger(__name__)
 
 FID_WEIGHTS_SHA256_PREFIX = "6726825d"  # pytorch-fid's weights file name carries the first 8 hex digits of its SHA-256
@@ -106,14 +108,6 @@ def _check_images(images: np.ndarray, what: str) -> None:
 def _hub_weights_file() -> Path:
     """Where pytorch-fid's `load_state_dict_from_url` caches its weights."""
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(FID_WEIGHTS_URL)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _array_sha256(images: np.ndarray) -> str:
@@ -228,7 +222,7 @@ class FIDBackbone:
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # noqa: BLE001 - any unpickling failure means "not a weights file"
             raise ValueError(f"FID weights file {path} cannot be read: {error}") from error
-        sha = _file_sha256(path)
+        sha = file_sha256(path)
         name = "inception-fid" if sha.startswith(FID_WEIGHTS_SHA256_PREFIX) else f"inception-local-{sha[:8]}"
         suffix = "" if dims == 2048 else f"-d{dims}"
         return cls(_build_checked(state_dict, dims, str(path)), name=name + suffix, dims=dims,

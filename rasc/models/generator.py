@@ -33,7 +33,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rasc.models.layers import MLP, ConvAct, EqualConv2d, EqualLinear, StyledConv
-from rasc.models.region_formulation import CORRELATIONS, RegionFormulation, downsample_labels
+from rasc.models.region_formulation import (
+    CORRELATIONS,
+    RegionFormulation,
+    downsample_labels,
+)
 
 VARIANTS = ("full", "no_region_maps", "no_region_formulation")
 LATENTS = ("posterior", "sketch")

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from rasc.regions.labels import (
-    downsample_labels,
     fill_from_nearest,
     is_contiguous,
     merge_small_regions,
@@ -28,8 +27,17 @@ from rasc.regions.labels import (
     resize_labels,
 )
 from rasc.regions.patches import patch_grid
-from rasc.regions.quality import adjusted_rand_index, boundary_scores, default_tolerance, score_regions
-from rasc.regions.trapped_ball import TrappedBallConfig, check_sketch, trapped_ball_regions
+from rasc.regions.quality import (
+    adjusted_rand_index,
+    boundary_scores,
+    default_tolerance,
+    score_regions,
+)
+from rasc.regions.trapped_ball import (
+    TrappedBallConfig,
+    check_sketch,
+    trapped_ball_regions,
+)
 
 METHODS = ("trapped_ball", "learned", "patches")
 
@@ -107,7 +115,6 @@ __all__ = [
     "boundary_scores",
     "check_sketch",
     "default_tolerance",
-    "downsample_labels",
     "extract_regions",
     "extract_regions_batch",
     "fill_from_nearest",

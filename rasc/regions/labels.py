@@ -6,13 +6,8 @@ On disk and between stages it is uint16 (so K ≤ 65536); inside the model it is
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import cv2
 import numpy as np
-
-if TYPE_CHECKING:  # torch is imported where it is used, so `import rasc.regions` stays light
-    import torch
 
 MAX_UINT16_LABELS = 65536  # labels 0..65535 fit in uint16
 
@@ -75,28 +70,6 @@ def resize_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     as_int32 = labels.astype(np.int32, copy=False)
     resized = cv2.resize(as_int32, (width, height), interpolation=cv2.INTER_NEAREST_EXACT)  # (height, width)
     return relabel_contiguous(resized)
-
-
-def downsample_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Nearest-neighbour resize of a batch of label maps (B, H, W) int64 to (B, h, w).
-
-    The labels are NOT renumbered: a region with no pixel left at the new size simply has no pixel, so the ids stay
-    consistent across decoder scales (label k means the same region everywhere) and K = labels.max() + 1 still bounds
-    them. Sampling follows `torch.nn.functional.interpolate(mode="nearest")`: source index floor(i * H / h).
-    """
-    import torch
-
-    if labels.ndim != 3:
-        raise ValueError(f"labels must be a (B, H, W) tensor, got shape {tuple(labels.shape)}")
-    if labels.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise ValueError(f"labels must be an integer tensor, got {labels.dtype}")
-    height, width = _check_size(size)
-    in_height, in_width = labels.shape[-2:]
-    if (height, width) == (in_height, in_width):
-        return labels
-    rows = (torch.arange(height, device=labels.device) * in_height) // height  # (h,)
-    cols = (torch.arange(width, device=labels.device) * in_width) // width  # (w,)
-    return labels[:, rows[:, None], cols[None, :]]  # (B, h, w)
 
 
 def random_colour_preview(labels: np.ndarray, seed: int = 0) -> np.ndarray:

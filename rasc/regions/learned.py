@@ -28,7 +28,12 @@ from skimage.morphology import skeletonize
 from skimage.segmentation import watershed
 
 from rasc.checkpoint import CheckpointError, atomic_torch_save
-from rasc.regions.labels import check_label_image, merge_small_regions, region_boundaries, relabel_contiguous
+from rasc.regions.labels import (
+    check_label_image,
+    merge_small_regions,
+    region_boundaries,
+    relabel_contiguous,
+)
 from rasc.regions.trapped_ball import check_sketch
 from rasc.regions.unet import RegionUNet
 from rasc.tracking import NullTracker

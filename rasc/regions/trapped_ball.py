@@ -33,7 +33,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from rasc.regions.labels import fill_from_nearest, merge_small_regions, region_adjacency, relabel_contiguous
+from rasc.regions.labels import (
+    fill_from_nearest,
+    merge_small_regions,
+    region_adjacency,
+    relabel_contiguous,
+)
 
 LINE = 0  # working label of line pixels and not-yet-filled paper
 
