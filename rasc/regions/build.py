@@ -6,6 +6,7 @@ A *source* names how a region map is made: ``trapped_ball``, ``learned`` (the Da
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,32 +14,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rasc.regions import extract_regions, parse_source
 from rasc.regions.labels import relabel_contiguous
 
 
-def parse_patch_count(source: str) -> int:
-    """``"patches_64"`` → 64."""
-    return int(source.removeprefix("patches_"))
-
-
 def region_extractor(source: str, model_path: str | Path | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """A function sketch (H, W) uint8 → labels (H, W) uint16 for ``source``."""
-    if source == "trapped_ball":
-        from rasc.regions.trapped_ball import trapped_ball_regions
-
-        return trapped_ball_regions
-    if source == "learned":
+    """A function sketch (H, W) uint8 → labels (H, W) uint16 for ``source`` (the learned one needs its checkpoint)."""
+    method, options = parse_source(source)
+    if method == "learned":
         if model_path is None:
             raise ValueError("the learned region source needs the trained model's checkpoint")
-        from rasc.regions.learned import LearnedRegionExtractor
-
-        return LearnedRegionExtractor.load(model_path)
-    if source.startswith("patches_"):
-        from rasc.regions.patches import patch_grid
-
-        count = parse_patch_count(source)
-        return lambda sketch: patch_grid(sketch.shape[0], sketch.shape[1], count)
-    raise ValueError(f"unknown region source {source!r}")
+        options["checkpoint"] = model_path
+    return functools.partial(extract_regions, method=method, **options)
 
 
 def build_region_maps(
