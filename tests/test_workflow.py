@@ -89,3 +89,8 @@ def test_tiny_dag_training_outputs_and_tracking(tiny_run):
     assert (tiny_run / "mlflow.db").is_file()
     metrics = json.loads((tiny_run / "results/eval/full/seed0/A/metrics.json").read_text())
     assert metrics["fid"] >= 0 and metrics["bleeding"] is not None
+
+
+def test_snakefmt_is_clean():
+    result = subprocess.run(["snakefmt", "--check", "Snakefile", "workflow"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -42,7 +42,9 @@ def get_final_outputs():
         "results/figures/data_samples.png",
         "results/regions/quality.csv",
     ]
-    outputs += expand("results/figures/qualitative_{testset}.png", testset=config["eval"]["test_sets"])
+    outputs += expand(
+        "results/figures/qualitative_{testset}.png", testset=config["eval"]["test_sets"]
+    )
     if "full" in config["experiments"]:
         outputs += ["results/figures/multicolor.png", "results/figures/grad_cosine.png"]
     return outputs
@@ -64,7 +66,10 @@ def region_sources():
     """Every region source some stage needs: the configured ones, the Table IV patches and the experiments'."""
     sources = list(config["regions"]["sources"])
     sources += [f"patches_{n}" for n in config["regions"]["patch_counts"]]
-    sources += [experiment_config(config, name)["model"]["region_source"] for name in config["experiments"]]
+    sources += [
+        experiment_config(config, name)["model"]["region_source"]
+        for name in config["experiments"]
+    ]
     return sorted(set(sources))
 
 
@@ -75,7 +80,9 @@ def get_gpu_request():
 
 def get_region_map_inputs(wildcards):
     """The sketches of one split/style, and the learned extractor's checkpoint when the source is learned."""
-    inputs = {"sketches": f"results/data/{wildcards.split}/sketch_{wildcards.style}.npz"}
+    inputs = {
+        "sketches": f"results/data/{wildcards.split}/sketch_{wildcards.style}.npz"
+    }
     if wildcards.source == "learned":
         inputs["model"] = "results/regions/learned_model.pt"
     return inputs
@@ -83,7 +90,11 @@ def get_region_map_inputs(wildcards):
 
 def get_region_summary_entries():
     """(source, split, style) of every region map that is timed and scored."""
-    return [(source, split, style) for source in region_sources() for split, style in get_sketch_sets()]
+    return [
+        (source, split, style)
+        for source in region_sources()
+        for split, style in get_sketch_sets()
+    ]
 
 
 def get_region_summary_inputs(wildcards):
@@ -91,8 +102,12 @@ def get_region_summary_inputs(wildcards):
     entries = get_region_summary_entries()
     return {
         "labels": [f"results/regions/{so}/{sp}_{st}.npz" for so, sp, st in entries],
-        "timings": [f"results/regions/{so}/{sp}_{st}_timing.csv" for so, sp, st in entries],
-        "illustrations": [f"results/data/{sp}/illustrations.npz" for _, sp, _ in entries],
+        "timings": [
+            f"results/regions/{so}/{sp}_{st}_timing.csv" for so, sp, st in entries
+        ],
+        "illustrations": [
+            f"results/data/{sp}/illustrations.npz" for _, sp, _ in entries
+        ],
         "figure_sketches": "results/data/test/sketch_xdog.npz",
     }
 
@@ -140,12 +155,18 @@ def get_metrics_files(experiments, seeds):
 
 
 FIRST_SEED = config["train"]["seeds"][0]
-FULL_SOURCE = experiment_config(config, "full")["model"]["region_source"] if "full" in config["experiments"] else None
+FULL_SOURCE = (
+    experiment_config(config, "full")["model"]["region_source"]
+    if "full" in config["experiments"]
+    else None
+)
 
 
 def get_table_metrics(wildcards):
     """metrics.json of every experiment of one table, for the table1 seeds."""
-    return get_metrics_files(config["tables"][f"table{wildcards.table}"], config["train"]["seeds"])
+    return get_metrics_files(
+        config["tables"][f"table{wildcards.table}"], config["train"]["seeds"]
+    )
 
 
 def get_table_timing(wildcards):
@@ -156,12 +177,21 @@ def get_table_timing(wildcards):
 def get_table_region_sources(wildcards):
     """experiment → region source of one table's experiments (Table 3 reports each source's sec/img)."""
     names = config["tables"][f"table{wildcards.table}"]
-    return {name: experiment_config(config, name)["model"]["region_source"] for name in names}
+    return {
+        name: experiment_config(config, name)["model"]["region_source"]
+        for name in names
+    }
 
 
 def get_claims_metrics():
     """metrics.json of every experiment of tables 2–4, for every claims seed."""
-    names = sorted({name for table in ("table2", "table3", "table4") for name in config["tables"].get(table, [])})
+    names = sorted(
+        {
+            name
+            for table in ("table2", "table3", "table4")
+            for name in config["tables"].get(table, [])
+        }
+    )
     return get_metrics_files(names, config["claims"]["seeds"])
 
 

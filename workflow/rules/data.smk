@@ -2,47 +2,49 @@
 
 
 rule prepare_illustrations:
-    wildcard_constraints:
-        split="train|test",
     output:
         illustrations="results/data/{split}/illustrations.npz",
-    params:
-        data=lookup(dpath="data", within=config),
-        mlflow_experiment=MLFLOW_EXPERIMENT,
     log:
         "logs/prepare_illustrations/{split}.log",
     benchmark:
         "benchmarks/prepare_illustrations/{split}.tsv"
+    wildcard_constraints:
+        split="train|test",
     conda:
         ENV
+    params:
+        data=lookup(dpath="data", within=config),
+        mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/prepare_illustrations.py"
 
 
 rule make_sketches:
-    wildcard_constraints:
-        split="train|test",
-        style="xdog|clean|rough",
     input:
         illustrations="results/data/{split}/illustrations.npz",
     output:
         sketches="results/data/{split}/sketch_{style}.npz",
-    params:
-        sketch=lookup(dpath="sketch", within=config),
-        seed=lookup(dpath="data/seed", within=config),
     log:
         "logs/make_sketches/{split}_{style}.log",
     benchmark:
         "benchmarks/make_sketches/{split}_{style}.tsv"
+    wildcard_constraints:
+        split="train|test",
+        style="xdog|clean|rough",
     conda:
         ENV
+    params:
+        sketch=lookup(dpath="sketch", within=config),
+        seed=lookup(dpath="data/seed", within=config),
     script:
         "../scripts/make_sketches.py"
 
 
 rule data_statistics:
     input:
-        illustrations=expand("results/data/{split}/illustrations.npz", split=["train", "test"]),
+        illustrations=expand(
+            "results/data/{split}/illustrations.npz", split=["train", "test"]
+        ),
     output:
         stats="results/data/stats.csv",
         histogram=report(
@@ -50,13 +52,13 @@ rule data_statistics:
             caption="../report/region_counts.rst",
             category="Data",
         ),
-    params:
-        splits=["train", "test"],
-        mlflow_experiment=MLFLOW_EXPERIMENT,
     log:
         "logs/data_statistics/all.log",
     conda:
         ENV
+    params:
+        splits=["train", "test"],
+        mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/data_statistics.py"
 
@@ -64,20 +66,22 @@ rule data_statistics:
 rule data_contact_sheet:
     input:
         illustrations="results/data/test/illustrations.npz",
-        sketches=expand("results/data/test/sketch_{style}.npz", style=["xdog", "clean", "rough"]),
+        sketches=expand(
+            "results/data/test/sketch_{style}.npz", style=["xdog", "clean", "rough"]
+        ),
     output:
         sheet=report(
             "results/figures/data_samples.png",
             caption="../report/data_samples.rst",
             category="Data",
         ),
-    params:
-        styles=["xdog", "clean", "rough"],
-        n_samples=6,
     log:
         "logs/data_contact_sheet/all.log",
     conda:
         ENV
+    params:
+        styles=["xdog", "clean", "rough"],
+        n_samples=6,
     script:
         "../scripts/data_contact_sheet.py"
 
@@ -85,11 +89,11 @@ rule data_contact_sheet:
 rule import_real_sketches:
     output:
         sketches="results/data/real/sketch_real.npz",
-    params:
-        data=lookup(dpath="data", within=config),
     log:
         "logs/import_real_sketches/real.log",
     conda:
         ENV
+    params:
+        data=lookup(dpath="data", within=config),
     script:
         "../scripts/import_real_sketches.py"

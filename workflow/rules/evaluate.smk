@@ -9,14 +9,14 @@ rule fid_backbone:
         backbone="results/eval/fid_backbone.pt",
         reference="results/eval/fid_reference.npz",
         floor="results/eval/fid_floor.json",
-    params:
-        eval=lookup(dpath="eval", within=config),
     log:
         "logs/fid_backbone/backbone.log",
     benchmark:
         "benchmarks/fid_backbone/backbone.tsv"
     conda:
         ENV
+    params:
+        eval=lookup(dpath="eval", within=config),
     script:
         "../scripts/fid_backbone.py"
 
@@ -27,16 +27,16 @@ rule evaluate_model:
     output:
         metrics="results/eval/{experiment}/seed{seed}/{testset}/metrics.json",
         colorized="results/eval/{experiment}/seed{seed}/{testset}/colorized.npz",
-    params:
-        eval=lookup(dpath="eval", within=config),
-        mlflow_experiment=MLFLOW_EXPERIMENT,
-    resources:
-        gpu=get_gpu_request(),
     log:
         "logs/evaluate_model/{experiment}_seed{seed}_{testset}.log",
     benchmark:
         "benchmarks/evaluate_model/{experiment}_seed{seed}_{testset}.tsv"
     conda:
         ENV
+    resources:
+        gpu=get_gpu_request(),
+    params:
+        eval=lookup(dpath="eval", within=config),
+        mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/evaluate_model.py"

@@ -8,17 +8,17 @@ rule train_region_net:
         sketches="results/data/train/sketch_xdog.npz",
     output:
         model="results/regions/learned_model.pt",
-    params:
-        learned=lookup(dpath="regions/learned", within=config),
-        mlflow_experiment=MLFLOW_EXPERIMENT,
-    resources:
-        gpu=get_gpu_request(),
     log:
         "logs/train_region_net/train.log",
     benchmark:
         "benchmarks/train_region_net/train.tsv"
     conda:
         ENV
+    resources:
+        gpu=get_gpu_request(),
+    params:
+        learned=lookup(dpath="regions/learned", within=config),
+        mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/train_region_net.py"
 
@@ -50,12 +50,12 @@ rule region_summary:
             caption="../report/region_sources.rst",
             category="Region maps",
         ),
-    params:
-        entries=get_region_summary_entries(),
-        tolerance=lookup(dpath="regions/quality_tolerance", within=config),
     log:
         "logs/region_summary/all.log",
     conda:
         ENV
+    params:
+        entries=get_region_summary_entries(),
+        tolerance=lookup(dpath="regions/quality_tolerance", within=config),
     script:
         "../scripts/region_summary.py"

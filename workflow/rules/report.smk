@@ -13,13 +13,13 @@ rule make_table:
             labels={"table": "{table}"},
         ),
         markdown="results/table{table}.md",
-    params:
-        experiments=get_table_experiments,
-        regions=get_table_region_sources,
     log:
         "logs/make_table/table{table}.log",
     conda:
         ENV
+    params:
+        experiments=get_table_experiments,
+        regions=get_table_region_sources,
     script:
         "../scripts/make_table.py"
 
@@ -28,15 +28,17 @@ rule judge_claims:
     input:
         metrics=get_claims_metrics(),
     output:
-        claims=report("results/claims.csv", caption="../report/claims.rst", category="Tables"),
+        claims=report(
+            "results/claims.csv", caption="../report/claims.rst", category="Tables"
+        ),
         markdown="results/claims.md",
-    params:
-        tables=lookup(dpath="tables", within=config),
-        claims=lookup(dpath="claims", within=config),
     log:
         "logs/judge_claims/claims.log",
     conda:
         ENV
+    params:
+        tables=lookup(dpath="tables", within=config),
+        claims=lookup(dpath="claims", within=config),
     script:
         "../scripts/judge_claims.py"
 
@@ -53,13 +55,13 @@ rule qualitative_figure:
             category="Figures",
             labels={"test set": "{testset}"},
         ),
-    params:
-        experiments=lookup(dpath="tables/table1", within=config),
-        n_sketches=lookup(dpath="eval/figure_sketches", within=config),
     log:
         "logs/qualitative_figure/{testset}.log",
     conda:
         ENV
+    params:
+        experiments=lookup(dpath="tables/table1", within=config),
+        n_sketches=lookup(dpath="eval/figure_sketches", within=config),
     script:
         "../scripts/qualitative_figure.py"
 

@@ -9,18 +9,18 @@ rule train_model:
     output:
         generator="results/train/{experiment}/seed{seed}/generator.pt",
         run="results/train/{experiment}/seed{seed}/run.json",
-    params:
-        settings=get_experiment_settings,
-        image_size=lookup(dpath="data/size", within=config),
-        mlflow_experiment=MLFLOW_EXPERIMENT,
-    threads: lookup(dpath="train/threads", within=config)
-    resources:
-        gpu=get_gpu_request(),
     log:
         "logs/train_model/{experiment}_seed{seed}.log",
     benchmark:
         "benchmarks/train_model/{experiment}_seed{seed}.tsv"
     conda:
         ENV
+    threads: lookup(dpath="train/threads", within=config)
+    resources:
+        gpu=get_gpu_request(),
+    params:
+        settings=get_experiment_settings,
+        image_size=lookup(dpath="data/size", within=config),
+        mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/train_model.py"
