@@ -86,11 +86,7 @@ def contact_sheet(
     n_samples: int = 6,
 ) -> None:
     """Illustrations, their sketches in each style and the ground-truth regions, one sample per column."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from rasc.figures import image_grid
     from rasc.regions.labels import random_colour_preview
 
     n = min(n_samples, len(illustrations["color"]))
@@ -98,15 +94,13 @@ def contact_sheet(
     rows += [(f"sketch ({style})", list(images[:n])) for style, images in sketches.items()]
     if "regions" in illustrations:
         rows.append(("GT regions", [random_colour_preview(r, seed=0) for r in illustrations["regions"][:n]]))
-    figure, axes = plt.subplots(len(rows), n, figsize=(1.8 * n, 1.8 * len(rows)), squeeze=False)
-    for row, (title, images) in enumerate(rows):
-        for col, image in enumerate(images):
-            axes[row, col].imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255)
-            axes[row, col].set_xticks([])
-            axes[row, col].set_yticks([])
-        axes[row, 0].set_ylabel(title, fontsize=8)
-    figure.suptitle("Data samples: test split (A = XDoG, B = clean, C = rough)", fontsize=9)
-    save_figure(figure, path)
+    image_grid(
+        [images for _, images in rows],
+        [title for title, _ in rows],
+        [f"#{i}" for i in range(n)],
+        path,
+        "Data samples: test split (A = XDoG, B = clean, C = rough)",
+    )
 
 
 def log_data_run(
