@@ -7,12 +7,13 @@ import pytest
 import torch
 
 from rasc.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
-from rasc.models.generator import apply_gate, region_input_channels
+from rasc.models.generator import apply_gate, region_input_channels, skeleton_input_channel
 from rasc.models.inference import (color_to_tensor, colorize, interpolate_w, labels_to_tensor, rgb_to_uint8,
                                    sketch_to_tensor)
 
 SIZE, W_DIM = 32, 8
-COMBINATIONS = list(itertools.product(["full", "no_region_maps", "no_region_formulation"], ["plain", "skip"],
+COMBINATIONS = list(itertools.product(["full", "no_region_maps", "no_region_formulation", "skeleton_input"],
+                                      ["plain", "skip"],
                                       ["posterior", "sketch"]))
 
 
@@ -84,7 +85,7 @@ def test_images_of_a_batch_are_independent():
 
 
 @pytest.mark.parametrize("variant, uses_regions", [("full", True), ("no_region_formulation", True),
-                                                   ("no_region_maps", False)])
+                                                   ("skeleton_input", True), ("no_region_maps", False)])
 def test_region_maps_matter_only_where_they_should(variant, uses_regions):
     torch.manual_seed(4)
     generator = Generator(tiny_config(variant=variant, latent="sketch"))
@@ -128,6 +129,18 @@ def test_region_input_channels():
     hashed = channels[0, 1]
     assert hashed[0, 0] == hashed[1, 1] and len({hashed[0, 0].item(), hashed[0, 2].item(), hashed[2, 2].item()}) == 3
     assert hashed.abs().max() <= 1
+
+
+def test_skeleton_input_channel_is_the_skeleton_field_of_each_map():
+    labels = torch.zeros(2, 12, 12, dtype=torch.long)
+    labels[0, :, 6:] = 1  # two 6-pixel strips: boundary at columns 5-6, skeletons in the middle of each strip
+    labels[1] = labels[0] * 2 + 5  # the same partition with other label values: the same field
+    channel = skeleton_input_channel(labels)  # (2, 1, 12, 12) in [-1, 1]
+    assert channel.shape == (2, 1, 12, 12) and channel.min() >= -1 and channel.max() <= 1
+    assert channel[0, 0, 6, 5] == -1 and channel[0, 0, 6, 6] == -1  # on the boundary between the strips
+    assert channel[0, 0, 6].max() == 1  # a skeleton pixel in the row
+    torch.testing.assert_close(channel[1], channel[0])
+    assert not torch.equal(channel[0], skeleton_input_channel(torch.zeros(1, 12, 12, dtype=torch.long))[0])
 
 
 @pytest.mark.parametrize("overrides, message", [

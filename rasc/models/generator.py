@@ -19,7 +19,10 @@ Layout for M = `num_blocks`, input H × W:
 
 Variants: "full"; "no_region_maps" (no Region Formulation: X^d_n = concat(X^e, conv)); "no_region_formulation"
 (the region map enters the encoder as two extra input channels, `region_input_channels`, and the decoder
-concatenates without formulation).
+concatenates without formulation); "skeleton_input", the CWR-style baseline (paper [14], Table II): DanbooRegion's
+skeleton map of the region map enters the encoder as one extra channel, `skeleton_input_channel`, and is processed
+pixel-wise like the sketch, without formulation. It is our stand-in for CWR's use of region information on our
+backbone, not CWR's own network.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -39,7 +43,8 @@ from rasc.models.region_formulation import (
     downsample_labels,
 )
 
-VARIANTS = ("full", "no_region_maps", "no_region_formulation")
+VARIANTS = ("full", "no_region_maps", "no_region_formulation", "skeleton_input")
+GUIDE_CHANNELS = {"no_region_formulation": 2, "skeleton_input": 1}  # extra encoder input channels per variant
 LATENTS = ("posterior", "sketch")
 GATES = ("one_plus_tanh", "sigmoid", "none")
 GOLDEN_RATIO_FRACTION = 0.6180339887498949  # spreads consecutive labels over [0, 1) for the hashed region channel
@@ -52,7 +57,7 @@ class GeneratorConfig:
     max_channels: int = 256        # cap on the channels of any encoder block
     num_blocks: int = 4            # M = N (encoder blocks = RM blocks)
     w_dim: int = 64                # latent size
-    variant: str = "full"          # "full" | "no_region_maps" | "no_region_formulation"
+    variant: str = "full"          # "full" | "no_region_maps" | "no_region_formulation" | "skeleton_input"
     correlation: str = "plain"     # "plain" | "skip" (paper Fig. 11)
     latent: str = "posterior"      # "posterior" (cVAE-GAN: style encoder of the colour image) | "sketch" (literal)
     gate: str = "one_plus_tanh"    # how X^f is bounded in eq. 1: "one_plus_tanh" | "sigmoid" | "none" (unbounded)
@@ -94,6 +99,28 @@ def region_input_channels(labels: Tensor) -> Tensor:
     boundary = (right | down).float() * 2 - 1
     hashed = torch.frac(labels.double() * GOLDEN_RATIO_FRACTION).float() * 2 - 1
     return torch.stack([boundary, hashed], dim=1)
+
+
+def skeleton_input_channel(labels: Tensor) -> Tensor:
+    """DanbooRegion's skeleton map of each region map, for the "skeleton_input" (CWR-style) encoder input.
+
+    0 on region boundaries, 1 on region skeletons, d_b / (d_b + d_s) in between (`rasc.regions.learned.
+    skeleton_field`, the target the learned extractor is trained on), mapped to [-1, 1].
+    labels (B, H, W) → (B, 1, H, W) float32 on the labels' device. Computed on the CPU (distance transforms).
+    """
+    from rasc.regions.learned import skeleton_field
+
+    fields = np.stack([skeleton_field(image) for image in labels.detach().cpu().numpy()])  # (B, H, W)
+    return torch.from_numpy(fields).to(labels.device).unsqueeze(1) * 2 - 1
+
+
+def encoder_guide(variant: str, labels: Tensor | None) -> Tensor | None:
+    """The extra encoder input channels of a variant ((B, GUIDE_CHANNELS[variant], H, W)), or None."""
+    if variant == "no_region_formulation":
+        return region_input_channels(labels)
+    if variant == "skeleton_input":
+        return skeleton_input_channel(labels)
+    return None
 
 
 class EncoderBlock(nn.Module):
@@ -178,7 +205,7 @@ class Generator(nn.Module):
         super().__init__()
         self.cfg = cfg
         channels = cfg.encoder_channels()  # [C_0, ..., C_M]
-        in_channels = 1 + (2 if cfg.variant == "no_region_formulation" else 0)
+        in_channels = 1 + GUIDE_CHANNELS.get(cfg.variant, 0)
         self.encoder = ConvEncoder(in_channels, channels)
         self.sketch_mlp = MLP([channels[-1], channels[-1], cfg.w_dim])
         self.style_encoder = StyleEncoder(channels, cfg.w_dim) if cfg.latent == "posterior" else None
@@ -197,9 +224,10 @@ class Generator(nn.Module):
         None there); w (B, w_dim) or None for the MLP's prediction → GeneratorOutput(rgb, w_pred)."""
         self._validate(sketch, regions, w)
         uses_regions = self.cfg.variant != "no_region_maps"
-        encoder_input = sketch
-        if self.cfg.variant == "no_region_formulation":
-            encoder_input = torch.cat([sketch, region_input_channels(regions).to(sketch.dtype)], dim=1)
+        encoder_input = sketch  # (B, 1, H, W), or (B, 1 + GUIDE_CHANNELS[variant], H, W) with the guide below
+        guide = encoder_guide(self.cfg.variant, regions)
+        if guide is not None:
+            encoder_input = torch.cat([sketch, guide.to(sketch.dtype)], dim=1)
         features = self.encoder(encoder_input)  # [X^e_0 (H), ..., X^e_M (H / 2^M)]
         w_pred = self.sketch_mlp(features[-1].mean(dim=(2, 3)))  # (B, w_dim)
         style = self.mapping(w_pred if w is None else w)  # (B, w_dim)

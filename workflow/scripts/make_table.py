@@ -9,7 +9,7 @@ from rasc.tables import add_region_timing, collect_metrics, summarise, to_markdo
 
 CAPTIONS = {
     "1": "Table 1: methods on test sets A (XDoG), B (clean lines) and C (rough lines) of the procedural data.",
-    "2": "Table 2: ablation of region guidance (w/o region maps, w/o region formulation, full).",
+    "2": "Table 2: the CWR-style baseline and the ablation of region guidance (w/o region maps, w/o region formulation, full).",
     "3": "Table 3: region-map sources, with each source's measured sec/img.",
     "4": "Table 4: fixed patch grids against trapped-ball regions.",
 }
