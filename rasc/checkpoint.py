@@ -180,12 +180,12 @@ def load_generator(
 
     The architecture comes from the stored ``generator_config``, never from the caller, so it cannot drift.
     """
-    from rasc.models import Generator, GeneratorConfig
+    from rasc.models import GeneratorConfig, build_generator
 
     path = Path(path)
     checkpoint = load_checkpoint(path)
     gen_cfg = _dataclass_from_dict(GeneratorConfig, checkpoint["generator_config"], path)
-    generator = Generator(gen_cfg)
+    generator = build_generator(gen_cfg)
     try:
         generator.load_state_dict(checkpoint["G_ema"])
     except RuntimeError as error:

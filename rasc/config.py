@@ -76,6 +76,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         for section in ("model", "train"):
             merged = deep_merge(config[section], overrides.get(section, {}))
             _check(merged, {"$defs": definitions, **definitions[f"{section}_section"]}, f" in experiments.{name}.{section}")
+        _check_model_combination(experiment_config(config, name)["model"], f"experiments.{name}.model")
     for table, names in config["tables"].items():
         for name in names:
             if name not in config["experiments"]:
@@ -95,6 +96,16 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     if len(config["claims"]["seeds"]) < 3:
         raise ConfigError("invalid config at 'claims.seeds': claims need at least 3 training seeds (DESIGN §6)")
     return config
+
+
+def _check_model_combination(model: Mapping[str, Any], where: str) -> None:
+    """The U-Net baseline has no latent and no region maps; the RASC generator always has a latent."""
+    if (model["architecture"] == "unet") != (model["latent"] == "none"):
+        raise ConfigError(f"invalid config at '{where}.latent': latent 'none' goes with architecture 'unet' and only "
+                          f"with it (got latent '{model['latent']}', architecture '{model['architecture']}')")
+    if model["architecture"] == "unet" and model["variant"] != "no_region_maps":
+        raise ConfigError(f"invalid config at '{where}.variant': the unet baseline uses no region maps; set "
+                          f"variant 'no_region_maps' (got '{model['variant']}')")
 
 
 def _all_region_sources(config: Mapping[str, Any]) -> list[str]:

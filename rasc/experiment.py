@@ -30,9 +30,11 @@ def model_configs(model: Mapping[str, Any], image_size: int):
         correlation=model["correlation"],
         latent=model["latent"],
         gate=model["gate"],
+        architecture=model["architecture"],
     )
     discriminator = DiscriminatorConfig(
-        image_size=image_size, base_channels=model["disc_base_channels"], max_channels=model["disc_max_channels"]
+        image_size=image_size, base_channels=model["disc_base_channels"], max_channels=model["disc_max_channels"],
+        conditional=model["disc_conditional"],
     )
     return generator, discriminator
 

@@ -181,13 +181,13 @@ class Networks:
 
 def build_networks(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, device: torch.device) -> Networks:
     """G, D (initialised from ``cfg.seed`` on the CPU, so every device starts equal), G_ema = copy of G, Adam."""
-    from rasc.models import Discriminator, Generator
+    from rasc.models import Discriminator, build_generator
 
     if disc_cfg.image_size != gen_cfg.image_size:
         raise ValueError(f"generator image_size {gen_cfg.image_size} != discriminator image_size {disc_cfg.image_size}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
-        generator = Generator(gen_cfg)
+        generator = build_generator(gen_cfg)
         discriminator = Discriminator(disc_cfg)
     generator_ema = copy.deepcopy(generator).eval().requires_grad_(False)
     generator, discriminator, generator_ema = (m.to(device) for m in (generator, discriminator, generator_ema))
@@ -254,9 +254,10 @@ def train_step(
     # 2. discriminator update: logistic loss (eq. 6) + lazy R1 on reals
     D.requires_grad_(True)
     regularize = cfg.r1_gamma > 0 and step % cfg.r1_every == 0
+    condition = sketch if D.cfg.conditional else None  # the pix2pix baseline's D also sees the sketch
     real = color.detach().requires_grad_(regularize)
-    real_logits = D(real)  # (B,)
-    fake_logits = D(fake.detach())  # (B,)
+    real_logits = D(real, condition)  # (B,)
+    fake_logits = D(fake.detach(), condition)  # (B,)
     d_loss = d_logistic_loss(real_logits, fake_logits)
     d_total = d_loss
     if regularize:
@@ -273,7 +274,7 @@ def train_step(
 
     # 3. generator update
     D.requires_grad_(False)
-    g_adv = g_nonsaturating_loss(D(fake))
+    g_adv = g_nonsaturating_loss(D(fake, condition))
     g_total = cfg.lambda_adv * g_adv
     stats["loss/G_adv"] = g_adv.detach()
     if perceptual is not None:
@@ -660,7 +661,8 @@ def _resume_if_possible(out_dir: Path, nets: Networks, gen_cfg: Any, disc_cfg: A
     if checkpoint["kind"] != "training":
         raise CheckpointError(f"{path}: expected a training snapshot, found a {checkpoint['kind']!r} checkpoint")
     for name, current in (("generator_config", gen_cfg), ("discriminator_config", disc_cfg)):
-        stored = _plain(checkpoint[name])
+        # fields added to the config since the snapshot was written take their defaults (the old architecture)
+        stored = _plain({**dataclasses.asdict(type(current)()), **checkpoint[name]})
         if stored != _plain(dataclasses.asdict(current)):
             raise CheckpointError(
                 f"{path}: snapshot was trained with {name} {stored}, not {dataclasses.asdict(current)}; "

@@ -42,6 +42,11 @@ def test_defaults_are_filled(default_config):
         (lambda c: c["tables"].__setitem__("table1", ["missing"]), "tables.table1"),
         (lambda c: c["regions"].__setitem__("sources", ["patches_10"]), "patches_10"),
         (lambda c: c["claims"].__setitem__("seeds", [0]), "claims.seeds"),
+        (lambda c: c["experiments"].__setitem__("bad", {"model": {"architecture": "unet"}}),
+         "experiments.bad.model.latent"),
+        (lambda c: c["experiments"].__setitem__("bad", {"model": {"architecture": "unet", "latent": "none"}}),
+         "experiments.bad.model.variant"),
+        (lambda c: c["experiments"].__setitem__("bad", {"model": {"latent": "none"}}), "experiments.bad.model.latent"),
     ],
 )
 def test_broken_config_names_the_key(default_config, mutate, key):

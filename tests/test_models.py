@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rasc.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
+from rasc.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig, UNetGenerator, build_generator
 from rasc.models.generator import apply_gate, region_input_channels, skeleton_input_channel
 from rasc.models.inference import (color_to_tensor, colorize, interpolate_w, labels_to_tensor, rgb_to_uint8,
                                    sketch_to_tensor)
@@ -168,6 +168,50 @@ def test_bad_inputs_raise():
         generator(sketch, regions, torch.randn(2, W_DIM + 1))
     with pytest.raises(ValueError, match="posterior"):
         Generator(tiny_config(latent="sketch")).encode_style(torch.zeros(1, 3, SIZE, SIZE))
+
+
+def unet_config(**overrides) -> GeneratorConfig:
+    return tiny_config(architecture="unet", latent="none", variant="no_region_maps", **overrides)
+
+
+def test_unet_baseline_shapes_gradients_and_no_latent():
+    torch.manual_seed(6)
+    generator = build_generator(unet_config())
+    assert isinstance(generator, UNetGenerator) and isinstance(build_generator(tiny_config()), Generator)
+    sketch, color, regions = tiny_batch(batch=4)
+    out = generator(sketch, regions)
+    assert out.rgb.shape == (4, 3, SIZE, SIZE) and out.w_pred.shape == (4, W_DIM) and not out.w_pred.any()
+    (out.rgb - color).abs().mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in generator.parameters())
+    generator.eval()  # dropout off: w and regions change nothing, the colouring is deterministic
+    with torch.no_grad():
+        first = generator(sketch, None).rgb
+        torch.testing.assert_close(generator(sketch, regions, torch.randn(4, W_DIM)).rgb, first)
+        assert (generator(-sketch).rgb - first).abs().max() > 1e-4  # but the sketch matters
+    assert generator.region_formulation_modules() == []
+    with pytest.raises(ValueError, match="no latent"):
+        generator.encode_style(color)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(architecture="unet"), "latent 'none'"), (dict(latent="none"), "latent 'none'"),
+    (dict(architecture="unet", latent="none", variant="full"), "no_region_maps"),
+])
+def test_unet_config_combinations_are_checked(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_config(**overrides)
+
+
+def test_conditional_discriminator_needs_the_sketch():
+    torch.manual_seed(7)
+    sketch, color, _ = tiny_batch()
+    conditional = Discriminator(DiscriminatorConfig(image_size=SIZE, base_channels=8, max_channels=32, conditional=True))
+    assert conditional(color, sketch).shape == (2,)
+    assert (conditional(color, sketch) - conditional(color, -sketch)).abs().max() > 0
+    with pytest.raises(ValueError, match="needs the sketch"):
+        conditional(color)
+    with pytest.raises(ValueError, match="takes no sketch"):
+        Discriminator(DiscriminatorConfig(image_size=SIZE, base_channels=8, max_channels=32))(color, sketch)
 
 
 def test_generator_runs_at_other_sizes():

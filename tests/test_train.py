@@ -192,6 +192,15 @@ def test_resume_refuses_a_snapshot_of_another_architecture(tmp_path):
         train(tiny_config(steps=2), wider, DISC_CFG, DATA, tmp_path, progress=False)
 
 
+def test_resume_accepts_a_snapshot_written_before_a_config_field_with_a_default_existed(tmp_path):
+    train(tiny_config(steps=1, grad_cos_every=0), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
+    snapshot = tmp_path / "snapshots" / "last.pt"
+    checkpoint = torch.load(snapshot, weights_only=True)
+    del checkpoint["generator_config"]["architecture"], checkpoint["discriminator_config"]["conditional"]
+    torch.save(checkpoint, snapshot)
+    assert train(tiny_config(steps=2, grad_cos_every=0), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False).completed
+
+
 @pytest.mark.parametrize("overrides, branches", [
     ({"variant": "no_region_maps"}, set()),
     ({"variant": "no_region_formulation", "latent": "sketch"}, set()),
@@ -207,6 +216,20 @@ def test_variants_train(tmp_path, overrides, branches):
     found = {json.loads(line)["branch"] for line in cosine_file.read_text().splitlines()} \
         if cosine_file.exists() else set()
     assert found == branches
+
+
+def test_pix2pix_baseline_trains_with_a_conditional_discriminator_and_reloads(tmp_path):
+    gen_cfg = dataclasses.replace(GEN_CFG, architecture="unet", latent="none", variant="no_region_maps")
+    disc_cfg = dataclasses.replace(DISC_CFG, conditional=True)
+    result = train(tiny_config(steps=2, lambda_l1=100.0, lambda_perceptual=0.0), gen_cfg, disc_cfg, DATA, tmp_path,
+                   progress=False)
+    assert result.completed and result.perceptual_backbone == "none"
+    assert {"loss/L1", "loss/D", "loss/G_adv"} <= set(result.final_stats)
+    assert "loss/KL" not in result.final_stats and "loss/perceptual" not in result.final_stats
+    assert not (tmp_path / "grad_cosine.jsonl").exists()
+    generator, _ = load_generator(tmp_path / "generator.pt")
+    assert type(generator).__name__ == "UNetGenerator"
+    assert generator(torch.zeros(2, 1, 32, 32)).rgb.shape == (2, 3, 32, 32)
 
 
 def test_sampler_covers_every_sample_each_epoch_and_splits_ranks():

@@ -64,7 +64,7 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
         assert table["fid_backbone"].str.startswith("inception").all()
     assert set(pd.read_csv(results / "table1.csv")["test_set"]) == {"A"}
     assert list(pd.read_csv(results / "table1.csv")["method"]) == ["full", "no_region_maps", "no_region_formulation",
-                                                                        "cwr_skeleton"]
+                                                                        "cwr_skeleton", "pix2pix"]
     assert "region_sec_per_img" in pd.read_csv(results / "table3.csv").columns
     claims = pd.read_csv(results / "claims.csv")
     assert {"claim", "metric", "measured", "reproduced"} <= set(claims.columns)

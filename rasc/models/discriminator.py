@@ -1,4 +1,7 @@
-"""Unconditional convolutional discriminator on colour images (paper eq. 6), StyleGAN2-style residual design.
+"""Convolutional discriminator on colour images (paper eq. 6), StyleGAN2-style residual design.
+
+Unconditional by default, as in the paper; `conditional=True` also shows it the sketch (concatenated to the colour
+image), as the pix2pix baseline's discriminator sees the input with the output.
 
 fromRGB (1×1) → residual blocks, each halving the resolution while it is even and above 4 → minibatch standard
 deviation channel → 3×3 conv → two linear layers → one logit per image. Equalised learning rate throughout.
@@ -21,6 +24,7 @@ class DiscriminatorConfig:
     image_size: int = 128          # H = W of the colour images it judges
     base_channels: int = 32        # channels at full resolution; doubles per block up to max_channels
     max_channels: int = 256        # cap on the channels of any block
+    conditional: bool = False      # also judge the sketch: input (B, 3 + 1, S, S)
 
     def __post_init__(self):
         for name in ("image_size", "base_channels", "max_channels"):
@@ -69,7 +73,7 @@ class Discriminator(nn.Module):
             blocks.append(ResidualDownBlock(self._channels(level), self._channels(level + 1)))
             resolution, level = resolution // 2, level + 1
         final_channels = self._channels(level)
-        self.from_rgb = ConvAct(3, self._channels(0), 1)
+        self.from_rgb = ConvAct(3 + int(cfg.conditional), self._channels(0), 1)
         self.blocks = nn.ModuleList(blocks)
         self.final_conv = ConvAct(final_channels + 1, final_channels)
         self.final_linear = EqualLinear(final_channels * resolution**2, final_channels)
@@ -78,10 +82,18 @@ class Discriminator(nn.Module):
     def _channels(self, level: int) -> int:
         return min(self.cfg.base_channels * 2**level, self.cfg.max_channels)
 
-    def forward(self, color: Tensor) -> Tensor:
+    def forward(self, color: Tensor, sketch: Tensor | None = None) -> Tensor:
+        """color (B, 3, S, S) in [-1, 1]; sketch (B, 1, S, S), required iff the discriminator is conditional."""
         size = self.cfg.image_size
         if color.dim() != 4 or color.shape[1:] != (3, size, size):
             raise ValueError(f"discriminator input must be (B, 3, {size}, {size}), got {tuple(color.shape)}")
+        if self.cfg.conditional:
+            if sketch is None or sketch.shape != (color.shape[0], 1, size, size):
+                shape = None if sketch is None else tuple(sketch.shape)
+                raise ValueError(f"a conditional discriminator needs the sketch (B, 1, {size}, {size}), got {shape}")
+            color = torch.cat([color, sketch.to(color.dtype)], dim=1)  # (B, 4, S, S)
+        elif sketch is not None:
+            raise ValueError("an unconditional discriminator takes no sketch")
         x = self.from_rgb(color)
         for block in self.blocks:
             x = block(x)

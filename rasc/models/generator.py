@@ -45,7 +45,8 @@ from rasc.models.region_formulation import (
 
 VARIANTS = ("full", "no_region_maps", "no_region_formulation", "skeleton_input")
 GUIDE_CHANNELS = {"no_region_formulation": 2, "skeleton_input": 1}  # extra encoder input channels per variant
-LATENTS = ("posterior", "sketch")
+LATENTS = ("posterior", "sketch", "none")
+ARCHITECTURES = ("rasc", "unet")
 GATES = ("one_plus_tanh", "sigmoid", "none")
 GOLDEN_RATIO_FRACTION = 0.6180339887498949  # spreads consecutive labels over [0, 1) for the hashed region channel
 
@@ -60,17 +61,25 @@ class GeneratorConfig:
     variant: str = "full"          # "full" | "no_region_maps" | "no_region_formulation" | "skeleton_input"
     correlation: str = "plain"     # "plain" | "skip" (paper Fig. 11)
     latent: str = "posterior"      # "posterior" (cVAE-GAN: style encoder of the colour image) | "sketch" (literal)
+    #                                | "none" (no latent; the U-Net baseline only)
     gate: str = "one_plus_tanh"    # how X^f is bounded in eq. 1: "one_plus_tanh" | "sigmoid" | "none" (unbounded)
+    architecture: str = "rasc"     # "rasc" (this module) | "unet" (the pix2pix baseline, rasc.models.unet_baseline)
 
     def __post_init__(self):
         choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
-                   ("latent", self.latent, LATENTS), ("gate", self.gate, GATES))
+                   ("latent", self.latent, LATENTS), ("gate", self.gate, GATES),
+                   ("architecture", self.architecture, ARCHITECTURES))
         for name, value, allowed in choices:
             if value not in allowed:
                 raise ValueError(f"GeneratorConfig.{name} must be one of {allowed}, got {value!r}")
         for name in ("image_size", "base_channels", "max_channels", "num_blocks", "w_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GeneratorConfig.{name} must be positive, got {getattr(self, name)}")
+        if (self.architecture == "unet") != (self.latent == "none"):
+            raise ValueError("GeneratorConfig.latent 'none' goes with architecture 'unet' (the baseline without a "
+                             f"latent) and only with it, got latent {self.latent!r}, architecture {self.architecture!r}")
+        if self.architecture == "unet" and self.variant != "no_region_maps":
+            raise ValueError(f"the U-Net baseline uses no region maps: set variant 'no_region_maps', got {self.variant!r}")
         if self.image_size % 2**self.num_blocks:
             raise ValueError(f"GeneratorConfig.image_size {self.image_size} must be divisible by "
                              f"2**num_blocks = {2**self.num_blocks}")
