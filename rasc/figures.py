@@ -1,5 +1,6 @@
-"""The paper's figures from workflow outputs: qualitative grids (Figs. 5, 7, 10), multi-colourisation and latent
-interpolation (Fig. 8), gradient-cosine histograms (Figs. 12, 13)."""
+"""The paper's figures from workflow outputs: qualitative grids (Figs. 5, 7), colourisations per region source and
+patch size next to their region maps (Figs. 9, 10), multi-colourisation and latent interpolation (Fig. 8),
+gradient-cosine histograms (Figs. 12, 13)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rasc.data.stats import save_figure
+from rasc.regions.labels import random_colour_preview
 
 
 def _pyplot():
@@ -55,6 +57,74 @@ def qualitative_figure(
         rows.append(list(ground_truth[:n]))
         titles.append("ground truth")
     image_grid(rows, titles, [f"#{i}" for i in range(n)], path, f"Test set {test_set}: default colourings (predicted w)")
+
+
+def _check_like_sketches(name: str, images: np.ndarray, sketches: np.ndarray, colour: bool) -> None:
+    """Raise a ValueError naming ``name`` unless ``images`` is (N, H, W) — (N, H, W, 3) if ``colour`` — like the sketches."""
+    expected = (*sketches.shape, 3) if colour else sketches.shape
+    if images.shape != expected:
+        raise ValueError(f"{name} has shape {images.shape}, expected {expected} to match the sketches")
+
+
+def region_comparison_panels(
+    sketches: np.ndarray,
+    colorized: Mapping[str, np.ndarray],
+    region_maps: Mapping[str, np.ndarray],
+    sources: Mapping[str, str],
+    ground_truth: np.ndarray | None,
+    n_sketches: int,
+) -> tuple[list[list[np.ndarray]], list[str]]:
+    """The panels of paper Figs. 9/10: rows of images and the column titles, checked for consistent inputs.
+
+    sketches (N, H, W) uint8; colorized: experiment → (N, H, W, 3) uint8 default colourings; region_maps: region
+    source → (N, H, W) integer labels of the same sketches; sources: experiment → the region source it was trained
+    and evaluated with (its order is the column order); ground_truth (N, H, W, 3) uint8 or None (real sketches).
+    One row per sketch (the first ``n_sketches``): sketch, then per experiment its colouring and its region map
+    (random colour per region), ground truth last.
+    """
+    if sketches.ndim != 3:
+        raise ValueError(f"sketches must be (N, H, W) grey images, got shape {sketches.shape}")
+    if set(colorized) != set(sources):
+        raise ValueError(
+            f"colourings of {sorted(colorized)} but region sources of {sorted(sources)}: they must name the same experiments"
+        )
+    missing = sorted({source for source in sources.values() if source not in region_maps})
+    if missing:
+        raise ValueError(f"no region maps of source(s) {missing}; given {sorted(region_maps)}")
+    for experiment, source in sources.items():
+        _check_like_sketches(f"colourings of {experiment!r}", colorized[experiment], sketches, colour=True)
+        _check_like_sketches(f"region maps of {source!r}", region_maps[source], sketches, colour=False)
+    if ground_truth is not None:
+        _check_like_sketches("ground truth", ground_truth, sketches, colour=True)
+    rows = []
+    for i in range(min(n_sketches, len(sketches))):
+        row = [sketches[i]]  # (H, W) grey
+        for experiment, source in sources.items():
+            row += [colorized[experiment][i], random_colour_preview(region_maps[source][i], seed=i)]  # 2 × (H, W, 3)
+        rows.append(row + ([ground_truth[i]] if ground_truth is not None else []))
+    titles = ["sketch"]
+    for experiment, source in sources.items():
+        titles += [f"{experiment}\ncolouring", f"{source}\nregion map"]
+    return rows, titles + (["ground truth"] if ground_truth is not None else [])
+
+
+def region_comparison_figure(
+    sketches: np.ndarray,
+    colorized: Mapping[str, np.ndarray],
+    region_maps: Mapping[str, np.ndarray],
+    sources: Mapping[str, str],
+    ground_truth: np.ndarray | None,
+    path: str | Path,
+    title: str,
+    n_sketches: int,
+) -> None:
+    """Paper Figs. 9/10: one row per sketch, per experiment its colouring next to its region map.
+
+    Arguments as in `region_comparison_panels`; Fig. 9 compares region sources (trapped-ball, learned), Fig. 10
+    fixed patch grids against trapped-ball.
+    """
+    rows, titles = region_comparison_panels(sketches, colorized, region_maps, sources, ground_truth, n_sketches)
+    image_grid(rows, [f"#{i}" for i in range(len(rows))], titles, path, title)
 
 
 def multicolor_figure(sketch: np.ndarray, samples: np.ndarray, interpolation: np.ndarray, path: str | Path) -> None:

@@ -46,7 +46,8 @@ def tiny_run(tmp_path_factory):
     shutil.copytree(REPO / ".test", workdir, ignore=shutil.ignore_patterns("results", "logs", ".snakemake", "mlflow.db"))
     targets = ["results/table1.csv", "results/table2.csv", "results/table3.csv", "results/table4.csv",
                "results/claims.csv", "results/figures/multicolor.png", "results/figures/grad_cosine.png",
-               "results/regions/quality.csv", "results/figures/data_samples.png", "results/figures/qualitative_A.png"]
+               "results/regions/quality.csv", "results/figures/data_samples.png", "results/figures/qualitative_A.png",
+               "results/figures/region_sources_colorized.png", "results/figures/patch_sizes_colorized.png"]
     result = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", *targets,
                        cwd=REPO, timeout=1500)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
@@ -80,6 +81,16 @@ def test_tiny_dag_region_stage_outputs(tiny_run):
     assert {"sec_per_img_median", "sec_per_img_p90", "regions_per_img_mean"} <= set(timing.columns)
     assert (timing["sec_per_img_median"] > 0).all()
     assert quality["ari"].between(-1, 1).all()
+
+
+@pytest.mark.slow
+def test_tiny_dag_draws_the_region_comparison_figures(tiny_run):
+    """Paper Figs. 9 and 10: tables 3 and 4's colourings next to their region maps, and nothing left beside them."""
+    figures = tiny_run / "results/figures"
+    for name in ("region_sources_colorized.png", "patch_sizes_colorized.png"):
+        assert (figures / name).stat().st_size > 0, name
+        assert (tiny_run / "logs/region_comparison_figure" / name.replace("_colorized.png", ".log")).is_file()
+    assert not list(figures.glob(".*"))
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""The region-source comparison figure (paper Figs. 9 and 10): sketch, each source's map, ground truth."""
+"""The region-source comparison figure: sketch, each source's map, ground truth (the maps of paper Figs. 9 and 10;
+the colourisations beside them are drawn by `rasc.figures.region_comparison_figure`)."""
 
 from __future__ import annotations
 

@@ -29,11 +29,13 @@ wildcard_constraints:
     experiment=r"[A-Za-z0-9_]+",
     seed=r"\d+",
     testset="A|B|C|R",
+    comparison="region_sources|patch_sizes",
 
 
 def get_final_outputs():
-    """What `snakemake` builds by default: table 1, the data and region summaries, and the figures of table 1's runs.
+    """What `snakemake` builds by default: table 1, the data and region summaries, and the figures.
 
+    Besides table 1's figures, paper Figs. 9/10 train tables 3 and 4's experiments on the first seed.
     The multi-seed targets (results/table2-4.csv, results/claims.csv) are asked for by name.
     """
     outputs = [
@@ -47,6 +49,11 @@ def get_final_outputs():
     )
     if "full" in config["experiments"]:
         outputs += ["results/figures/multicolor.png", "results/figures/grad_cosine.png"]
+    outputs += [
+        f"results/figures/{comparison}_colorized.png"
+        for comparison, (table, _) in REGION_FIGURES.items()
+        if table in config["tables"]
+    ]
     return outputs
 
 
@@ -155,6 +162,14 @@ def get_metrics_files(experiments, seeds):
 
 
 FIRST_SEED = config["train"]["seeds"][0]
+FIRST_TEST_SET = config["eval"]["test_sets"][0]
+
+# Colourings next to their region maps: comparison → (the table whose experiments it draws, what it compares).
+REGION_FIGURES = {
+    "region_sources": ("table3", "trapped-ball vs learned regions (paper Fig. 9)"),
+    "patch_sizes": ("table4", "fixed patch grids vs trapped-ball (paper Fig. 10)"),
+}
+
 FULL_SOURCE = (
     experiment_config(config, "full")["model"]["region_source"]
     if "full" in config["experiments"]
@@ -174,13 +189,17 @@ def get_table_timing(wildcards):
     return ["results/regions/timing.csv"] if wildcards.table == "3" else []
 
 
-def get_table_region_sources(wildcards):
-    """experiment → region source of one table's experiments (Table 3 reports each source's sec/img)."""
-    names = config["tables"][f"table{wildcards.table}"]
+def table_region_sources(table):
+    """experiment → region source of the experiments of one table ("table3"), in config order."""
     return {
         name: experiment_config(config, name)["model"]["region_source"]
-        for name in names
+        for name in config["tables"][table]
     }
+
+
+def get_table_region_sources(wildcards):
+    """experiment → region source of one table's experiments (Table 3 reports each source's sec/img)."""
+    return table_region_sources(f"table{wildcards.table}")
 
 
 def get_claims_metrics():
@@ -195,12 +214,44 @@ def get_claims_metrics():
     return get_metrics_files(names, config["claims"]["seeds"])
 
 
+def colorized_files(experiments, testset):
+    """colorized.npz of some experiments on one test set, first seed."""
+    return [
+        f"results/eval/{name}/seed{FIRST_SEED}/{testset}/colorized.npz"
+        for name in experiments
+    ]
+
+
 def get_qualitative_inputs(wildcards):
     """Colourings of the table-1 methods on one test set, first seed."""
-    return [
-        f"results/eval/{name}/seed{FIRST_SEED}/{wildcards.testset}/colorized.npz"
-        for name in config["tables"]["table1"]
-    ]
+    return colorized_files(config["tables"]["table1"], wildcards.testset)
+
+
+def get_region_figure_sources(wildcards):
+    """experiment → region source of the table one region figure draws (paper Figs. 9, 10)."""
+    table, _ = REGION_FIGURES[wildcards.comparison]
+    return table_region_sources(table)
+
+
+def get_region_figure_inputs(wildcards):
+    """A table's colourings on the first test set (first seed), their region maps, the sketches and ground truth."""
+    split, style = TEST_SETS[FIRST_TEST_SET]
+    sources = get_region_figure_sources(wildcards)
+    return {
+        "colorized": colorized_files(sources, FIRST_TEST_SET),
+        "regions": [
+            f"results/regions/{source}/{split}_{style}.npz"
+            for source in sources.values()
+        ],
+        "sketches": test_sketches(FIRST_TEST_SET),
+        "illustrations": "results/data/test/illustrations.npz",
+    }
+
+
+def get_region_figure_title(wildcards):
+    """The title of one region figure: test set, seed and what it compares."""
+    _, compared = REGION_FIGURES[wildcards.comparison]
+    return f"Test set {FIRST_TEST_SET}, seed {FIRST_SEED}: colourings and region maps, {compared}"
 
 
 def get_grad_cosine_runs():
@@ -214,7 +265,12 @@ def get_table_experiments(wildcards):
     return config["tables"][f"table{wildcards.table}"]
 
 
+def test_sketches(testset):
+    """The sketches file of one test set."""
+    split, style = TEST_SETS[testset]
+    return f"results/data/{split}/sketch_{style}.npz"
+
+
 def get_test_sketches(wildcards):
     """The sketches of one test set."""
-    split, style = TEST_SETS[wildcards.testset]
-    return f"results/data/{split}/sketch_{style}.npz"
+    return test_sketches(wildcards.testset)

@@ -100,3 +100,26 @@ rule grad_cosine_figure:
         ENV
     script:
         "../scripts/grad_cosine_figure.py"
+
+
+rule region_comparison_figure:
+    input:
+        unpack(get_region_figure_inputs),
+    output:
+        figure=report(
+            "results/figures/{comparison}_colorized.png",
+            caption="../report/region_comparison.rst",
+            category="Figures",
+            labels={"comparison": "{comparison}"},
+        ),
+    log:
+        "logs/region_comparison_figure/{comparison}.log",
+    conda:
+        ENV
+    params:
+        sources=get_region_figure_sources,
+        title=get_region_figure_title,
+        testset=FIRST_TEST_SET,
+        n_sketches=lookup(dpath="eval/figure_sketches", within=config),
+    script:
+        "../scripts/region_comparison_figure.py"
