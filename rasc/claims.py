@@ -1,7 +1,10 @@
 """The paper's claims, each judged over training seeds (DESIGN §6) → ``results/claims.csv``.
 
 A metric's per-seed value is its mean over the evaluated test sets (the paper reports averages over its three test
-sets). Verdicts come from :mod:`rasc.metrics.stats`: yes, no, within noise, or insufficient seeds.
+sets). Test set R, a folder of the user's own sketches, is left out: the verdicts are about the reproduction's own
+test sets and must not change with whatever folder one points at, and R measures FID only, so averaging it in
+would mix different sets of test sets per metric. Verdicts come from :mod:`rasc.metrics.stats`: yes, no, within
+noise, or insufficient seeds.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from rasc.data.prepare import drawn_from_test_split
 from rasc.metrics.stats import judge_claim, judge_ordering
 
 
@@ -65,7 +69,8 @@ def per_seed_values(runs: pd.DataFrame, experiment: str, metric: str) -> dict[in
 
 
 def judge_claims(runs: pd.DataFrame, claims: Sequence[Claim], confidence: float, bootstrap: int) -> pd.DataFrame:
-    """One row per claim: what was measured over seeds and the verdict."""
+    """One row per claim: what was measured over seeds and the verdict (test set R's rows are ignored)."""
+    runs = runs[runs["test_set"].map(drawn_from_test_split)]
     rows = []
     for claim in claims:
         row: dict[str, object] = {"claim": claim.text, "paper": claim.source, "metric": claim.metric,

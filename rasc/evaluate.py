@@ -3,6 +3,12 @@
 FID, bleeding, semantic inconsistency and region colour error are measured on each method's default output (for
 RASC: ``w`` predicted from the sketch); diversity on colourings from random ``w ~ N(0, 1)``. Metrics that need
 ground truth are ``None`` (N/A) on sketches without it, never 0.
+
+Test set R (real sketches without ground truth): FID needs no pairing, so it is measured, against the same test
+illustrations as A–C; it then mixes colouring quality with how far the sketches' content is from the training
+data, so compare methods within R, not R with A–C. Bleeding, inconsistency and region colour error need the
+ground-truth regions and colours: N/A. Diversity is N/A too: DESIGN §6 averages it over ground-truth regions, and a
+diversity over the sketch's own extracted regions would be a different number, not comparable with A–C's.
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ def evaluate_set(
     generator: torch.nn.Module,
     sketches: np.ndarray,
     regions: np.ndarray,
-    illustrations: Mapping[str, np.ndarray],
+    ground_truth: Mapping[str, np.ndarray] | None,
     backbone: Any,
     reference_features: Any,
     floor: float,
@@ -83,20 +89,24 @@ def evaluate_set(
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """All metrics of one generator on one test set → (metrics, default colourings, random-w colourings).
 
-    ``illustrations`` holds the test split's colour images and, when known, its ground truth;
-    ``reference_features`` are the backbone's features of those colour images (computed once per test split) and
-    ``floor`` the FID of a second real sample against them.
+    ``ground_truth`` holds the illustrations the sketches were drawn from, image by image (the test split's, for
+    A–C; their ``regions`` and groups when known), or None for sketches without any (R): the metrics that need it
+    are then None. ``reference_features`` are the backbone's features of the test split's colour images (computed
+    once) and ``floor`` the FID of a second real sample of the same size as ``sketches`` against them.
     """
     from rasc.metrics.fid import fid_between
 
+    if ground_truth is not None and len(ground_truth["color"]) != len(sketches):
+        raise ValueError(f"ground truth has {len(ground_truth['color'])} images for {len(sketches)} sketches: "
+                         f"pass None for sketches without ground truth")
     predicted = colorize_set(generator, sketches, regions, device=device)[:, 0]  # (N, H, W, 3)
     samples = colorize_set(generator, sketches, regions, seed=seed, n_samples=diversity_samples, device=device)
-    has_ground_truth = "regions" in illustrations and len(illustrations["color"]) == len(sketches)
+    has_regions = ground_truth is not None and "regions" in ground_truth  # a folder's illustrations have none
     metrics: dict[str, Any] = {
         "images": len(sketches),
         "fid": fid_between(backbone.features(predicted), reference_features),
         "fid_floor": floor,
         "fid_backbone": backbone.name,
     }
-    metrics |= region_metrics(predicted, samples, sketches, illustrations if has_ground_truth else {})
+    metrics |= region_metrics(predicted, samples, sketches, ground_truth if has_regions else {})
     return metrics, predicted, samples

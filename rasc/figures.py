@@ -47,16 +47,25 @@ def image_grid(rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], 
 
 def qualitative_figure(
     sketches: np.ndarray, colorized: Mapping[str, np.ndarray], ground_truth: np.ndarray | None, path: str | Path,
-    test_set: str, n_sketches: int,
+    test_set: str, n_sketches: int, column_titles: Sequence[str] | None = None,
 ) -> None:
-    """Paper Figs. 5/7: one row per method (sketch first, ground truth last), one column per sketch."""
+    """Paper Figs. 5/7: one row per method (sketch first, ground truth last), one column per sketch.
+
+    ``ground_truth`` None (real sketches, test set R) drops the last row and says so in the title; ``column_titles``
+    (e.g. the sketches' file names) default to ``#0``, ``#1``, ...
+    """
     n = min(n_sketches, len(sketches))
     rows = [list(sketches[:n])] + [list(images[:n]) for images in colorized.values()]
     titles = ["sketch", *colorized]
+    title = f"Test set {test_set}: default colourings (predicted w)"
     if ground_truth is not None:
         rows.append(list(ground_truth[:n]))
         titles.append("ground truth")
-    image_grid(rows, titles, [f"#{i}" for i in range(n)], path, f"Test set {test_set}: default colourings (predicted w)")
+    else:
+        title += ", no ground truth"
+    names = [str(name) for name in column_titles[:n]] if column_titles is not None else [f"#{i}" for i in range(n)]
+    columns = [name if len(name) <= 16 else name[:15] + "…" for name in names]  # a column is 1.6 in wide
+    image_grid(rows, titles, columns, path, title)
 
 
 def _check_like_sketches(name: str, images: np.ndarray, sketches: np.ndarray, colour: bool) -> None:

@@ -87,7 +87,7 @@ def list_images(folder: str | Path) -> list[Path]:
 
 
 def read_folder(folder: str | Path, reader, on_unreadable: str = "error") -> tuple[list[np.ndarray], list[Path]]:
-    """Read every file of ``folder`` with ``reader``; unreadable files raise or (``"skip"``) are logged and skipped."""
+    """Read every file of ``folder`` with ``reader``; files it cannot use raise or (``"skip"``) are logged and skipped."""
     if on_unreadable not in {"error", "skip"}:
         raise ValueError(f"on_unreadable must be 'error' or 'skip', not {on_unreadable!r}")
     images, used = [], []
@@ -97,8 +97,8 @@ def read_folder(folder: str | Path, reader, on_unreadable: str = "error") -> tup
             used.append(path)
         except ImageReadError as error:
             if on_unreadable == "error":
-                raise
-            log.warning("skipping unreadable file: %s", error)
+                raise ImageReadError(f"{error} (on_unreadable: skip would skip the file)") from None
+            log.warning("skipping unusable file: %s", error)
     if not images:
         raise ImageReadError(f"{folder}: no readable image in the folder")
     return images, used

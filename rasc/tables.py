@@ -9,8 +9,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rasc.data.prepare import TEST_SETS
+
 METRICS = ("fid", "bleeding", "inconsistency", "colour_error", "diversity")
-TEST_SET_STYLES = {"A": ("test", "xdog"), "B": ("test", "clean"), "C": ("test", "rough"), "R": ("real", "real")}
+TEST_SET_DESCRIPTIONS = {
+    "A": "XDoG",
+    "B": "clean lines",
+    "C": "rough lines",
+    "R": "your real sketches: no ground truth, so only FID against the test illustrations; the rest N/A",
+}
+
+
+def describe_test_sets(test_sets: Iterable[str]) -> str:
+    """``"A (XDoG), R (your real sketches: ...)"`` for a table caption, in name order."""
+    return ", ".join(f"{name} ({TEST_SET_DESCRIPTIONS[name]})" for name in sorted(set(test_sets)))
 
 
 def collect_metrics(paths: Iterable[str | Path]) -> pd.DataFrame:
@@ -43,7 +55,7 @@ def add_region_timing(table: pd.DataFrame, sources: Mapping[str, str], timing: p
     table.insert(1, "region_source", table["method"].map(sources))
 
     def seconds(row: pd.Series) -> float:
-        split, style = TEST_SET_STYLES[row["test_set"]]
+        split, style = TEST_SETS[row["test_set"]]
         match = timing[(timing["method"] == row["region_source"]) & (timing["split"] == split) & (timing["style"] == style)]
         return float(match["sec_per_img_median"].iloc[0]) if len(match) else np.nan
 

@@ -70,3 +70,12 @@ def test_unreadable_yaml(tmp_path):
     path.write_text("data: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(path)
+
+
+def test_test_set_r_needs_a_sketch_folder_and_works_with_procedural_data(default_config):
+    config = copy.deepcopy(default_config)
+    config["eval"]["test_sets"] = ["A", "R"]
+    with pytest.raises(ConfigError, match="test set R needs data.folder.sketches"):
+        validate_config(copy.deepcopy(config))
+    config["data"]["folder"]["sketches"] = "my_sketches"
+    assert validate_config(config)["data"]["source"] == "procedural"

@@ -17,7 +17,7 @@ from pytorch_fid.fid_score import calculate_frechet_distance
 
 from rasc.metrics import fid as fid_module
 from rasc.metrics.fid import (FIDBackbone, FIDConfig, FIDFallbackWarning, FIDFeatures, calibration_sample, fid,
-                              fid_between, fid_floor, frechet_distance, random_inception_state_dict)
+                              fid_between, fid_floor, floor_record, frechet_distance, random_inception_state_dict)
 
 DIMS = 64
 
@@ -94,6 +94,14 @@ def test_fid_is_zero_on_itself_and_grows_with_a_colour_shift(backbone: FIDBackbo
     assert distances[2] > 1.0  # calibrated: ~10; with the batch norms left at 0/1 it is ~0.01
     assert fid(backbone, images, images) < 1e-6
     assert fid_floor(backbone, images, cartoons(12, seed=3)) > distances[0]
+
+
+def test_floor_record_is_taken_at_the_evaluated_sample_size(backbone: FIDBackbone) -> None:
+    training, reference = cartoons(10, seed=4), backbone.features(cartoons(8, seed=5))
+    record = floor_record(backbone, training, reference, 4)
+    assert record["images"] == 4 and record["fid_backbone"] == backbone.name
+    assert record["fid_floor"] == pytest.approx(fid_between(backbone.features(training[-4:]), reference))
+    assert floor_record(backbone, training, reference, 25)["images"] == 10  # all training images when fewer
 
 
 def test_local_weights_file_is_loaded_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ Called by the Snakemake scripts and by ``rasc synth``; every array layout is the
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,17 @@ log = logging.getLogger(__name__)
 
 SPLITS = ("train", "test")
 SKETCH_STYLES = ("xdog", "clean", "rough")
+REAL_SPLIT = "real"  # the folder of real sketches: no illustrations, no ground truth
+
+# Test sets: name → (split, sketch style). A/B/C mirror the paper's three; R is a folder of real sketches.
+TEST_SETS = {"A": ("test", "xdog"), "B": ("test", "clean"), "C": ("test", "rough"), "R": (REAL_SPLIT, "real")}
+MIN_REAL_SKETCHES = 2  # FID compares two distributions: it needs at least 2 images per set
+
+
+def drawn_from_test_split(test_set: str) -> bool:
+    """Whether a test set's sketches were drawn from the test split's illustrations (A, B, C), so that its
+    colourings can be compared with them image by image; R's real sketches have no such counterpart."""
+    return TEST_SETS[test_set][0] != REAL_SPLIT
 
 
 def split_seed(seed: int, split: str) -> int:
@@ -78,16 +90,53 @@ def prepare_illustrations(data_cfg: Mapping[str, Any], split: str) -> dict[str, 
     return prepare_folder(data_cfg, split)
 
 
-def prepare_real_sketches(data_cfg: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Read the folder of real sketches (test set R, no ground truth) at the working size."""
+def read_real_sketch(path: str | Path, size: int, ink_level: int | None = None) -> np.ndarray:
+    """One real sketch as grey uint8 (size, size); a blank page is refused as unusable, naming the file.
+
+    Blank means no pixel darker than ``ink_level`` at the working size (default: trapped-ball's line threshold),
+    i.e. no line that a region extractor or the generator could see: an empty scan, a transparent layer, a
+    drawing too faint or too small to survive the resizing.
+    """
     from rasc.data.sketch import pad_resize
-    from rasc.imageio import read_folder, read_grey
+    from rasc.imageio import ImageReadError, read_grey
+    from rasc.regions.trapped_ball import TrappedBallConfig
+
+    ink_level = TrappedBallConfig().line_threshold if ink_level is None else ink_level
+    sketch = pad_resize(read_grey(path), size)  # (size, size)
+    if sketch.min() >= ink_level:
+        raise ImageReadError(f"{path}: blank sketch (no pixel darker than {ink_level} at {size}x{size} px), "
+                             f"nothing to colour")
+    return sketch
+
+
+def real_sketch_files(data_cfg: Mapping[str, Any]) -> list[Path]:
+    """The files of the real-sketch folder that test set R reads (an error naming the key if the folder is missing
+    or empty)."""
+    from rasc.imageio import ImageReadError, list_images
+
+    try:
+        return list_images(data_cfg["folder"]["sketches"])
+    except ImageReadError as error:
+        raise ImageReadError(f"data.folder.sketches: {error}") from None
+
+
+def prepare_real_sketches(data_cfg: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Read the folder of real sketches (test set R, no ground truth) at the working size.
+
+    Unreadable and blank files stop with an error naming the file, or are skipped with a warning
+    (``data.folder.on_unreadable``); at least :data:`MIN_REAL_SKETCHES` must remain.
+    """
+    from rasc.imageio import ImageReadError, read_folder
 
     folder_cfg = data_cfg["folder"]
-    sketches, paths = read_folder(folder_cfg["sketches"], read_grey, folder_cfg["on_unreadable"])
-    size = int(data_cfg["size"])
+    reader = functools.partial(read_real_sketch, size=int(data_cfg["size"]))
+    sketches, paths = read_folder(folder_cfg["sketches"], reader, folder_cfg["on_unreadable"])
+    if len(sketches) < MIN_REAL_SKETCHES:
+        raise ImageReadError(f"{folder_cfg['sketches']}: test set R needs at least {MIN_REAL_SKETCHES} usable "
+                             f"sketches (FID compares distributions), found {len(sketches)}; colour a single "
+                             f"drawing with `rasc colorize`")
     return {
-        "sketch": np.stack([pad_resize(s, size) for s in sketches]),  # (N, H, W)
+        "sketch": np.stack(sketches),  # (N, H, W)
         "names": np.array([p.name for p in paths]),
     }
 

@@ -459,6 +459,20 @@ def fid_floor(backbone: FIDBackbone, reference: np.ndarray, second_sample: np.nd
     return fid(backbone, second_sample, reference, batch_size)
 
 
+def floor_record(backbone: FIDBackbone, training: np.ndarray, reference: FIDFeatures, count: int) -> dict:
+    """The FID floor of an evaluation of `count` outputs, as written to `results/eval/fid_floor*.json`.
+
+    The last `count` training images (a second sample of the reference's distribution, disjoint from it; all of
+    them when there are fewer) against the reference features, with the backbone's name and the sample size.
+    """
+    second_sample = training[-count:]  # (count, H, W, 3)
+    return {
+        "fid_floor": fid_between(backbone.features(second_sample), reference),
+        "fid_backbone": backbone.name,
+        "images": len(second_sample),
+    }
+
+
 def calibration_sample(images: np.ndarray, size: int, seed: int) -> np.ndarray:
     """A fixed, seeded subset of `size` training images (all of them when fewer), in their original order."""
     _check_images(images, "images")

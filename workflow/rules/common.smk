@@ -3,6 +3,12 @@
 import sys
 
 from rasc.config import ConfigError, experiment_config, validate_config
+from rasc.data.prepare import (
+    REAL_SPLIT,
+    TEST_SETS,
+    drawn_from_test_split,
+    real_sketch_files,
+)
 from rasc.tracking import init_tracking
 
 try:
@@ -12,14 +18,6 @@ except ConfigError as error:
 
 ENV = "../../environment.yml"
 MLFLOW_EXPERIMENT = "rasc"
-
-# Test sets: name → (split, sketch style). A/B/C mirror the paper's three; R is a folder of real sketches.
-TEST_SETS = {
-    "A": ("test", "xdog"),
-    "B": ("test", "clean"),
-    "C": ("test", "rough"),
-    "R": ("real", "real"),
-}
 
 
 wildcard_constraints:
@@ -99,8 +97,14 @@ def get_region_summary_entries():
     ]
 
 
+def get_ground_truth_splits():
+    """The splits of the region summary that have illustrations to score region maps against (not R's)."""
+    splits = {split for _, split, _ in get_region_summary_entries()}
+    return sorted(splits - {REAL_SPLIT})
+
+
 def get_region_summary_inputs(wildcards):
-    """Every region map and its timing, and the ground truth of the splits they cover."""
+    """Every region map and its timing, and the ground truth of the splits that have one."""
     entries = get_region_summary_entries()
     return {
         "labels": [f"results/regions/{so}/{sp}_{st}.npz" for so, sp, st in entries],
@@ -108,7 +112,8 @@ def get_region_summary_inputs(wildcards):
             f"results/regions/{so}/{sp}_{st}_timing.csv" for so, sp, st in entries
         ],
         "illustrations": [
-            f"results/data/{sp}/illustrations.npz" for _, sp, _ in entries
+            f"results/data/{split}/illustrations.npz"
+            for split in get_ground_truth_splits()
         ],
         "figure_sketches": "results/data/test/sketch_xdog.npz",
     }
@@ -130,34 +135,41 @@ def get_training_inputs(wildcards):
 
 
 def get_evaluation_inputs(wildcards):
-    """A trained generator, one test set's sketches and region maps, the reference images and the FID backbone."""
+    """A trained generator, one test set's sketches and region maps, their ground truth (none for R), and the FID
+    backbone, reference features and floor (R's at its own sample size)."""
     split, style = TEST_SETS[wildcards.testset]
     source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
     run = f"results/train/{wildcards.experiment}/seed{wildcards.seed}"
-    return {
+    floor = "results/eval/fid_floor.json"  # at the test split's size
+    if not drawn_from_test_split(wildcards.testset):
+        floor = "results/eval/fid_floor_real.json"  # at R's own size
+    inputs = {
         "generator": f"{run}/generator.pt",
         "run": f"{run}/run.json",
         "sketches": f"results/data/{split}/sketch_{style}.npz",
         "regions": f"results/regions/{source}/{split}_{style}.npz",
-        "illustrations": "results/data/test/illustrations.npz",
         "backbone": "results/eval/fid_backbone.pt",
         "reference": "results/eval/fid_reference.npz",
-        "floor": "results/eval/fid_floor.json",
+        "floor": floor,
     }
+    return inputs | get_test_ground_truth(wildcards)
 
 
-def get_metrics_files(experiments, seeds):
-    """metrics.json of every experiment × seed × configured test set."""
+def get_metrics_files(experiments, seeds, test_sets=None):
+    """metrics.json of every experiment × seed × test set (default: the configured ones)."""
     return expand(
         "results/eval/{experiment}/seed{seed}/{testset}/metrics.json",
         experiment=experiments,
         seed=seeds,
-        testset=config["eval"]["test_sets"],
+        testset=config["eval"]["test_sets"] if test_sets is None else test_sets,
     )
 
 
 FIRST_SEED = config["train"]["seeds"][0]
-FIRST_TEST_SET = config["eval"]["test_sets"][0]
+# The first configured test set with ground truth (the region figures need it); A when only R is configured.
+FIRST_TEST_SET = next(
+    (name for name in config["eval"]["test_sets"] if drawn_from_test_split(name)), "A"
+)
 
 # Colourings next to their region maps: comparison → (the table whose experiments it draws, what it compares).
 REGION_FIGURES = {
@@ -198,7 +210,8 @@ def get_table_region_sources(wildcards):
 
 
 def get_claims_metrics():
-    """metrics.json of every experiment of tables 2–4, for every claims seed."""
+    """metrics.json of every experiment of tables 2–4, for every claims seed, on the test sets drawn from the test
+    split (claims leave R out: rasc.claims)."""
     names = sorted(
         {
             name
@@ -206,7 +219,8 @@ def get_claims_metrics():
             for name in config["tables"].get(table, [])
         }
     )
-    return get_metrics_files(names, config["claims"]["seeds"])
+    test_sets = [t for t in config["eval"]["test_sets"] if drawn_from_test_split(t)]
+    return get_metrics_files(names, config["claims"]["seeds"], test_sets)
 
 
 def colorized_files(experiments, testset):
@@ -269,3 +283,15 @@ def test_sketches(testset):
 def get_test_sketches(wildcards):
     """The sketches of one test set."""
     return test_sketches(wildcards.testset)
+
+
+def get_test_ground_truth(wildcards):
+    """{"illustrations": the illustrations one test set's sketches were drawn from}; {} for R (real sketches)."""
+    if drawn_from_test_split(wildcards.testset):
+        return {"illustrations": "results/data/test/illustrations.npz"}
+    return {}
+
+
+def get_real_sketch_files(wildcards):
+    """The files of data.folder.sketches (test set R), so that adding or changing one reruns the import."""
+    return [str(path) for path in real_sketch_files(config["data"])]

@@ -87,6 +87,8 @@ rule data_contact_sheet:
 
 
 rule import_real_sketches:
+    input:
+        files=get_real_sketch_files,
     output:
         sketches="results/data/real/sketch_real.npz",
     log:
@@ -94,6 +96,7 @@ rule import_real_sketches:
     conda:
         ENV
     params:
-        data=lookup(dpath="data", within=config),
+        size=lookup(dpath="data/size", within=config),
+        folder=lookup(dpath="data/folder", within=config),
     script:
         "../scripts/import_real_sketches.py"

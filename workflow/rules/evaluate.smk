@@ -21,6 +21,22 @@ rule fid_backbone:
         "../scripts/fid_backbone.py"
 
 
+rule fid_floor_real:
+    input:
+        backbone="results/eval/fid_backbone.pt",
+        reference="results/eval/fid_reference.npz",
+        illustrations="results/data/train/illustrations.npz",
+        sketches="results/data/real/sketch_real.npz",
+    output:
+        floor="results/eval/fid_floor_real.json",
+    log:
+        "logs/fid_floor_real/real.log",
+    conda:
+        ENV
+    script:
+        "../scripts/fid_floor_real.py"
+
+
 rule evaluate_model:
     input:
         unpack(get_evaluation_inputs),

@@ -56,6 +56,7 @@ rule region_summary:
         ENV
     params:
         entries=get_region_summary_entries(),
+        ground_truth_splits=get_ground_truth_splits(),
         tolerance=lookup(dpath="regions/quality_tolerance", within=config),
     script:
         "../scripts/region_summary.py"

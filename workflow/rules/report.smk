@@ -45,9 +45,9 @@ rule judge_claims:
 
 rule qualitative_figure:
     input:
+        unpack(get_test_ground_truth),
         colorized=get_qualitative_inputs,
         sketches=get_test_sketches,
-        illustrations="results/data/test/illustrations.npz",
     output:
         figure=report(
             "results/figures/qualitative_{testset}.png",

@@ -6,7 +6,7 @@ import json
 from rasc.data.prepare import load_npz
 from rasc.imageio import atomic_path
 from rasc.logs import script_logging
-from rasc.metrics.fid import FIDBackbone, fid_between
+from rasc.metrics.fid import FIDBackbone, floor_record
 
 with script_logging(snakemake.log[0]) as log:
     settings = snakemake.params.eval
@@ -22,8 +22,7 @@ with script_logging(snakemake.log[0]) as log:
     with atomic_path(snakemake.output.reference) as temporary:
         reference.save(temporary)
     # The floor: as many real training images (a second sample of the same distribution) against the reference.
-    second_sample = training[-len(reference_images) :]
-    floor = fid_between(backbone.features(second_sample), reference)
+    floor = floor_record(backbone, training, reference, len(reference_images))
     with atomic_path(snakemake.output.floor) as temporary:
-        temporary.write_text(json.dumps({"fid_floor": floor, "fid_backbone": backbone.name, "images": len(second_sample)}))
-    log.info("FID backbone %s, floor %.3f over %d images", backbone.name, floor, len(second_sample))
+        temporary.write_text(json.dumps(floor))
+    log.info("FID backbone %s, floor %.3f over %d images", backbone.name, floor["fid_floor"], floor["images"])

@@ -5,15 +5,15 @@ from rasc.figures import qualitative_figure
 from rasc.logs import script_logging
 
 with script_logging(snakemake.log[0]):
-    sketches = load_npz(snakemake.input.sketches)["sketch"]
-    illustrations = load_npz(snakemake.input.illustrations)
+    sketches = load_npz(snakemake.input.sketches)
     colorized = {name: load_npz(path)["predicted"] for name, path in zip(snakemake.params.experiments, snakemake.input.colorized)}
-    has_truth = snakemake.wildcards.testset != "R"
+    truth = snakemake.input.get("illustrations")  # None for test set R: real sketches without ground truth
     qualitative_figure(
-        sketches,
+        sketches["sketch"],
         colorized,
-        illustrations["color"] if has_truth else None,
+        load_npz(truth)["color"] if truth else None,
         snakemake.output.figure,
         test_set=snakemake.wildcards.testset,
         n_sketches=snakemake.params.n_sketches,
+        column_titles=sketches.get("names"),  # R: the file names of the user's sketches
     )

@@ -11,11 +11,11 @@ from rasc.regions.figures import region_sources_figure
 with script_logging(snakemake.log[0]) as log:
     timing = pd.concat([pd.read_csv(path) for path in snakemake.input.timings])
     write_csv(summary_table(timing.to_dict("records")), snakemake.output.timing)
-    rows, maps, ground_truth = [], {}, {}
-    for (source, split, style), labels_path, gt_path in zip(
-        snakemake.params.entries, snakemake.input.labels, snakemake.input.illustrations
-    ):
-        illustrations = ground_truth.setdefault(gt_path, load_npz(gt_path))
+    # Ground-truth regions of the splits that have them; real sketches (test set R) are timed but not scored.
+    ground_truth = {split: load_npz(path) for split, path in zip(snakemake.params.ground_truth_splits, snakemake.input.illustrations)}
+    rows, maps = [], {}
+    for (source, split, style), labels_path in zip(snakemake.params.entries, snakemake.input.labels):
+        illustrations = ground_truth.get(split, {})
         labels = load_npz(labels_path)["labels"]
         maps[(source, split, style)] = labels
         if "regions" in illustrations:

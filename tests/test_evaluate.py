@@ -1,0 +1,52 @@
+"""Evaluation of one generator on one test set: the ground-truth metrics are None without ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rasc.data.synth import SynthConfig, synthesize
+from rasc.evaluate import evaluate_set
+from rasc.metrics.fid import FIDFeatures
+from rasc.models import Generator, GeneratorConfig
+
+
+class MeanColourBackbone:
+    """A stand-in FID backbone: the mean colour of each image as its feature vector."""
+
+    name = "mean-colour"
+
+    def features(self, images: np.ndarray) -> FIDFeatures:
+        return FIDFeatures(self.name, images.reshape(len(images), -1, 3).mean(axis=1).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def setting():
+    torch.manual_seed(0)
+    generator = Generator(GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=4))
+    illustrations = synthesize(4, seed=3, cfg=SynthConfig(size=32))
+    backbone = MeanColourBackbone()
+    options = {"backbone": backbone, "reference_features": backbone.features(illustrations["color"]), "floor": 1.0,
+               "diversity_samples": 2}
+    return generator, illustrations, options
+
+
+def test_sketches_without_ground_truth_get_fid_and_none_for_the_rest(setting):
+    generator, illustrations, options = setting
+    sketches, regions = illustrations["lines_clean"], illustrations["regions"]
+    paired, _, _ = evaluate_set(generator, sketches, regions, ground_truth=illustrations, **options)
+    # as many unrelated sketches as test illustrations: nothing may be compared image by image
+    real, predicted, samples = evaluate_set(generator, sketches, regions, ground_truth=None, **options)
+    for metric in ("bleeding", "inconsistency", "colour_error", "diversity"):
+        assert isinstance(paired[metric], float), metric
+        assert real[metric] is None, metric
+    assert real["fid"] == pytest.approx(paired["fid"]) and real["images"] == 4
+    assert predicted.shape == (4, 32, 32, 3) and samples.shape == (4, 2, 32, 32, 3)
+
+
+def test_ground_truth_of_another_size_is_refused(setting):
+    generator, illustrations, options = setting
+    with pytest.raises(ValueError, match="3 images for 4 sketches"):
+        evaluate_set(generator, illustrations["lines_clean"], illustrations["regions"],
+                     ground_truth={key: value[:3] for key, value in illustrations.items()}, **options)

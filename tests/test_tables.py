@@ -1,0 +1,50 @@
+"""Tables and claims from per-run metrics: test set R (no ground truth) gives N/A cells and no verdicts."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from rasc.claims import judge_claims, paper_claims
+from rasc.tables import describe_test_sets, summarise, to_markdown
+
+EXPERIMENTS = ("full", "no_region_maps", "no_region_formulation")
+
+
+def metrics_rows(test_set: str, offset: float) -> list[dict]:
+    """metrics.json records of three experiments × three seeds; R's have FID only, as evaluate_set writes them."""
+    rows = []
+    for rank, experiment in enumerate(EXPERIMENTS):
+        for seed in range(3):
+            value = offset + 10.0 * rank + seed
+            truth = {key: None if test_set == "R" else value for key in
+                     ("bleeding", "inconsistency", "colour_error", "diversity")}
+            rows.append({"experiment": experiment, "seed": seed, "test_set": test_set, "fid": value,
+                         "fid_floor": 2.0, "fid_backbone": "inception-random-seed0", **truth})
+    return rows
+
+
+def test_real_rows_have_fid_and_not_applicable_ground_truth_metrics():
+    runs = pd.DataFrame(metrics_rows("A", 1.0) + metrics_rows("R", 5.0))
+    table = summarise(runs, list(EXPERIMENTS))
+    real = table[table["test_set"] == "R"]
+    assert len(real) == 3 and real["fid_mean"].notna().all()
+    for metric in ("bleeding", "inconsistency", "colour_error", "diversity"):
+        assert real[f"{metric}_mean"].isna().all(), metric  # N/A, never 0
+        assert table.loc[table["test_set"] == "A", f"{metric}_mean"].notna().all(), metric
+    markdown = to_markdown(table, "Table 1: methods on test sets " + describe_test_sets(table["test_set"]))
+    real_lines = [line for line in markdown.splitlines() if "| R " in line]
+    assert len(real_lines) == 3 and all(line.count("N/A") == 4 for line in real_lines)
+    assert "R (your real sketches" in markdown and "A (XDoG)" in markdown
+
+
+def test_claims_ignore_test_set_r():
+    with_real = pd.DataFrame(metrics_rows("A", 1.0) + metrics_rows("R", 500.0))
+    # reversed FID order on R: averaged in, it would flip the FID claims
+    with_real.loc[with_real["test_set"] == "R", "fid"] = 1000.0 - with_real["fid"]
+    claims = paper_claims({"table2": list(EXPERIMENTS)})
+    judged = judge_claims(with_real, claims, confidence=0.95, bootstrap=200)
+    alone = judge_claims(with_real[with_real["test_set"] == "A"], claims, confidence=0.95, bootstrap=200)
+    pd.testing.assert_frame_equal(judged, alone)
+    assert not math.isnan(judged.loc[judged["metric"] == "fid", "n_seeds"].iloc[0])
