@@ -98,14 +98,25 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def model_combination_problem(architecture: str, latent: str, variant: str) -> tuple[str, str] | None:
+    """(offending key, reason) when a model's architecture, latent and variant do not go together, else None.
+
+    The U-Net baseline has no latent and no region maps; the RASC generator always has a latent. Shared by the
+    config validation and ``GeneratorConfig`` (torch-free, so validating a config does not import torch).
+    """
+    if (architecture == "unet") != (latent == "none"):
+        return "latent", (f"latent 'none' goes with architecture 'unet' and only with it (got latent '{latent}', "
+                          f"architecture '{architecture}')")
+    if architecture == "unet" and variant != "no_region_maps":
+        return "variant", f"the unet baseline uses no region maps; set variant 'no_region_maps' (got '{variant}')"
+    return None
+
+
 def _check_model_combination(model: Mapping[str, Any], where: str) -> None:
-    """The U-Net baseline has no latent and no region maps; the RASC generator always has a latent."""
-    if (model["architecture"] == "unet") != (model["latent"] == "none"):
-        raise ConfigError(f"invalid config at '{where}.latent': latent 'none' goes with architecture 'unet' and only "
-                          f"with it (got latent '{model['latent']}', architecture '{model['architecture']}')")
-    if model["architecture"] == "unet" and model["variant"] != "no_region_maps":
-        raise ConfigError(f"invalid config at '{where}.variant': the unet baseline uses no region maps; set "
-                          f"variant 'no_region_maps' (got '{model['variant']}')")
+    problem = model_combination_problem(model["architecture"], model["latent"], model["variant"])
+    if problem is not None:
+        key, reason = problem
+        raise ConfigError(f"invalid config at '{where}.{key}': {reason}")
 
 
 def _all_region_sources(config: Mapping[str, Any]) -> list[str]:

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rasc.config import model_combination_problem
 from rasc.models.layers import MLP, ConvAct, EqualConv2d, EqualLinear, StyledConv
 from rasc.models.region_formulation import (
     CORRELATIONS,
@@ -75,11 +76,10 @@ class GeneratorConfig:
         for name in ("image_size", "base_channels", "max_channels", "num_blocks", "w_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GeneratorConfig.{name} must be positive, got {getattr(self, name)}")
-        if (self.architecture == "unet") != (self.latent == "none"):
-            raise ValueError("GeneratorConfig.latent 'none' goes with architecture 'unet' (the baseline without a "
-                             f"latent) and only with it, got latent {self.latent!r}, architecture {self.architecture!r}")
-        if self.architecture == "unet" and self.variant != "no_region_maps":
-            raise ValueError(f"the U-Net baseline uses no region maps: set variant 'no_region_maps', got {self.variant!r}")
+        problem = model_combination_problem(self.architecture, self.latent, self.variant)
+        if problem is not None:
+            key, reason = problem
+            raise ValueError(f"GeneratorConfig.{key}: {reason}")
         if self.image_size % 2**self.num_blocks:
             raise ValueError(f"GeneratorConfig.image_size {self.image_size} must be divisible by "
                              f"2**num_blocks = {2**self.num_blocks}")

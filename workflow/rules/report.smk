@@ -119,7 +119,6 @@ rule region_comparison_figure:
     params:
         sources=get_region_figure_sources,
         title=get_region_figure_title,
-        testset=FIRST_TEST_SET,
         n_sketches=lookup(dpath="eval/figure_sketches", within=config),
     script:
         "../scripts/region_comparison_figure.py"
