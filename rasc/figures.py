@@ -176,3 +176,34 @@ def grad_cosine_figure(records_by_run: Mapping[str, list[dict]], path: str | Pat
         axis.set_ylabel("training step")
     figure.suptitle("Gradient-cosine histograms in region correlation (fraction of entries per step)", fontsize=9)
     save_figure(figure, path)
+
+
+def learning_curves_figure(curves_by_run: Mapping[str, list[dict]], path: str | Path) -> None:
+    """Learning curves (:mod:`rasc.validation`): per run, the validation colour error (predicted w, solid; oracle
+    w, dashed) and bleeding over training steps, with the flat-colour reference as a grey line."""
+    plt = _pyplot()
+    figure, (error_axis, bleeding_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
+    constant = []
+    for index, (run, points) in enumerate(curves_by_run.items()):
+        if not points:
+            continue
+        colour = f"C{index}"
+        steps = [p["step"] for p in points]
+        error_axis.plot(steps, [p["val/colour_error"] for p in points], color=colour, label=run)
+        if "val/oracle_colour_error" in points[0]:
+            error_axis.plot(steps, [p["val/oracle_colour_error"] for p in points], color=colour, linestyle="--",
+                            label=f"{run}:oracle")
+        bleeding_axis.plot(steps, [p["val/bleeding"] for p in points], color=colour, label=run)
+        constant.append(points[0]["val/constant_colour_error"])
+    if constant:
+        error_axis.axhline(float(np.mean(constant)), color="grey", linewidth=1, label="reference:constant")
+    else:
+        error_axis.text(0.5, 0.5, "no learning-curve points (eval.curve_images = 0?)", ha="center", va="center",
+                        transform=error_axis.transAxes)
+    error_axis.set(xlabel="training step", ylabel="region colour error (ΔE, lower is better)")
+    bleeding_axis.set(xlabel="training step", ylabel="bleeding (ΔE, lower is better)")
+    error_axis.legend(fontsize=6)
+    bleeding_axis.legend(fontsize=6)
+    figure.suptitle("Learning curves on a fixed test-set-A subset (EMA generator at every snapshot)", fontsize=9)
+    figure.tight_layout()
+    save_figure(figure, path)

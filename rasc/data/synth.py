@@ -79,6 +79,8 @@ class SynthConfig:
     accessory_prob: float = 0.7  # probability of each accessory kind (hair ribbon/clips, belt, buttons, ...)
     detail: float = 1.0  # multiplier of the number of hair strands, pleats and frills
     clutter: float = 1.0  # multiplier of the number of background objects (0 = plain wall)
+    wallpaper_prob: float = 0.75  # probability that the wall carries a pattern (stripes, dots, diamonds)
+    zoom: float = 1.0  # framing: multiplier of the head size (2 ≈ a face close-up with fewer, larger regions)
     line_width: float = 1.25  # outline width in px at 128² (rounded, at least 1 px)
     min_region_area: float = 5.0  # flat pieces smaller than this many px (at any size) are inked over
     rough_jitter: float = 1.0  # displacement amplitude of the rough line art in px at 128²
@@ -93,6 +95,7 @@ class SynthConfig:
             "off_archetype",
             "pattern_prob",
             "accessory_prob",
+            "wallpaper_prob",
             "rough_gaps",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -102,6 +105,8 @@ class SynthConfig:
                 raise ValueError(f"SynthConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.line_width <= 0:
             raise ValueError("SynthConfig.line_width must be > 0")
+        if not 0.5 <= self.zoom <= 4.0:
+            raise ValueError(f"SynthConfig.zoom must be in [0.5, 4], got {self.zoom}")
 
 
 @dataclass(frozen=True)
@@ -177,8 +182,9 @@ class _Scene:
     def _pose(self):
         rng = self.rng
         zoom = min(1.5, max(1.0, (128 / self.cfg.size) ** 0.6))  # closer crops where pixels are scarce (< 128²)
-        self.R = rng.uniform(0.11, 0.16) * zoom  # head radius in image units
-        self.hx, self.hy = 0.5 + rng.uniform(-0.12, 0.12), 1.25 * self.R + rng.uniform(0.07, 0.15)
+        self.R = rng.uniform(0.11, 0.16) * zoom * self.cfg.zoom  # head radius in image units
+        top_margin = rng.uniform(0.07, 0.15) / self.cfg.zoom  # close-ups crop the top of the hair
+        self.hx, self.hy = 0.5 + rng.uniform(-0.12, 0.12), 1.25 * self.R + top_margin
         self.tilt = rng.uniform(-0.2, 0.2)
         self.lean = rng.uniform(-0.06, 0.06)
         self.bx = self.hx - np.sin(self.tilt) * 0.3 * self.R
@@ -218,7 +224,9 @@ class _Scene:
         rng, cfg, g = self.rng, self.cfg, self.groups
         wall = g.add("wall", sample_colour(rng, _pastel(rng)))
         self.fill(rect(0, 0, 1, 1), wall, "background")
-        paper = rng.choice(["plain", "stripes", "dots", "diamonds"], p=[0.25, 0.3, 0.25, 0.2])
+        paper = "plain"
+        if rng.random() < cfg.wallpaper_prob:
+            paper = rng.choice(["stripes", "dots", "diamonds"], p=[0.4, 0.333, 0.267])
         if paper == "stripes":
             g_s = g.add("wall_stripes", sample_colour(rng, _pastel(rng)))
             period = max(rng.uniform(0.06, 0.14), 8 * self.px)

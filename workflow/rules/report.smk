@@ -47,6 +47,7 @@ rule qualitative_figure:
     input:
         unpack(get_test_ground_truth),
         colorized=get_qualitative_inputs,
+        references=get_qualitative_references,
         sketches=get_test_sketches,
     output:
         figure=report(
@@ -122,3 +123,20 @@ rule region_comparison_figure:
         n_sketches=lookup(dpath="eval/figure_sketches", within=config),
     script:
         "../scripts/region_comparison_figure.py"
+
+
+rule learning_curves_figure:
+    input:
+        runs=get_learning_curve_runs(),
+    output:
+        figure=report(
+            "results/figures/learning_curves.png",
+            caption="../report/learning_curves.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/learning_curves_figure/all.log",
+    conda:
+        ENV
+    script:
+        "../scripts/learning_curves_figure.py"
