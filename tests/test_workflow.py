@@ -63,6 +63,7 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
                        "colour_error_mean", "diversity_mean", "fid_floor", "fid_backbone"):
             assert column in table.columns, (number, column)
         assert table["fid_backbone"].str.startswith("inception").all()
+        assert (table["data_source"] == "procedural").all()
     assert set(pd.read_csv(results / "table1.csv")["test_set"]) == {"A"}
     assert list(pd.read_csv(results / "table1.csv")["method"]) == ["full", "no_region_maps", "no_region_formulation",
                                                                         "cwr_skeleton", "pix2pix"]
@@ -70,6 +71,7 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
     claims = pd.read_csv(results / "claims.csv")
     assert {"claim", "metric", "measured", "reproduced"} <= set(claims.columns)
     assert set(claims["reproduced"]) <= {"yes", "no", "within noise", "insufficient seeds", "not run"}
+    assert (claims["data_source"] == "procedural").all()
 
 
 @pytest.mark.slow
