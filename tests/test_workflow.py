@@ -64,6 +64,7 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
                        "colour_error_mean", "diversity_mean", "fid_floor", "fid_backbone"):
             assert column in table.columns, (number, column)
         assert table["fid_backbone"].str.startswith("inception").all()
+        assert (table["data_source"] == "procedural").all()
     assert set(pd.read_csv(results / "table1.csv")["test_set"]) == {"A"}
     table1 = pd.read_csv(results / "table1.csv")
     assert list(table1["method"]) == ["full", "full:oracle", "no_region_maps", "no_region_maps:oracle",
@@ -76,6 +77,7 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
     claims = pd.read_csv(results / "claims.csv")
     assert {"claim", "metric", "measured", "reproduced"} <= set(claims.columns)
     assert set(claims["reproduced"]) <= {"yes", "no", "within noise", "insufficient seeds", "not run"}
+    assert (claims["data_source"] == "procedural").all()
 
 
 @pytest.mark.slow

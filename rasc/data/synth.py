@@ -25,6 +25,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from rasc.data.layout import stack_illustrations
 from rasc.data.palette import (
     ARCHETYPES,
     FAMILIES,
@@ -63,6 +64,7 @@ PART_NAMES: tuple[str, ...] = (
     "bottom",
     "legwear",
     "accessory",
+    "object",  # any other drawing (OpenMoji's colour layers, rasc.data.openmoji); the procedural data has none
 )
 _P = {name: i for i, name in enumerate(PART_NAMES)}
 
@@ -1140,30 +1142,8 @@ def synthesize(n: int, seed: int, cfg: SynthConfig = SynthConfig()) -> dict[str,
     """
     if n < 1:
         raise ValueError(f"synthesize needs n >= 1, got {n}")
-    size = cfg.size
-    out = {
-        "color": np.empty((n, size, size, 3), np.uint8),
-        "regions": np.empty((n, size, size), np.uint16),
-        "parts": np.empty((n, size, size), np.uint8),
-        "archetype": np.empty(n, np.int16),
-        "lines_clean": np.empty((n, size, size), np.uint8),
-        "lines_rough": np.empty((n, size, size), np.uint8),
-    }
-    groups, shadows = [], []
-    for i in range(n):  # images go straight into the output arrays: peak memory is one data set, not two
-        ill = render_illustration(sample_rng(seed, i), cfg)
-        for key in ("color", "regions", "parts", "lines_clean", "lines_rough"):
-            out[key][i] = getattr(ill, key)
-        out["archetype"][i] = ill.archetype
-        groups.append(ill.region_group)
-        shadows.append(ill.region_shadow)
-    k_max = max(len(g) for g in groups)
-    out["region_group"] = np.full((n, k_max), -1, dtype=np.int32)
-    out["region_shadow"] = np.zeros((n, k_max), dtype=bool)
-    for i, (group, shadow) in enumerate(zip(groups, shadows)):
-        out["region_group"][i, : len(group)] = group
-        out["region_shadow"][i, : len(shadow)] = shadow
-    return out
+    samples = (render_illustration(sample_rng(seed, i), cfg) for i in range(n))
+    return stack_illustrations(samples, n, cfg.size, scalars={"archetype": np.int16})
 
 
 def region_count_stats(regions: np.ndarray) -> dict[str, float]:

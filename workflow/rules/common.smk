@@ -3,6 +3,7 @@
 import sys
 
 from rasc.config import ConfigError, experiment_config, validate_config
+from rasc.data.attribution import figure_footnote
 from rasc.data.prepare import (
     REAL_SPLIT,
     TEST_SETS,
@@ -19,6 +20,8 @@ except ConfigError as error:
 
 ENV = "../../environment.yml"
 MLFLOW_EXPERIMENT = "rasc"
+# The licence notice of every figure (and its report caption) showing the data's images; "" when none is needed.
+FIGURE_FOOTNOTE = figure_footnote(config["data"]["source"])
 
 
 wildcard_constraints:

@@ -20,6 +20,7 @@ rule make_table:
     params:
         experiments=get_table_experiments,
         regions=get_table_region_sources,
+        data_source=lookup(dpath="data/source", within=config),
     script:
         "../scripts/make_table.py"
 
@@ -39,6 +40,7 @@ rule judge_claims:
     params:
         tables=lookup(dpath="tables", within=config),
         claims=lookup(dpath="claims", within=config),
+        data_source=lookup(dpath="data/source", within=config),
     script:
         "../scripts/judge_claims.py"
 
@@ -61,6 +63,7 @@ rule qualitative_figure:
     conda:
         ENV
     params:
+        footnote=FIGURE_FOOTNOTE,
         experiments=lookup(dpath="tables/table1", within=config),
         n_sketches=lookup(dpath="eval/figure_sketches", within=config),
     script:
@@ -82,6 +85,8 @@ rule multicolor_figure:
         "logs/multicolor_figure/full.log",
     conda:
         ENV
+    params:
+        footnote=FIGURE_FOOTNOTE,
     script:
         "../scripts/multicolor_figure.py"
 
@@ -118,6 +123,7 @@ rule region_comparison_figure:
     conda:
         ENV
     params:
+        footnote=FIGURE_FOOTNOTE,
         sources=get_region_figure_sources,
         title=get_region_figure_title,
         n_sketches=lookup(dpath="eval/figure_sketches", within=config),

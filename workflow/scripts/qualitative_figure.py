@@ -25,4 +25,5 @@ with script_logging(snakemake.log[0]):
         test_set=snakemake.wildcards.testset,
         n_sketches=snakemake.params.n_sketches,
         column_titles=sketches.get("names"),  # R: the file names of the user's sketches
+        footnote=snakemake.params.footnote,
     )
