@@ -15,7 +15,8 @@ TARGET=${TARGET:-results/claims.csv}
 OUT=${OUT:-results/gpu-run}
 mkdir -p "$OUT"
 start=$(date +%s)
-python3 -m snakemake --cores "${CORES:-16}" --configfile "$CONFIG" --resources gpu="${GPU_SLOTS:-6}" "$TARGET" 2>&1 | tail -n 40
+# the target goes first: --configfile and --resources take every word after them
+python3 -m snakemake "$TARGET" --cores "${CORES:-16}" --configfile "$CONFIG" --resources gpu="${GPU_SLOTS:-6}" 2>&1 | tail -n 40
 echo "wall seconds: $(( $(date +%s) - start ))" | tee "$OUT/wall.txt"
 for file in results/claims.csv results/claims.md results/table*.md; do
   [ -f "$file" ] && cp "$file" "$OUT/"
