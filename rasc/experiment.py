@@ -60,7 +60,12 @@ def train_experiment(
     progress: bool = False,
     rule: str = "cli",
 ):
-    """Train (or resume) one experiment with one seed; returns the training result."""
+    """Train (or resume) one experiment with one seed; returns the training result.
+
+    The device is checked before the MLflow run is started, and the run always ends FINISHED, FAILED or KILLED,
+    whatever stops the training (a refused resume, a missing device, an interrupt).
+    """
+    from rasc.distributed import resolve_device
     from rasc.train import TrainConfig, start_training_tracker, train
     from rasc.train_data import load_train_data
 
@@ -70,6 +75,7 @@ def train_experiment(
                                           out_dir=out_dir).items() if v is not None}
     gen_cfg, disc_cfg = model_configs(settings["model"], int(config["data"]["size"]))
     train_cfg = TrainConfig.from_section(settings["train"], seed=seed)
+    resolve_device(train_cfg.device)  # a missing CUDA device stops here, before any run is started
     data = load_train_data(paths["illustrations"], paths["sketches"], paths["regions"])
     tracker = start_training_tracker(
         paths["out_dir"],
@@ -83,8 +89,12 @@ def train_experiment(
             "config.sha256": config_hash(settings),
         },
     )
-    tracker.log_params({"experiment": experiment, "seed": seed, **settings, "data": dict(config["data"])})
-    return train(
-        train_cfg, gen_cfg, disc_cfg, data, paths["out_dir"], tracker=tracker, progress=progress,
-        full_config={"experiment": experiment, **settings, "data": dict(config["data"])},
-    )
+    try:
+        tracker.log_params({"experiment": experiment, "seed": seed, **settings, "data": dict(config["data"])})
+        return train(
+            train_cfg, gen_cfg, disc_cfg, data, paths["out_dir"], tracker=tracker, progress=progress,
+            full_config={"experiment": experiment, **settings, "data": dict(config["data"])},
+        )
+    except BaseException as error:
+        tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")  # no-op if train() did
+        raise

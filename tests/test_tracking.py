@@ -46,3 +46,61 @@ def test_context_manager_marks_failure():
     except RuntimeError:
         pass
     assert MlflowClient(tracking_uri()).get_run(tracker.run_id).info.status == "FAILED"
+
+
+def test_concurrent_first_use_of_a_new_store_loses_no_run(tmp_path):
+    """N processes start runs at the same moment on a store that does not exist yet (schema-migration race)."""
+    import subprocess
+    import sys
+
+    database = tmp_path / "new" / "mlflow.db"
+    script = (  # each process imports mlflow, then waits until all are ready, so that they start together
+        "import pathlib, sys, time\n"
+        "import mlflow\n"
+        "from rasc.tracking import Tracker\n"
+        "folder = pathlib.Path(sys.argv[1])\n"
+        "(folder / ('ready' + sys.argv[2])).touch()\n"
+        "while len(list(folder.glob('ready*'))) < 3:\n"
+        "    time.sleep(0.01)\n"
+        "tracker = Tracker.start('rasc-race', 'run-' + sys.argv[2])\n"
+        "tracker.log_params({'process': sys.argv[2]})\n"
+        "tracker.finish()\n"
+    )
+    env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": f"sqlite:///{database}"}
+    processes = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(i)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(3)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in processes]
+    assert all(code == 0 for code, _ in results), [err[-2000:] for code, err in results if code]
+    client = MlflowClient(f"sqlite:///{database}")
+    runs = client.search_runs([client.get_experiment_by_name("rasc-race").experiment_id])
+    assert sorted(r.data.params["process"] for r in runs) == ["0", "1", "2"]
+    assert {r.info.status for r in runs} == {"FINISHED"}
+
+
+def test_a_refused_resume_leaves_a_finished_run_finished():
+    first = Tracker.start("rasc-test", "train")
+    first.log_params({"train": {"steps": 2}})
+    first.finish()
+    refused = Tracker.start("rasc-test", "train", resume_run_id=first.run_id)
+    refused.log_params({"train": {"steps": 4}})  # held back: nothing is written before the resume is accepted
+    client = MlflowClient(tracking_uri())
+    assert client.get_run(first.run_id).info.status == "FINISHED"
+    refused.finish("FAILED")
+    assert client.get_run(first.run_id).info.status == "FINISHED"
+    assert "resumed_with.train.steps" not in client.get_run(first.run_id).data.tags
+
+
+def test_a_resumed_run_with_more_steps_keeps_its_params_and_ends_finished():
+    first = Tracker.start("rasc-test", "train")
+    first.log_params({"train": {"steps": 2, "lr": 0.1}})
+    first.finish("KILLED")
+    resumed = Tracker.start("rasc-test", "train", resume_run_id=first.run_id)
+    resumed.log_params({"train": {"steps": 4, "lr": 0.1}, "data": {"samples": 6}})  # no "Changing param values"
+    resumed.log_metrics({"loss/G": 1.0}, step=3)
+    client = MlflowClient(tracking_uri())
+    assert client.get_run(first.run_id).info.status == "RUNNING"
+    resumed.finish()
+    run = client.get_run(first.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.steps"] == "2" and run.data.params["data.samples"] == "6"
+    assert run.data.tags["resumed_with.train.steps"] == "4" and "resumed_with.train.lr" not in run.data.tags
