@@ -2,7 +2,13 @@
 
 import sys
 
-from rasc.config import ConfigError, experiment_config, validate_config
+from rasc.config import (
+    ConfigError,
+    check_device,
+    check_paths,
+    experiment_config,
+    validate_config,
+)
 from rasc.data.prepare import (
     REAL_SPLIT,
     TEST_SETS,
@@ -12,7 +18,8 @@ from rasc.data.prepare import (
 from rasc.tracking import init_tracking
 
 try:
-    validate_config(config)
+    validate_config(config)  # also applies run_experiments (config/README.md)
+    check_paths(config)
 except ConfigError as error:
     sys.exit(f"rasc: {error}")
 
@@ -57,8 +64,15 @@ def get_sketch_sets():
     return sorted(set(pairs))
 
 
-def init_tracking_database():
-    """Create the MLflow database and experiment once, before jobs fan out (DESIGN §7)."""
+def check_before_jobs():
+    """Run before any job starts (not in dry runs): a GPU where device cuda is asked for and jobs run on this
+    machine (a cluster's nodes are not this machine), then the MLflow database and experiment, created once
+    before jobs fan out (DESIGN §7)."""
+    if workflow.local_exec:
+        try:
+            check_device(config)
+        except ConfigError as error:
+            sys.exit(f"rasc: {error}")
     init_tracking(MLFLOW_EXPERIMENT)
 
 
