@@ -10,9 +10,22 @@ flat colours by multiplication (white paper keeps the colour, black ink stays bl
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from rasc.regions import TrappedBallConfig, trapped_ball_regions
+
+
+def _histogram_medians(channel: np.ndarray, labels: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """Median of a uint8 channel (H, W) over each label 1..n_regions of ``labels`` (H, W; 0 = not counted), from
+    one 256-bin histogram per region → (medians (K,) float, pixel counts (K,)); the median of an even count is the
+    mean of the two middle values, as numpy's. O(H·W + K·256), where a sort (scipy.ndimage.median) cost 0.55 s per
+    1024² drawing."""
+    codes = labels.ravel().astype(np.int64) * 256 + channel.ravel()  # (H·W,) region-major (region, value) codes
+    histogram = np.bincount(codes, minlength=(n_regions + 1) * 256).reshape(n_regions + 1, 256)[1:]  # (K, 256)
+    cumulative = histogram.cumsum(axis=1)  # (K, 256)
+    count = cumulative[:, -1]  # (K,)
+    lower = (cumulative < ((count + 1) // 2)[:, None]).sum(axis=1)  # (K,) value of the ⌈n/2⌉-th pixel
+    upper = (cumulative < (count // 2 + 1)[:, None]).sum(axis=1)  # (K,) value of the (⌊n/2⌋ + 1)-th pixel
+    return (lower + upper) / 2, count
 
 
 def region_medians(image: np.ndarray, labels: np.ndarray, counted: np.ndarray | None = None) -> np.ndarray:
@@ -22,16 +35,15 @@ def region_medians(image: np.ndarray, labels: np.ndarray, counted: np.ndarray | 
     A region without a counted pixel takes the median of all its pixels.
     """
     n_regions = int(labels.max()) + 1
-    index = np.arange(1, n_regions + 1)
-    voters = labels.astype(np.int64) + 1  # (H, W); 0 = does not vote
-    if counted is not None:
-        voters = np.where(counted, voters, 0)
-    medians = np.stack([ndimage.median(image[..., c], voters, index) for c in range(3)], axis=1)  # (K, 3)
-    empty = np.isnan(medians).any(axis=1)
-    if empty.any():  # regions made of line pixels only: every pixel votes
-        fallback = np.stack([ndimage.median(image[..., c], labels + 1, index[empty]) for c in range(3)], axis=1)
-        medians[empty] = fallback
-    return np.round(medians).astype(np.uint8)
+    everyone = labels.astype(np.int64) + 1  # (H, W) labels 1..K
+    voters = everyone if counted is None else np.where(counted, everyone, 0)  # 0 = does not vote
+    medians = np.empty((n_regions, 3))
+    for c in range(3):
+        medians[:, c], count = _histogram_medians(image[..., c], voters, n_regions)
+        empty = count == 0
+        if empty.any():  # regions made of line pixels only: every pixel votes
+            medians[empty, c] = _histogram_medians(image[..., c], everyone, n_regions)[0][empty]
+    return np.floor(medians + 0.5).astype(np.uint8)
 
 
 def multiply_lines(colour: np.ndarray, drawing: np.ndarray) -> np.ndarray:
