@@ -20,7 +20,8 @@ from pathlib import Path
 def _create_temporary(path: Path) -> Path:
     """Create an empty, new temporary file beside ``path`` (mode 0666 minus the umask) and return its path."""
     for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        # the target's suffix last: writers such as np.savez and savefig choose the format by it
+        temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{path.suffix}")
         try:
             os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:

@@ -82,9 +82,9 @@ def _run_over_inputs(args: argparse.Namespace, names: Callable[[str], list[str]]
     plan = plan_outputs(inputs, args.output, names)
     with output_folder(args.output):
         failures += run_batch(inputs, lambda path: work(path, plan[path]), args.command)
-    log.info("%d of %d inputs done → %s", total - len(failures), total, args.output)
     if failures:
         raise CommandError(failure_summary(failures, total))
+    log.info("%d inputs done → %s", total, args.output)
 
 
 def cmd_synth(args: argparse.Namespace) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from rasc.imageio import darkest_channel
 
-DEFAULT_MAX_PIXELS = 4096 * 4096  # above this a drawing is downscaled (or refused): ~1 GB peak in any command
+DEFAULT_MAX_PIXELS = 4096 * 4096  # above this a drawing is downscaled (or refused): a 12000² file then peaks at 1.5 GB
 MIN_CONTRAST = 32  # grey levels between the darkest and the lightest pixel below which a drawing is one flat tone
 DARK = 128  # a median grey below this is dark paper
 

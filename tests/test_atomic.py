@@ -59,3 +59,23 @@ def test_replacing_a_file_keeps_its_mode(tmp_path, umask):
     WRITERS["png"](path)
     assert _mode(path) == 0o664
 
+
+
+def test_writers_that_choose_the_format_by_suffix_write_the_target(tmp_path):
+    """np.savez adds .npz and matplotlib picks the format from the name: the temporary keeps the target's suffix."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rasc.atomic import atomic_path
+
+    with atomic_path(tmp_path / "arrays.npz") as temporary:
+        np.savez(temporary, a=np.arange(3))
+    assert np.load(tmp_path / "arrays.npz")["a"].tolist() == [0, 1, 2]
+    figure = plt.figure()
+    with atomic_path(tmp_path / "figure.png") as temporary:
+        figure.savefig(temporary)
+    plt.close(figure)
+    assert (tmp_path / "figure.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arrays.npz", "figure.png"]
