@@ -48,29 +48,32 @@ def test_context_manager_marks_failure():
     assert MlflowClient(tracking_uri()).get_run(tracker.run_id).info.status == "FAILED"
 
 
-def test_concurrent_first_use_of_a_new_store_loses_no_run(tmp_path):
+def _start_run_when_all_are_ready(folder: str, index: int, processes: int) -> None:
+    """One of the racing processes: wait until every process is ready, then start, log and finish a run."""
+    import pathlib
+    import time
+
+    (pathlib.Path(folder) / f"ready{index}").touch()
+    while len(list(pathlib.Path(folder).glob("ready*"))) < processes:
+        time.sleep(0.005)
+    tracker = Tracker.start("rasc-race", f"run-{index}")
+    tracker.log_params({"process": index})
+    tracker.finish()
+
+
+def test_concurrent_first_use_of_a_new_store_loses_no_run(tmp_path, monkeypatch):
     """N processes start runs at the same moment on a store that does not exist yet (schema-migration race)."""
-    import subprocess
-    import sys
+    import multiprocessing
 
     database = tmp_path / "new" / "mlflow.db"
-    script = (  # each process imports mlflow, then waits until all are ready, so that they start together
-        "import pathlib, sys, time\n"
-        "import mlflow\n"
-        "from rasc.tracking import Tracker\n"
-        "folder = pathlib.Path(sys.argv[1])\n"
-        "(folder / ('ready' + sys.argv[2])).touch()\n"
-        "while len(list(folder.glob('ready*'))) < 3:\n"
-        "    time.sleep(0.01)\n"
-        "tracker = Tracker.start('rasc-race', 'run-' + sys.argv[2])\n"
-        "tracker.log_params({'process': sys.argv[2]})\n"
-        "tracker.finish()\n"
-    )
-    env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": f"sqlite:///{database}"}
-    processes = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(i)], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(3)]
-    results = [(p.wait(timeout=120), p.stderr.read()) for p in processes]
-    assert all(code == 0 for code, _ in results), [err[-2000:] for code, err in results if code]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{database}")
+    context = multiprocessing.get_context("fork")  # mlflow is imported already: the processes start at once
+    processes = [context.Process(target=_start_run_when_all_are_ready, args=(str(tmp_path), i, 3)) for i in range(3)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0, 0, 0]
     client = MlflowClient(f"sqlite:///{database}")
     runs = client.search_runs([client.get_experiment_by_name("rasc-race").experiment_id])
     assert sorted(r.data.params["process"] for r in runs) == ["0", "1", "2"]
