@@ -118,9 +118,12 @@ def test_samples_sheet_and_interpolation(tmp_path, line_art, model):
     steps = [_read(out / f"drawing.interp{i}.png") for i in range(4)]
     assert main(["colorize", *common, "--seed", "5", "--samples", "1", "--raw", "-o", str(tmp_path / "b")]) == 0
     assert main(["colorize", *common, "--seed", "3", "--samples", "1", "--raw", "-o", str(tmp_path / "a")]) == 0
-    assert np.array_equal(steps[0], _read(tmp_path / "a" / "drawing.png"))  # the ends are the two seeds' styles
-    assert np.array_equal(steps[-1], _read(tmp_path / "b" / "drawing.png"))
-    assert not np.array_equal(steps[1], steps[0]) and not np.array_equal(steps[1], steps[-1])
+    def differs(x, y):  # the ends come from a batch of 4, the seeds' colourings from a batch of 1: ±1 rounding
+        return int(np.abs(x.astype(int) - y).max())
+
+    assert differs(steps[0], _read(tmp_path / "a" / "drawing.png")) <= 2  # the ends are the two seeds' styles
+    assert differs(steps[-1], _read(tmp_path / "b" / "drawing.png")) <= 2
+    assert differs(steps[1], steps[0]) > 2 and differs(steps[1], steps[-1]) > 2
 
 
 # ------------------------------------------------------------------------------------------------- 2. batches

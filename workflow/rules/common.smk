@@ -198,10 +198,21 @@ FULL_SOURCE = (
 )
 
 
+def table_experiments(table):
+    """The experiments of one table ("table3"), in config order; a clear error for a table run_experiments left
+    empty."""
+    if table not in config["tables"]:
+        raise ValueError(
+            f"{table} has none of the experiments selected by run_experiments "
+            f"({', '.join(config['run_experiments'] or [])})"
+        )
+    return config["tables"][table]
+
+
 def get_table_metrics(wildcards):
     """metrics.json of every experiment of one table, for the table1 seeds."""
     return get_metrics_files(
-        config["tables"][f"table{wildcards.table}"], config["train"]["seeds"]
+        table_experiments(f"table{wildcards.table}"), config["train"]["seeds"]
     )
 
 
@@ -214,7 +225,7 @@ def table_region_sources(table):
     """experiment → region source of the experiments of one table ("table3"), in config order."""
     return {
         name: experiment_config(config, name)["model"]["region_source"]
-        for name in config["tables"][table]
+        for name in table_experiments(table)
     }
 
 
@@ -285,7 +296,7 @@ def get_grad_cosine_runs():
 
 def get_table_experiments(wildcards):
     """The experiments one table compares, in config order."""
-    return config["tables"][f"table{wildcards.table}"]
+    return table_experiments(f"table{wildcards.table}")
 
 
 def test_sketches(testset):
