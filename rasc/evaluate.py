@@ -55,11 +55,12 @@ def region_metrics(
 ) -> dict[str, float | None]:
     """Bleeding, inconsistency, region colour error and diversity over a test set (None without ground truth).
 
-    predicted (N, H, W, 3) default colourings; samples (N, S, H, W, 3) random-w colourings. Line pixels are the
-    sketch's ink joined with the ground truth's own outlines (``lines_clean``), so that the ground truth scores 0
-    even where a rough sketch's strokes miss the real outlines.
+    predicted (N, H, W, 3) default colourings; samples (N, S, H, W, 3) random-w colourings, or None (diversity
+    None: a reference colouring has one colouring per sketch). Line pixels are the sketch's ink joined with the
+    ground truth's own outlines (``lines_clean``), so that the ground truth scores 0 even where a rough sketch's
+    strokes miss the real outlines.
     """
-    from rasc.metrics.artifacts import artifact_scores, diversity_score
+    from rasc.metrics.artifacts import artifact_scores
 
     truth = {
         "gt_color": illustrations.get("color"),
@@ -71,8 +72,42 @@ def region_metrics(
         "bleeding": scores.bleeding,
         "inconsistency": scores.semantic_inconsistency,
         "colour_error": scores.region_colour_error,
-        "diversity": diversity_score(samples, sketches, gt_regions=truth["gt_regions"], gt_lines=truth["gt_lines"]),
+        "diversity": None if samples is None else _diversity(samples, sketches, illustrations),
     }
+
+
+def _with_regions(ground_truth: Mapping[str, np.ndarray] | None) -> Mapping[str, np.ndarray]:
+    """The ground truth when it has regions to measure on (a folder's illustrations have none), else {}."""
+    return ground_truth if ground_truth is not None and "regions" in ground_truth else {}
+
+
+def _diversity(samples: np.ndarray, sketches: np.ndarray, ground_truth: Mapping[str, np.ndarray] | None) -> float | None:
+    from rasc.metrics.artifacts import diversity_score
+
+    truth = _with_regions(ground_truth)
+    return diversity_score(samples, sketches, gt_regions=truth.get("regions"), gt_lines=truth.get("lines_clean"))
+
+
+def fixed_colouring_metrics(
+    colouring: np.ndarray,
+    sketches: np.ndarray,
+    ground_truth: Mapping[str, np.ndarray] | None,
+    backbone: Any,
+    reference_features: Any,
+    floor: float,
+) -> dict[str, Any]:
+    """FID, bleeding, inconsistency and colour error of one colouring per sketch (N, H, W, 3) — a reference
+    colouring or an oracle — with diversity None (one colouring per sketch has no spread)."""
+    from rasc.metrics.fid import fid_between
+
+    metrics: dict[str, Any] = {
+        "images": len(sketches),
+        "fid": fid_between(backbone.features(colouring), reference_features),
+        "fid_floor": floor,
+        "fid_backbone": backbone.name,
+    }
+    metrics |= region_metrics(colouring, None, sketches, _with_regions(ground_truth))
+    return metrics
 
 
 def evaluate_set(
@@ -86,27 +121,32 @@ def evaluate_set(
     diversity_samples: int,
     seed: int = 0,
     device: str = "cpu",
-) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """All metrics of one generator on one test set → (metrics, default colourings, random-w colourings).
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """All metrics of one generator on one test set → (metrics, colourings).
 
     ``ground_truth`` holds the illustrations the sketches were drawn from, image by image (the test split's, for
     A–C; their ``regions`` and groups when known), or None for sketches without any (R): the metrics that need it
     are then None. ``reference_features`` are the backbone's features of the test split's colour images (computed
     once) and ``floor`` the FID of a second real sample of the same size as ``sketches`` against them.
+
+    Colourings: ``predicted`` (N, H, W, 3) with the predicted w, ``samples`` (N, S, H, W, 3) from random w and,
+    for a model with a style encoder and ground-truth colours, ``oracle`` (N, H, W, 3) with w = the posterior mean
+    of the ground truth (reference row ``<method>:oracle``), whose metrics are stored under ``oracle``.
     """
-    from rasc.metrics.fid import fid_between
+    from rasc.references import oracle_colouring
 
     if ground_truth is not None and len(ground_truth["color"]) != len(sketches):
         raise ValueError(f"ground truth has {len(ground_truth['color'])} images for {len(sketches)} sketches: "
                          f"pass None for sketches without ground truth")
-    predicted = colorize_set(generator, sketches, regions, device=device)[:, 0]  # (N, H, W, 3)
-    samples = colorize_set(generator, sketches, regions, seed=seed, n_samples=diversity_samples, device=device)
-    has_regions = ground_truth is not None and "regions" in ground_truth  # a folder's illustrations have none
-    metrics: dict[str, Any] = {
-        "images": len(sketches),
-        "fid": fid_between(backbone.features(predicted), reference_features),
-        "fid_floor": floor,
-        "fid_backbone": backbone.name,
+    colourings = {
+        "predicted": colorize_set(generator, sketches, regions, device=device)[:, 0],  # (N, H, W, 3)
+        "samples": colorize_set(generator, sketches, regions, seed=seed, n_samples=diversity_samples, device=device),
     }
-    metrics |= region_metrics(predicted, samples, sketches, ground_truth if has_regions else {})
-    return metrics, predicted, samples
+    metrics = fixed_colouring_metrics(colourings["predicted"], sketches, ground_truth, backbone, reference_features,
+                                      floor)
+    metrics["diversity"] = _diversity(colourings["samples"], sketches, ground_truth)
+    if ground_truth is not None and getattr(generator.cfg, "latent", None) == "posterior":
+        colourings["oracle"] = oracle_colouring(generator, sketches, regions, ground_truth["color"], device=device)
+        metrics["oracle"] = fixed_colouring_metrics(colourings["oracle"], sketches, ground_truth, backbone,
+                                                    reference_features, floor)
+    return metrics, colourings

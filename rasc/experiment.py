@@ -40,11 +40,15 @@ def model_configs(model: Mapping[str, Any], image_size: int):
 
 
 def default_paths(experiment: str, seed: int, region_source: str) -> dict[str, Path]:
-    """The workflow's paths of an experiment's inputs and output folder."""
+    """The workflow's paths of an experiment's inputs and output folder (``val_*``: the learning-curve subset,
+    test set A)."""
     return {
         "illustrations": Path("results/data/train/illustrations.npz"),
         "sketches": Path("results/data/train/sketch_xdog.npz"),
         "regions": Path(f"results/regions/{region_source}/train_xdog.npz"),
+        "val_illustrations": Path("results/data/test/illustrations.npz"),
+        "val_sketches": Path("results/data/test/sketch_xdog.npz"),
+        "val_regions": Path(f"results/regions/{region_source}/test_xdog.npz"),
         "out_dir": Path(f"results/train/{experiment}/seed{seed}"),
     }
 
@@ -59,24 +63,37 @@ def train_experiment(
     out_dir: str | Path | None = None,
     progress: bool = False,
     rule: str = "cli",
+    val_illustrations: str | Path | None = None,
+    val_sketches: str | Path | None = None,
+    val_regions: str | Path | None = None,
 ):
     """Train (or resume) one experiment with one seed; returns the training result.
 
-    The device is checked before the MLflow run is started, and the run always ends FINISHED, FAILED or KILLED,
-    whatever stops the training (a refused resume, a missing device, an interrupt).
+    The learning curves score the first ``eval.curve_images`` sketches of the ``val_*`` files (default: test set
+    A) at every snapshot; they are skipped when those files do not exist (e.g. ``rasc train`` before the test
+    split was built) or ``curve_images`` is 0. The device is checked before the MLflow run is started, and the run
+    always ends FINISHED, FAILED or KILLED, whatever stops the training (a refused resume, a missing device, an
+    interrupt).
     """
     from rasc.distributed import resolve_device
     from rasc.train import TrainConfig, start_training_tracker, train
     from rasc.train_data import load_train_data
+    from rasc.validation import ValidationSet
 
     settings = experiment_config(config, experiment)
     paths = default_paths(experiment, seed, settings["model"]["region_source"])
-    paths |= {k: Path(v) for k, v in dict(illustrations=illustrations, sketches=sketches, regions=regions,
-                                          out_dir=out_dir).items() if v is not None}
+    given = dict(illustrations=illustrations, sketches=sketches, regions=regions, out_dir=out_dir,
+                 val_illustrations=val_illustrations, val_sketches=val_sketches, val_regions=val_regions)
+    paths |= {k: Path(v) for k, v in given.items() if v is not None}
     gen_cfg, disc_cfg = model_configs(settings["model"], int(config["data"]["size"]))
     train_cfg = TrainConfig.from_section(settings["train"], seed=seed)
     resolve_device(train_cfg.device)  # a missing CUDA device stops here, before any run is started
     data = load_train_data(paths["illustrations"], paths["sketches"], paths["regions"])
+    curve_images = int(config.get("eval", {}).get("curve_images", 0))
+    validation = None
+    if curve_images > 0 and all(paths[k].is_file() for k in ("val_illustrations", "val_sketches", "val_regions")):
+        validation = ValidationSet.from_files(paths["val_illustrations"], paths["val_sketches"], paths["val_regions"],
+                                              data.color, curve_images)
     tracker = start_training_tracker(
         paths["out_dir"],
         MLFLOW_EXPERIMENT,
@@ -94,6 +111,7 @@ def train_experiment(
         return train(
             train_cfg, gen_cfg, disc_cfg, data, paths["out_dir"], tracker=tracker, progress=progress,
             full_config={"experiment": experiment, **settings, "data": dict(config["data"])},
+            validation=validation,
         )
     except BaseException as error:
         tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")  # no-op if train() did

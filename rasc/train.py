@@ -67,6 +67,7 @@ from rasc.losses import (
 from rasc.perceptual import PerceptualConfig, VGGFeatures, build_vgg_features
 from rasc.tracking import NullTracker
 from rasc.train_data import StepSampler, TrainData, make_batch
+from rasc.validation import CURVES, ValidationSet
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class TrainConfig:
     lambda_kl: float = 0.01  # weight of KL(q(w | colour) || N(0, 1)); latent "posterior" only
     lambda_w: float = 1.0  # weight of |w_pred − mu| that trains the sketch MLP; latent "posterior" only
     lambda_l1: float = 0.0  # weight of a pixel L1 to the ground truth (not in the paper; 0 = off)
+    lambda_l1_predicted: float = 0.0  # weight of a pixel L1 of the predicted-w colouring (the default output) to the
+    #                                   ground truth; costs a second generator pass (not in the paper; 0 = off)
     perceptual_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1")  # paper: relu1_1 … relu5_1
     vgg_weights: str | None = None  # local VGG-19 state_dict; None = torchvision's ImageNet weights or the fallback
     vgg_download: bool = True  # let torchvision download the ImageNet VGG-19 when it is not cached
@@ -119,7 +122,8 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}")
-        non_negative = ("lambda_adv", "lambda_perceptual", "lambda_kl", "lambda_w", "lambda_l1", "r1_gamma",
+        non_negative = ("lambda_adv", "lambda_perceptual", "lambda_kl", "lambda_w", "lambda_l1", "lambda_l1_predicted",
+                        "r1_gamma",
                         "grad_cos_every", "threads")
         for name in non_negative:
             if getattr(self, name) < 0:
@@ -293,6 +297,12 @@ def train_step(
         g_l1 = (fake - color).abs().mean()
         g_total = g_total + cfg.lambda_l1 * g_l1
         stats["loss/L1"] = g_l1.detach()
+    if cfg.lambda_l1_predicted > 0 and mu is not None:  # the default output: w predicted from the sketch
+        for module in region_modules:  # the histograms are about the first pass's branches
+            module.capture_branches = False
+        g_l1_predicted = (G(sketch, regions).rgb - color).abs().mean()
+        g_total = g_total + cfg.lambda_l1_predicted * g_l1_predicted
+        stats["loss/L1_predicted"] = g_l1_predicted.detach()
     nets.opt_G.zero_grad(set_to_none=True)
     g_total.backward()
     all_reduce_gradients(G, ctx)
@@ -497,6 +507,7 @@ def train(
     progress: bool = True,
     full_config: Mapping[str, Any] | None = None,
     max_steps_this_run: int | None = None,
+    validation: ValidationSet | None = None,
 ) -> TrainResult:
     """Train (or resume) one RASC model; see the module docstring for what is written where.
 
@@ -504,7 +515,8 @@ def train(
     MLflow run (rank 0's; see :func:`start_training_tracker`), finished here with FINISHED, FAILED or KILLED.
     ``full_config``: the workflow config as a plain dict, stored in checkpoints. ``max_steps_this_run``: stop after
     this many steps in this call (a snapshot is saved, final outputs are not written: for time-limited jobs).
-    Runs unchanged under ``torchrun`` (see :mod:`rasc.distributed`).
+    ``validation``: a fixed subset scored with the EMA generator at step 0 and at every snapshot (learning curves,
+    ``curves.jsonl`` and MLflow ``val/*``; :mod:`rasc.validation`). Runs unchanged under ``torchrun``.
     """
     out_dir = Path(out_dir)
     tracker = tracker if tracker is not None else NullTracker()
@@ -515,7 +527,7 @@ def train(
     status = "FAILED"
     try:
         result = _train(cfg, gen_cfg, disc_cfg, data, out_dir, tracker, progress, dict(full_config or {}),
-                        max_steps_this_run, ctx)
+                        max_steps_this_run, ctx, validation)
         status = "FINISHED" if result.completed else "KILLED"
         return result
     except KeyboardInterrupt:
@@ -535,7 +547,7 @@ def _check_image_size(data: TrainData, gen_cfg: Any) -> None:
 
 def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_dir: Path, tracker: NullTracker,
            progress: bool, full_config: dict[str, Any], max_steps_this_run: int | None,
-           ctx: DistributedContext) -> TrainResult:
+           ctx: DistributedContext, validation: ValidationSet | None) -> TrainResult:
     from tqdm.auto import tqdm
 
     _check_image_size(data, gen_cfg)
@@ -562,10 +574,10 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
     if ctx.is_main:
         _write_json(out_dir / CONFIG_JSON, {**options, "config": full_config, "perceptual_backbone": backbone})
         if resumed:
-            _truncate_jsonl(out_dir / STATS, start_step)
-            _truncate_jsonl(out_dir / GRAD_COSINE, start_step)
+            for name in (STATS, GRAD_COSINE, CURVES):
+                _truncate_jsonl(out_dir / name, start_step)
         else:
-            for name in (STATS, GRAD_COSINE):
+            for name in (STATS, GRAD_COSINE, CURVES):
                 (out_dir / name).unlink(missing_ok=True)
             tracker.log_params({**options, "data": {"samples": len(data), "image_size": data.image_size},
                                 **({"config": full_config} if full_config else {})})
@@ -585,7 +597,15 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
     bar = tqdm(total=cfg.steps, initial=start_step, disable=not (progress and ctx.is_main), desc="train",
                dynamic_ncols=True)
 
+    def score(done: int) -> None:
+        if validation is None:
+            return
+        point = validation.score(nets.G_ema)
+        _append_jsonl(out_dir / CURVES, [{"step": done, "epoch": round(sampler.epoch_of(done), 4), **point}])
+        tracker.log_metrics(point, step=done)
+
     def snapshot(done: int) -> None:
+        score(done)
         save_training_checkpoint(
             out_dir / SNAPSHOT, generator=nets.G, discriminator=nets.D, generator_ema=nets.G_ema,
             g_optimizer=nets.opt_G, d_optimizer=nets.opt_D, generator_config=gen_cfg, discriminator_config=disc_cfg,
@@ -596,6 +616,8 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
         write_image(out_dir / SAMPLES / f"step_{done:06d}.png", image)
         tracker.log_image(image, key="samples", step=done)
 
+    if ctx.is_main and not resumed:
+        score(0)
     with bar:
         for step in range(start_step, end_step):
             done = step + 1

@@ -16,7 +16,8 @@ from rasc.config import (
     validate_config,
 )
 
-SHIPPED = ["config/config.yaml", "config/paper.yaml", "config/gpu.yaml", ".test/config/config.yaml"]
+SHIPPED = ["config/config.yaml", "config/paper.yaml", "config/gpu.yaml", "config/openmoji.yaml",
+           ".test/config/config.yaml"]
 
 
 @pytest.fixture
@@ -137,3 +138,22 @@ def test_run_experiments_selects_experiments_and_table_rows(default_config):
     assert config["tables"]["table3"] == ["full"]
     with pytest.raises(ConfigError, match="selected by run_experiments"):
         experiment_config(config, "pix2pix")
+
+
+def test_openmoji_config_is_the_default_recipe_on_openmoji_data(repo):
+    """config/openmoji.yaml keeps config/config.yaml's keys and, until the OpenMoji main job is tuned on its own,
+    its recipe: when the default's model/train/eval/... change, carry the change over (or record why it differs)."""
+    default = yaml.safe_load((repo / "config/config.yaml").read_text())
+    openmoji = yaml.safe_load((repo / "config/openmoji.yaml").read_text())
+    assert openmoji.keys() == default.keys() and openmoji["data"].keys() == default["data"].keys()
+    assert openmoji["data"]["source"] == "openmoji" and openmoji["data"]["size"] in (64, 128)
+    for section in default:
+        if section != "data":
+            assert openmoji[section] == default[section], section
+
+
+def test_tiny_openmoji_override_validates(repo):
+    tiny = yaml.safe_load((repo / ".test/config/config.yaml").read_text())
+    override = yaml.safe_load((repo / ".test/config/openmoji.yaml").read_text())
+    config = validate_config(copy.deepcopy(tiny) | {k: {**tiny.get(k, {}), **v} for k, v in override.items()})
+    assert config["data"]["source"] == "openmoji" and config["eval"]["test_sets"] == ["B"]

@@ -8,6 +8,7 @@ import torch
 
 from rasc.data.synth import SynthConfig, synthesize
 from rasc.evaluate import evaluate_set
+from rasc.models.inference import color_to_tensor, labels_to_tensor, rgb_to_uint8, sketch_to_tensor
 from rasc.metrics.fid import FIDFeatures
 from rasc.models import Generator, GeneratorConfig
 
@@ -35,14 +36,28 @@ def setting():
 def test_sketches_without_ground_truth_get_fid_and_none_for_the_rest(setting):
     generator, illustrations, options = setting
     sketches, regions = illustrations["lines_clean"], illustrations["regions"]
-    paired, _, _ = evaluate_set(generator, sketches, regions, ground_truth=illustrations, **options)
+    paired, _ = evaluate_set(generator, sketches, regions, ground_truth=illustrations, **options)
     # as many unrelated sketches as test illustrations: nothing may be compared image by image
-    real, predicted, samples = evaluate_set(generator, sketches, regions, ground_truth=None, **options)
+    real, colourings = evaluate_set(generator, sketches, regions, ground_truth=None, **options)
     for metric in ("bleeding", "inconsistency", "colour_error", "diversity"):
         assert isinstance(paired[metric], float), metric
         assert real[metric] is None, metric
     assert real["fid"] == pytest.approx(paired["fid"]) and real["images"] == 4
-    assert predicted.shape == (4, 32, 32, 3) and samples.shape == (4, 2, 32, 32, 3)
+    assert colourings["predicted"].shape == (4, 32, 32, 3) and colourings["samples"].shape == (4, 2, 32, 32, 3)
+    assert "oracle" not in real and "oracle" not in colourings  # no ground truth, no oracle
+
+
+def test_oracle_row_colours_with_the_posterior_mean_of_the_ground_truth(setting):
+    generator, illustrations, options = setting
+    sketches, regions = illustrations["lines_clean"], illustrations["regions"]
+    metrics, colourings = evaluate_set(generator, sketches, regions, ground_truth=illustrations, **options)
+    with torch.no_grad():
+        mu, _ = generator.encode_style(color_to_tensor(illustrations["color"]))
+        expected = rgb_to_uint8(generator(sketch_to_tensor(sketches), labels_to_tensor(regions), mu).rgb)
+    np.testing.assert_array_equal(colourings["oracle"], expected)
+    assert metrics["oracle"]["diversity"] is None  # one colouring per sketch has no spread
+    assert isinstance(metrics["oracle"]["colour_error"], float)
+    assert metrics["oracle"]["colour_error"] != metrics["colour_error"]
 
 
 def test_ground_truth_of_another_size_is_refused(setting):

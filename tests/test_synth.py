@@ -201,3 +201,17 @@ def test_config_rejects_bad_values(bad):
 def test_synthesize_rejects_empty():
     with pytest.raises(ValueError):
         synthesize(0, seed=0, cfg=SMALL)
+
+
+def test_framing_and_plain_walls_give_fewer_larger_regions():
+    """zoom (framing) and wallpaper_prob: the levers that bring the region density near the paper's at 64²."""
+    from rasc.data.synth import SynthConfig, region_count_stats, synthesize
+
+    busy = synthesize(12, seed=1, cfg=SynthConfig(size=64))
+    sparse = synthesize(12, seed=1, cfg=SynthConfig(size=64, zoom=1.4, wallpaper_prob=0.0, clutter=0.0, detail=0.4,
+                                                    pattern_prob=0.0, min_region_area=12))
+    assert region_count_stats(sparse["regions"])["mean"] < 0.7 * region_count_stats(busy["regions"])["mean"]
+    with pytest.raises(ValueError, match="zoom"):
+        SynthConfig(zoom=8.0)
+    with pytest.raises(ValueError, match="wallpaper_prob"):
+        SynthConfig(wallpaper_prob=1.5)

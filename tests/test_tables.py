@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from rasc.claims import judge_claims, paper_claims
-from rasc.tables import describe_test_sets, summarise, to_markdown
+from rasc.tables import describe_data_source, describe_test_sets, summarise, to_markdown, with_data_source
 
 EXPERIMENTS = ("full", "no_region_maps", "no_region_formulation")
 
@@ -48,3 +48,13 @@ def test_claims_ignore_test_set_r():
     alone = judge_claims(with_real[with_real["test_set"] == "A"], claims, confidence=0.95, bootstrap=200)
     pd.testing.assert_frame_equal(judged, alone)
     assert not math.isnan(judged.loc[judged["metric"] == "fid", "n_seeds"].iloc[0])
+
+
+def test_tables_name_the_data_source_and_openmoji_test_sets():
+    table = summarise(pd.DataFrame(metrics_rows("B", 1.0)), list(EXPERIMENTS))
+    named = with_data_source(table, "openmoji")
+    assert set(named["data_source"]) == {"openmoji"} and list(named.columns[:-1]) == list(table.columns)
+    assert describe_test_sets(["A", "B", "C"]) == "A (XDoG), B (clean lines), C (rough lines)"
+    assert "B (OpenMoji's human-drawn line layer)" in describe_test_sets(["A", "B"], "openmoji")
+    assert "OpenMoji" in describe_data_source("openmoji") and "CC BY-SA 4.0" in describe_data_source("openmoji")
+    assert "| data_source" in to_markdown(named, "Table 1") and "procedural" in describe_data_source("procedural")

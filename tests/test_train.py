@@ -273,3 +273,45 @@ def test_train_config_from_the_workflow_section(repo):
         TrainConfig.from_section({**section, "learning_rate": 1.0})
     with pytest.raises(ValueError, match="beta2"):
         TrainConfig(beta2=1.0)
+
+
+def _validation(count: int = 3):
+    from rasc.data.synth import SynthConfig, synthesize
+    from rasc.validation import ValidationSet
+
+    truth = synthesize(count, seed=5, cfg=SynthConfig(size=32))
+    return ValidationSet(truth["lines_clean"], truth["regions"], truth, np.array([120, 110, 100], np.uint8))
+
+
+def test_learning_curves_score_every_snapshot_and_resume_without_duplicates(tmp_path):
+    tracker = RecordingTracker()
+    validation = _validation()
+    train(tiny_config(steps=4, snapshot_every=2), GEN_CFG, DISC_CFG, DATA, tmp_path, tracker=tracker,
+          progress=False, validation=validation, max_steps_this_run=3)
+    curves = [json.loads(line) for line in (tmp_path / "curves.jsonl").read_text().splitlines()]
+    assert [point["step"] for point in curves] == [0, 2, 3]  # start, snapshot, stop
+    for point in curves:
+        assert {"val/colour_error", "val/bleeding", "val/oracle_colour_error", "val/constant_colour_error"} <= set(point)
+    assert curves[0]["val/colour_error"] != curves[-1]["val/colour_error"]  # the generator changed
+    assert len({point["val/constant_colour_error"] for point in curves}) == 1  # the reference does not train
+    logged = [step for step, metrics in tracker.metrics if "val/colour_error" in metrics]
+    assert logged == [0, 2, 3]
+    train(tiny_config(steps=4, snapshot_every=2), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False,
+          validation=validation)
+    resumed = [json.loads(line)["step"] for line in (tmp_path / "curves.jsonl").read_text().splitlines()]
+    assert resumed == [0, 2, 3, 4]
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_predicted_w_reconstruction_trains_the_sketch_mlp(tmp_path, weight):
+    """lambda_l1_predicted is the only loss here: it alone must move the sketch MLP (the default output's w)."""
+    cfg = tiny_config(steps=1, lambda_adv=0, lambda_perceptual=0, lambda_kl=0, lambda_w=0, lambda_l1=0,
+                      lambda_l1_predicted=weight, grad_cos_every=0, ema_beta=0)
+    torch.manual_seed(0)
+    before = {k: v.clone() for k, v in train_module.build_networks(
+        cfg, GEN_CFG, DISC_CFG, torch.device("cpu")).G.sketch_mlp.state_dict().items()}
+    train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
+    generator, _ = load_generator(tmp_path / "generator.pt")
+    moved = any(not torch.equal(before[k], v) for k, v in generator.sketch_mlp.state_dict().items())
+    assert moved == (weight > 0)
+    assert ("loss/L1_predicted" in _stats(tmp_path)[-1]) == (weight > 0)

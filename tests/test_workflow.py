@@ -90,7 +90,8 @@ def tiny_run(tmp_path_factory):
     targets = ["results/table1.csv", "results/table2.csv", "results/table3.csv", "results/table4.csv",
                "results/claims.csv", "results/figures/multicolor.png", "results/figures/grad_cosine.png",
                "results/regions/quality.csv", "results/figures/data_samples.png", "results/figures/qualitative_A.png",
-               "results/figures/region_sources_colorized.png", "results/figures/patch_sizes_colorized.png"]
+               "results/figures/region_sources_colorized.png", "results/figures/patch_sizes_colorized.png",
+               "results/figures/learning_curves.png"]
     result = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", *targets,
                        cwd=REPO, timeout=1500)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
@@ -106,13 +107,20 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
                        "colour_error_mean", "diversity_mean", "fid_floor", "fid_backbone"):
             assert column in table.columns, (number, column)
         assert table["fid_backbone"].str.startswith("inception").all()
+        assert (table["data_source"] == "procedural").all()
     assert set(pd.read_csv(results / "table1.csv")["test_set"]) == {"A"}
-    assert list(pd.read_csv(results / "table1.csv")["method"]) == ["full", "no_region_maps", "no_region_formulation",
-                                                                        "cwr_skeleton", "pix2pix"]
+    table1 = pd.read_csv(results / "table1.csv")
+    assert list(table1["method"]) == ["full", "full:oracle", "no_region_maps", "no_region_maps:oracle",
+                                      "no_region_formulation", "no_region_formulation:oracle", "cwr_skeleton",
+                                      "cwr_skeleton:oracle", "pix2pix", "reference:constant", "reference:nearest"]
+    constant = table1[table1["method"] == "reference:constant"]
+    assert constant["colour_error_vs_constant"].tolist() == [1.0] and constant["bleeding_mean"].tolist() == [0.0]
+    assert table1["colour_error_vs_constant"].notna().all()
     assert "region_sec_per_img" in pd.read_csv(results / "table3.csv").columns
     claims = pd.read_csv(results / "claims.csv")
     assert {"claim", "metric", "measured", "reproduced"} <= set(claims.columns)
     assert set(claims["reproduced"]) <= {"yes", "no", "within noise", "insufficient seeds", "not run"}
+    assert (claims["data_source"] == "procedural").all()
 
 
 @pytest.mark.slow
@@ -144,6 +152,10 @@ def test_tiny_dag_training_outputs_and_tracking(tiny_run):
     assert (tiny_run / "mlflow.db").is_file()
     metrics = json.loads((tiny_run / "results/eval/full/seed0/A/metrics.json").read_text())
     assert metrics["fid"] >= 0 and metrics["bleeding"] is not None
+    assert metrics["oracle"]["colour_error"] is not None and metrics["oracle"]["diversity"] is None
+    curves = [json.loads(line) for line in (run / "curves.jsonl").read_text().splitlines()]
+    assert [point["step"] for point in curves] == [0, 2, 3]  # start, snapshot_every 2, final step 3
+    assert (tiny_run / "results/figures/learning_curves.png").stat().st_size > 0
 
 
 def test_snakefmt_is_clean():

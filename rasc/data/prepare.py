@@ -87,6 +87,10 @@ def prepare_illustrations(data_cfg: Mapping[str, Any], split: str) -> dict[str, 
     """The illustrations of ``split`` from the configured source."""
     if data_cfg["source"] == "procedural":
         return prepare_procedural(data_cfg, split)
+    if data_cfg["source"] == "openmoji":
+        from rasc.data.openmoji_corpus import prepare_openmoji
+
+        return prepare_openmoji(data_cfg, split)
     return prepare_folder(data_cfg, split)
 
 
@@ -142,14 +146,16 @@ def prepare_real_sketches(data_cfg: Mapping[str, Any]) -> dict[str, np.ndarray]:
 
 
 def make_sketches(illustrations: Mapping[str, np.ndarray], style: str, sketch_cfg: Mapping[str, Any], seed: int) -> np.ndarray:
-    """Sketches (N, H, W) uint8 of one style: XDoG of the colour images, or the line art drawn from the geometry."""
+    """Sketches (N, H, W) uint8 of one style: XDoG of the colour images, or the line art stored with them
+    (procedural: drawn from the geometry; OpenMoji: the human-drawn line layer and a rough version of it)."""
     if style == "xdog":
         from rasc.data.sketch import SketchConfig, xdog_batch
 
         return xdog_batch(illustrations["color"], seed=seed, cfg=SketchConfig(**sketch_cfg))
     key = f"lines_{style}"
     if key not in illustrations:
-        raise ValueError(f"sketch style {style!r} needs line art drawn from the geometry: only procedural data has it")
+        raise ValueError(f"sketch style {style!r} needs line art stored with the illustrations: only the procedural "
+                         f"and OpenMoji sources have it")
     return np.asarray(illustrations[key])
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pandas as pd
 
@@ -22,21 +23,40 @@ def groups_per_image(region_group: np.ndarray) -> np.ndarray:
     return np.array([len(np.unique(row[row >= 0])) for row in region_group], dtype=np.int64)
 
 
+def line_region_colours(color: np.ndarray, lines_clean: np.ndarray, min_area: int = 5) -> np.ndarray:
+    """Distinct ground-truth colours in each region of the line art alone (4-connected pieces of paper, at least
+    ``min_area`` px) of one image: color (H, W, 3) uint8, lines_clean (H, W) uint8 (< 128 = line) → (R,) int."""
+    n, pieces = cv2.connectedComponents((lines_clean >= 128).view(np.uint8), connectivity=4)
+    codes = pieces.astype(np.int64) << 24 | (color.astype(np.int64) @ np.array([1 << 16, 1 << 8, 1]))
+    colours = np.bincount(np.unique(codes[pieces > 0]) >> 24, minlength=n)  # (n,) distinct colours per piece
+    big = np.bincount(pieces.ravel(), minlength=n) >= min_area
+    big[0] = False  # the lines themselves
+    return colours[big]
+
+
 def dataset_statistics(arrays: Mapping[str, np.ndarray]) -> dict[str, float]:
-    """Images, regions per image (mean/median/p90/max/min) and colour groups per image of one split."""
+    """Images, regions per image (mean/median/p90/max/min), px per region, colour groups per image of one split and,
+    where it has line art, the fraction of line-art regions holding more than one ground-truth colour (colour
+    boundaries without a line: what a region extractor working from the lines alone cannot separate)."""
     stats: dict[str, float] = {"images": float(len(arrays["color"]))}
     if "regions" in arrays:
         counts = regions_per_image(arrays["regions"])
         groups = groups_per_image(arrays["region_group"])
+        px_per_region = arrays["regions"][0].size / counts
         stats |= {
             "regions_mean": float(counts.mean()),
             "regions_median": float(np.median(counts)),
             "regions_p90": float(np.percentile(counts, 90)),
             "regions_max": float(counts.max()),
             "regions_min": float(counts.min()),
+            "px_per_region_mean": float(px_per_region.mean()),
+            "px_per_region_median": float(np.median(px_per_region)),
             "groups_mean": float(groups.mean()),
             "groups_max": float(groups.max()),
         }
+    if "lines_clean" in arrays:
+        colours = np.concatenate([line_region_colours(c, l) for c, l in zip(arrays["color"], arrays["lines_clean"])])
+        stats["line_regions_multicolour"] = float((colours > 1).mean()) if len(colours) else float("nan")
     return stats
 
 
@@ -51,10 +71,12 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
         table.to_csv(temporary, index=False, float_format="%.4g")
 
 
-def save_figure(figure: Any, path: str | Path, dpi: int = 110) -> None:
-    """Save a matplotlib figure as PNG atomically and close it."""
+def save_figure(figure: Any, path: str | Path, dpi: int = 110, footnote: str = "") -> None:
+    """Save a matplotlib figure as PNG atomically and close it; ``footnote`` (e.g. a licence notice) goes below."""
     import matplotlib.pyplot as plt
 
+    if footnote:
+        figure.text(0.5, 0, footnote, ha="center", va="top", fontsize=6, wrap=True)
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=dpi, format="png", bbox_inches="tight")
     plt.close(figure)
@@ -84,8 +106,10 @@ def contact_sheet(
     sketches: Mapping[str, np.ndarray],
     path: str | Path,
     n_samples: int = 6,
+    footnote: str = "",
 ) -> None:
-    """Illustrations, their sketches in each style and the ground-truth regions, one sample per column."""
+    """Illustrations, their sketches in each style and the ground-truth regions, one sample per column (titled with
+    the file names where the illustrations have them); ``footnote`` goes below the grid."""
     from rasc.figures import image_grid
     from rasc.regions.labels import random_colour_preview
 
@@ -94,12 +118,14 @@ def contact_sheet(
     rows += [(f"sketch ({style})", list(images[:n])) for style, images in sketches.items()]
     if "regions" in illustrations:
         rows.append(("GT regions", [random_colour_preview(r, seed=0) for r in illustrations["regions"][:n]]))
+    names = [str(name) for name in illustrations["names"][:n]] if "names" in illustrations else None
     image_grid(
         [images for _, images in rows],
         [title for title, _ in rows],
-        [f"#{i}" for i in range(n)],
+        [name if len(name) <= 16 else name[:15] + "…" for name in names] if names else [f"#{i}" for i in range(n)],
         path,
         "Data samples: test split (A = XDoG, B = clean, C = rough)",
+        footnote=footnote,
     )
 
 

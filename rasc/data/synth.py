@@ -25,6 +25,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from rasc.data.layout import stack_illustrations
 from rasc.data.palette import (
     ARCHETYPES,
     FAMILIES,
@@ -63,6 +64,7 @@ PART_NAMES: tuple[str, ...] = (
     "bottom",
     "legwear",
     "accessory",
+    "object",  # any other drawing (OpenMoji's colour layers, rasc.data.openmoji); the procedural data has none
 )
 _P = {name: i for i, name in enumerate(PART_NAMES)}
 
@@ -79,6 +81,8 @@ class SynthConfig:
     accessory_prob: float = 0.7  # probability of each accessory kind (hair ribbon/clips, belt, buttons, ...)
     detail: float = 1.0  # multiplier of the number of hair strands, pleats and frills
     clutter: float = 1.0  # multiplier of the number of background objects (0 = plain wall)
+    wallpaper_prob: float = 0.75  # probability that the wall carries a pattern (stripes, dots, diamonds)
+    zoom: float = 1.0  # framing: multiplier of the head size (2 ≈ a face close-up with fewer, larger regions)
     line_width: float = 1.25  # outline width in px at 128² (rounded, at least 1 px)
     min_region_area: float = 5.0  # flat pieces smaller than this many px (at any size) are inked over
     rough_jitter: float = 1.0  # displacement amplitude of the rough line art in px at 128²
@@ -93,6 +97,7 @@ class SynthConfig:
             "off_archetype",
             "pattern_prob",
             "accessory_prob",
+            "wallpaper_prob",
             "rough_gaps",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -102,6 +107,8 @@ class SynthConfig:
                 raise ValueError(f"SynthConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.line_width <= 0:
             raise ValueError("SynthConfig.line_width must be > 0")
+        if not 0.5 <= self.zoom <= 4.0:
+            raise ValueError(f"SynthConfig.zoom must be in [0.5, 4], got {self.zoom}")
 
 
 @dataclass(frozen=True)
@@ -177,8 +184,9 @@ class _Scene:
     def _pose(self):
         rng = self.rng
         zoom = min(1.5, max(1.0, (128 / self.cfg.size) ** 0.6))  # closer crops where pixels are scarce (< 128²)
-        self.R = rng.uniform(0.11, 0.16) * zoom  # head radius in image units
-        self.hx, self.hy = 0.5 + rng.uniform(-0.12, 0.12), 1.25 * self.R + rng.uniform(0.07, 0.15)
+        self.R = rng.uniform(0.11, 0.16) * zoom * self.cfg.zoom  # head radius in image units
+        top_margin = rng.uniform(0.07, 0.15) / self.cfg.zoom  # close-ups crop the top of the hair
+        self.hx, self.hy = 0.5 + rng.uniform(-0.12, 0.12), 1.25 * self.R + top_margin
         self.tilt = rng.uniform(-0.2, 0.2)
         self.lean = rng.uniform(-0.06, 0.06)
         self.bx = self.hx - np.sin(self.tilt) * 0.3 * self.R
@@ -218,7 +226,9 @@ class _Scene:
         rng, cfg, g = self.rng, self.cfg, self.groups
         wall = g.add("wall", sample_colour(rng, _pastel(rng)))
         self.fill(rect(0, 0, 1, 1), wall, "background")
-        paper = rng.choice(["plain", "stripes", "dots", "diamonds"], p=[0.25, 0.3, 0.25, 0.2])
+        paper = "plain"
+        if rng.random() < cfg.wallpaper_prob:
+            paper = rng.choice(["stripes", "dots", "diamonds"], p=[0.4, 0.333, 0.267])
         if paper == "stripes":
             g_s = g.add("wall_stripes", sample_colour(rng, _pastel(rng)))
             period = max(rng.uniform(0.06, 0.14), 8 * self.px)
@@ -1132,30 +1142,8 @@ def synthesize(n: int, seed: int, cfg: SynthConfig = SynthConfig()) -> dict[str,
     """
     if n < 1:
         raise ValueError(f"synthesize needs n >= 1, got {n}")
-    size = cfg.size
-    out = {
-        "color": np.empty((n, size, size, 3), np.uint8),
-        "regions": np.empty((n, size, size), np.uint16),
-        "parts": np.empty((n, size, size), np.uint8),
-        "archetype": np.empty(n, np.int16),
-        "lines_clean": np.empty((n, size, size), np.uint8),
-        "lines_rough": np.empty((n, size, size), np.uint8),
-    }
-    groups, shadows = [], []
-    for i in range(n):  # images go straight into the output arrays: peak memory is one data set, not two
-        ill = render_illustration(sample_rng(seed, i), cfg)
-        for key in ("color", "regions", "parts", "lines_clean", "lines_rough"):
-            out[key][i] = getattr(ill, key)
-        out["archetype"][i] = ill.archetype
-        groups.append(ill.region_group)
-        shadows.append(ill.region_shadow)
-    k_max = max(len(g) for g in groups)
-    out["region_group"] = np.full((n, k_max), -1, dtype=np.int32)
-    out["region_shadow"] = np.zeros((n, k_max), dtype=bool)
-    for i, (group, shadow) in enumerate(zip(groups, shadows)):
-        out["region_group"][i, : len(group)] = group
-        out["region_shadow"][i, : len(shadow)] = shadow
-    return out
+    samples = (render_illustration(sample_rng(seed, i), cfg) for i in range(n))
+    return stack_illustrations(samples, n, cfg.size, scalars={"archetype": np.int16})
 
 
 def region_count_stats(regions: np.ndarray) -> dict[str, float]:

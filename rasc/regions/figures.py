@@ -17,8 +17,10 @@ def region_sources_figure(
     illustrations: Mapping[str, np.ndarray],
     path: str | Path,
     n_samples: int = 5,
+    footnote: str = "",
 ) -> None:
-    """One row per sample: colour, sketch, the map of every source (with its region count), ground truth."""
+    """One row per sample: colour, sketch, the map of every source (with its region count), ground truth;
+    ``footnote`` (a licence notice) below."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,4 +45,4 @@ def region_sources_figure(
             axes[row, col].set_title(title, fontsize=7)
             axes[row, col].axis("off")
     figure.suptitle("Region maps by source on test set A (region count in brackets)", fontsize=9)
-    save_figure(figure, path)
+    save_figure(figure, path, footnote=footnote)

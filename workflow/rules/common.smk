@@ -9,12 +9,14 @@ from rasc.config import (
     experiment_config,
     validate_config,
 )
+from rasc.data.attribution import figure_footnote
 from rasc.data.prepare import (
     REAL_SPLIT,
     TEST_SETS,
     drawn_from_test_split,
     real_sketch_files,
 )
+from rasc.references import REFERENCES
 from rasc.tracking import init_tracking
 
 try:
@@ -25,6 +27,8 @@ except ConfigError as error:
 
 ENV = "../../environment.yml"
 MLFLOW_EXPERIMENT = "rasc"
+# The licence notice of every figure (and its report caption) showing the data's images; "" when none is needed.
+FIGURE_FOOTNOTE = figure_footnote(config["data"]["source"])
 
 
 wildcard_constraints:
@@ -52,6 +56,7 @@ def get_final_outputs():
     outputs += expand(
         "results/figures/qualitative_{testset}.png", testset=config["eval"]["test_sets"]
     )
+    outputs += ["results/figures/learning_curves.png"]
     if "full" in config["experiments"]:
         outputs += ["results/figures/multicolor.png", "results/figures/grad_cosine.png"]
     return outputs
@@ -139,12 +144,17 @@ def get_experiment_settings(wildcards):
 
 
 def get_training_inputs(wildcards):
-    """Training illustrations, their XDoG sketches, and the region maps of the experiment's source."""
+    """Training illustrations, their XDoG sketches, and the region maps of the experiment's source; the same of
+    the test split for the learning curves (eval.curve_images sketches of test set A, monitoring only).
+    """
     source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
     return {
         "illustrations": "results/data/train/illustrations.npz",
         "sketches": "results/data/train/sketch_xdog.npz",
         "regions": f"results/regions/{source}/train_xdog.npz",
+        "val_illustrations": "results/data/test/illustrations.npz",
+        "val_sketches": "results/data/test/sketch_xdog.npz",
+        "val_regions": f"results/regions/{source}/test_xdog.npz",
     }
 
 
@@ -209,11 +219,40 @@ def table_experiments(table):
     return config["tables"][table]
 
 
-def get_table_metrics(wildcards):
-    """metrics.json of every experiment of one table, for the table1 seeds."""
-    return get_metrics_files(
-        table_experiments(f"table{wildcards.table}"), config["train"]["seeds"]
+def reference_metrics_files(test_sets=None):
+    """metrics.json of every reference colouring (rasc.references) on the configured test sets."""
+    return expand(
+        "results/eval/reference_{kind}/{testset}/metrics.json",
+        kind=REFERENCES,
+        testset=config["eval"]["test_sets"] if test_sets is None else test_sets,
     )
+
+
+def get_table_metrics(wildcards):
+    """metrics.json of every experiment of one table, for the table1 seeds, and of the reference rows."""
+    return (
+        get_metrics_files(
+            table_experiments(f"table{wildcards.table}"), config["train"]["seeds"]
+        )
+        + reference_metrics_files()
+    )
+
+
+def get_reference_inputs(wildcards):
+    """What a reference colouring of one test set needs: the training split (colours and XDoG sketches), the test
+    set's sketches and ground truth (none for R), and the FID backbone, reference features and floor.
+    """
+    floor = "results/eval/fid_floor.json"
+    if not drawn_from_test_split(wildcards.testset):
+        floor = "results/eval/fid_floor_real.json"
+    return {
+        "train_illustrations": "results/data/train/illustrations.npz",
+        "train_sketches": "results/data/train/sketch_xdog.npz",
+        "sketches": test_sketches(wildcards.testset),
+        "backbone": "results/eval/fid_backbone.pt",
+        "reference": "results/eval/fid_reference.npz",
+        "floor": floor,
+    } | get_test_ground_truth(wildcards)
 
 
 def get_table_timing(wildcards):
@@ -261,6 +300,15 @@ def get_qualitative_inputs(wildcards):
     return colorized_files(config["tables"]["table1"], wildcards.testset)
 
 
+def get_qualitative_references(wildcards):
+    """Colourings of the reference rows on one test set (rasc.references), drawn below the methods."""
+    return expand(
+        "results/eval/reference_{kind}/{testset}/colorized.npz",
+        kind=REFERENCES,
+        testset=wildcards.testset,
+    )
+
+
 def get_region_figure_sources(wildcards):
     """experiment → region source of the table one region figure draws (paper Figs. 9, 10)."""
     table, _ = REGION_FIGURES[wildcards.comparison]
@@ -292,6 +340,14 @@ def get_grad_cosine_runs():
     """Training folders whose gradient-cosine histograms are drawn: the full model (and the skip variant)."""
     names = [n for n in ("full", "skip_correlation") if n in config["experiments"]]
     return [f"results/train/{name}/seed{FIRST_SEED}/run.json" for name in names]
+
+
+def get_learning_curve_runs():
+    """Training folders whose learning curves are drawn: table 1's experiments, first seed."""
+    return [
+        f"results/train/{name}/seed{FIRST_SEED}/run.json"
+        for name in config["tables"]["table1"]
+    ]
 
 
 def get_table_experiments(wildcards):

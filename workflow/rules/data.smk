@@ -80,6 +80,7 @@ rule data_contact_sheet:
     conda:
         ENV
     params:
+        footnote=FIGURE_FOOTNOTE,
         styles=["xdog", "clean", "rough"],
         n_samples=6,
     script:

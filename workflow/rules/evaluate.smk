@@ -56,3 +56,21 @@ rule evaluate_model:
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/evaluate_model.py"
+
+
+rule evaluate_reference:
+    input:
+        unpack(get_reference_inputs),
+    output:
+        metrics="results/eval/reference_{kind}/{testset}/metrics.json",
+        colorized="results/eval/reference_{kind}/{testset}/colorized.npz",
+    log:
+        "logs/evaluate_reference/{kind}_{testset}.log",
+    wildcard_constraints:
+        kind="|".join(REFERENCES),
+    conda:
+        ENV
+    params:
+        mlflow_experiment=MLFLOW_EXPERIMENT,
+    script:
+        "../scripts/evaluate_reference.py"

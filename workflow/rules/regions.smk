@@ -55,6 +55,7 @@ rule region_summary:
     conda:
         ENV
     params:
+        footnote=FIGURE_FOOTNOTE,
         entries=get_region_summary_entries(),
         ground_truth_splits=get_ground_truth_splits(),
         tolerance=lookup(dpath="regions/quality_tolerance", within=config),

@@ -20,6 +20,7 @@ rule make_table:
     params:
         experiments=get_table_experiments,
         regions=get_table_region_sources,
+        data_source=lookup(dpath="data/source", within=config),
     script:
         "../scripts/make_table.py"
 
@@ -39,6 +40,7 @@ rule judge_claims:
     params:
         tables=lookup(dpath="tables", within=config),
         claims=lookup(dpath="claims", within=config),
+        data_source=lookup(dpath="data/source", within=config),
     script:
         "../scripts/judge_claims.py"
 
@@ -47,6 +49,7 @@ rule qualitative_figure:
     input:
         unpack(get_test_ground_truth),
         colorized=get_qualitative_inputs,
+        references=get_qualitative_references,
         sketches=get_test_sketches,
     output:
         figure=report(
@@ -60,6 +63,7 @@ rule qualitative_figure:
     conda:
         ENV
     params:
+        footnote=FIGURE_FOOTNOTE,
         experiments=lookup(dpath="tables/table1", within=config),
         n_sketches=lookup(dpath="eval/figure_sketches", within=config),
     script:
@@ -81,6 +85,8 @@ rule multicolor_figure:
         "logs/multicolor_figure/full.log",
     conda:
         ENV
+    params:
+        footnote=FIGURE_FOOTNOTE,
     script:
         "../scripts/multicolor_figure.py"
 
@@ -117,8 +123,26 @@ rule region_comparison_figure:
     conda:
         ENV
     params:
+        footnote=FIGURE_FOOTNOTE,
         sources=get_region_figure_sources,
         title=get_region_figure_title,
         n_sketches=lookup(dpath="eval/figure_sketches", within=config),
     script:
         "../scripts/region_comparison_figure.py"
+
+
+rule learning_curves_figure:
+    input:
+        runs=get_learning_curve_runs(),
+    output:
+        figure=report(
+            "results/figures/learning_curves.png",
+            caption="../report/learning_curves.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/learning_curves_figure/all.log",
+    conda:
+        ENV
+    script:
+        "../scripts/learning_curves_figure.py"

@@ -27,7 +27,7 @@ with script_logging(snakemake.log[0]) as log:
     with tracker:
         generator, _ = load_generator(snakemake.input.generator)
         truth = snakemake.input.get("illustrations")  # None for test set R: real sketches without ground truth
-        metrics, predicted, samples = evaluate_set(
+        metrics, colourings = evaluate_set(
             generator,
             sketches=load_npz(snakemake.input.sketches)["sketch"],
             regions=load_npz(snakemake.input.regions)["labels"],
@@ -40,7 +40,9 @@ with script_logging(snakemake.log[0]) as log:
         metrics |= {"experiment": wildcards.experiment, "seed": int(wildcards.seed), "test_set": wildcards.testset}
         tracker.set_tags({"fid_backbone": metrics["fid_backbone"]})
         tracker.log_metrics({f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step=0)
-        save_npz(snakemake.output.colorized, predicted=predicted, samples=samples)
+        tracker.log_metrics({f"eval/oracle_{k}": v for k, v in metrics.get("oracle", {}).items()
+                             if isinstance(v, float)}, step=0)
+        save_npz(snakemake.output.colorized, **colourings)
         with atomic_path(snakemake.output.metrics) as temporary:
             temporary.write_text(json.dumps(metrics, indent=2))
         tracker.log_artifact(snakemake.output.metrics)

@@ -4,7 +4,7 @@ from rasc.claims import judge_claims, paper_claims
 from rasc.data.stats import write_csv
 from rasc.imageio import atomic_path
 from rasc.logs import script_logging
-from rasc.tables import collect_metrics
+from rasc.tables import collect_metrics, describe_data_source, with_data_source
 
 with script_logging(snakemake.log[0]) as log:
     settings = snakemake.params.claims
@@ -14,8 +14,10 @@ with script_logging(snakemake.log[0]) as log:
         confidence=settings["confidence"],
         bootstrap=settings["bootstrap"],
     )
+    claims = with_data_source(claims, snakemake.params.data_source)
     write_csv(claims, snakemake.output.claims)
     shown = claims[["claim", "metric", "measured", "reproduced"]]
+    caption = f"Claims of the paper, judged over training seeds. {describe_data_source(snakemake.params.data_source)}"
     with atomic_path(snakemake.output.markdown) as temporary:
-        temporary.write_text(f"Claims of the paper, judged over training seeds\n\n{shown.to_markdown(index=False)}\n")
+        temporary.write_text(f"{caption}\n\n{shown.to_markdown(index=False)}\n")
     log.info("claims:\n%s", claims.to_string(index=False))

@@ -18,4 +18,5 @@ with script_logging(snakemake.log[0]):
     samples = colorize(generator, sketch, labels, seed=SEED, n_samples=N_SAMPLES)[0]  # (S, 3, H, W)
     w0, w1 = sample_w(2, generator.cfg.w_dim, seed=SEED + 1)
     path = torch.cat([colorize(generator, sketch, labels, w=w)[0] for w in interpolate_w(w0, w1, N_STEPS)])
-    multicolor_figure(sketches[0], rgb_to_uint8(samples), rgb_to_uint8(path), snakemake.output.figure)
+    multicolor_figure(sketches[0], rgb_to_uint8(samples), rgb_to_uint8(path), snakemake.output.figure,
+                      footnote=snakemake.params.footnote)

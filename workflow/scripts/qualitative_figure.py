@@ -1,12 +1,21 @@
-"""Snakemake adapter: qualitative grid of table 1's methods on one test set (paper Figs. 5 and 7)."""
+"""Snakemake adapter: qualitative grid of table 1's methods on one test set (paper Figs. 5 and 7), with the first
+method's oracle colouring and the reference colourings below them (DESIGN §6, reference rows)."""
 
 from rasc.data.prepare import load_npz
 from rasc.figures import qualitative_figure
 from rasc.logs import script_logging
+from rasc.references import ORACLE_SUFFIX, REFERENCES, reference_name
 
 with script_logging(snakemake.log[0]):
     sketches = load_npz(snakemake.input.sketches)
-    colorized = {name: load_npz(path)["predicted"] for name, path in zip(snakemake.params.experiments, snakemake.input.colorized)}
+    experiments = snakemake.params.experiments
+    runs = {name: load_npz(path) for name, path in zip(experiments, snakemake.input.colorized)}
+    colorized = {name: run["predicted"] for name, run in runs.items()}
+    oracle = next((name for name, run in runs.items() if "oracle" in run), None)
+    if oracle is not None:
+        colorized[oracle + ORACLE_SUFFIX] = runs[oracle]["oracle"]
+    for kind, path in zip(REFERENCES, snakemake.input.references):
+        colorized[reference_name(kind)] = load_npz(path)["predicted"]
     truth = snakemake.input.get("illustrations")  # None for test set R: real sketches without ground truth
     qualitative_figure(
         sketches["sketch"],
@@ -16,4 +25,5 @@ with script_logging(snakemake.log[0]):
         test_set=snakemake.wildcards.testset,
         n_sketches=snakemake.params.n_sketches,
         column_titles=sketches.get("names"),  # R: the file names of the user's sketches
+        footnote=snakemake.params.footnote,
     )

@@ -17,4 +17,5 @@ with script_logging(snakemake.log[0]):
         snakemake.output.figure,
         title=snakemake.params.title,
         n_sketches=snakemake.params.n_sketches,
+        footnote=snakemake.params.footnote,
     )

@@ -29,4 +29,5 @@ with script_logging(snakemake.log[0]) as log:
         maps={source: labels for (source, split, style), labels in maps.items() if (split, style) == ("test", "xdog")},
         illustrations=load_npz("results/data/test/illustrations.npz"),
         path=snakemake.output.figure,
+        footnote=snakemake.params.footnote,
     )

@@ -11,6 +11,9 @@ with script_logging(snakemake.log[0]) as log:
         illustrations=snakemake.input.illustrations,
         sketches=snakemake.input.sketches,
         regions=snakemake.input.regions,
+        val_illustrations=snakemake.input.val_illustrations,
+        val_sketches=snakemake.input.val_sketches,
+        val_regions=snakemake.input.val_regions,
         out_dir=f"results/train/{snakemake.wildcards.experiment}/seed{snakemake.wildcards.seed}",
         rule=snakemake.rule,
     )

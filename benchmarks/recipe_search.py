@@ -1,0 +1,116 @@
+"""Recipe search: train one model on procedural data for a few steps and score it against the reference rows.
+
+Prints one JSON line per run: region colour error of the predicted-w and oracle-w (style-encoder posterior mean of
+the ground truth) colourings on test set A, both as ΔE and as a fraction of the flat-colour reference
+(``reference:constant``, the training split's mean colour everywhere), bleeding, and the step time. This is how
+the CPU default's recipe was chosen (README, "Design decisions"; config/README.md). Data are cached per setting.
+
+    python benchmarks/recipe_search.py --steps 800 --train '{"lambda_l1": 10}' --synth '{"zoom": 2.0}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rasc.config import load_config
+from rasc.data.prepare import make_sketches, prepare_procedural
+from rasc.evaluate import colorize_set, region_metrics
+from rasc.experiment import model_configs
+from rasc.references import constant_colouring, nearest_colouring
+from rasc.regions import extract_regions_batch
+from rasc.train import TrainConfig, train
+from rasc.train_data import TrainData
+
+
+def deep_update(base: dict, overrides: dict) -> dict:
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = deep_update(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def build_split(config: dict, split: str, cache: Path) -> dict[str, np.ndarray]:
+    """Illustrations, XDoG sketches and trapped-ball regions of one split, cached by the data settings."""
+    key = hashlib.sha256(json.dumps([config["data"], config["sketch"], split], sort_keys=True).encode()).hexdigest()[:12]
+    path = cache / f"{split}_{key}.npz"
+    if path.is_file():
+        with np.load(path) as archive:
+            return dict(archive)
+    arrays = prepare_procedural(config["data"], split)
+    arrays["sketch"] = make_sketches(arrays, "xdog", config["sketch"], seed=int(config["data"]["seed"]))
+    arrays["trapped_ball"] = extract_regions_batch(arrays["sketch"], "trapped_ball")
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+    return arrays
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="config/config.yaml")
+    parser.add_argument("--data", default="{}", help="JSON overrides of the data section")
+    parser.add_argument("--synth", default="{}", help="JSON overrides of data.synth")
+    parser.add_argument("--model", default="{}", help="JSON overrides of the model section")
+    parser.add_argument("--train", default="{}", help="JSON overrides of the train section")
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cache", default="/tmp/rasc-recipe")
+    parser.add_argument("--out", default=None, help="training folder (default: under --cache, by settings)")
+    parser.add_argument("--label", default="")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    config = load_config(args.config)
+    config["data"] = deep_update(config["data"], {**json.loads(args.data), "synth": json.loads(args.synth)})
+    config["model"] = deep_update(config["model"], json.loads(args.model))
+    config["train"] = deep_update(config["train"], json.loads(args.train))
+    if args.steps:
+        config["train"]["steps"] = args.steps
+    cache = Path(args.cache)
+    train_split, test_split = (build_split(config, split, cache) for split in ("train", "test"))
+
+    settings = json.dumps([config["data"], config["model"], config["train"]], sort_keys=True)
+    out_dir = Path(args.out or cache / "runs" / hashlib.sha256(settings.encode()).hexdigest()[:12])
+    gen_cfg, disc_cfg = model_configs(config["model"], int(config["data"]["size"]))
+    train_cfg = TrainConfig.from_section({**config["train"], "threads": args.threads, "device": "cpu"}, seed=0)
+    data = TrainData(sketch=train_split["sketch"], color=train_split["color"], regions=train_split["trapped_ball"])
+    start = time.perf_counter()
+    result = train(train_cfg, gen_cfg, disc_cfg, data, out_dir, progress=False)
+    seconds = time.perf_counter() - start
+
+    from rasc.checkpoint import load_generator
+
+    generator, _ = load_generator(out_dir / "generator.pt")
+    sketches, regions = test_split["sketch"], test_split["trapped_ball"]
+    colourings = {"predicted": colorize_set(generator, sketches, regions)[:, 0]}
+    if gen_cfg.latent == "posterior":
+        from rasc.references import oracle_colouring
+
+        colourings["oracle"] = oracle_colouring(generator, sketches, regions, test_split["color"])
+    colourings["constant"] = constant_colouring(train_split["color"], len(sketches))
+    colourings["nearest"] = nearest_colouring(train_split["sketch"], train_split["color"], sketches)
+    scores = {name: region_metrics(images, np.repeat(images[:, None], 2, axis=1), sketches, test_split) for name, images in
+              colourings.items()}
+    constant = scores["constant"]["colour_error"]
+    row = {
+        "label": args.label,
+        "steps": result.steps,
+        "sec_per_step": round(seconds / max(result.steps, 1), 3),
+        "regions_per_image": float(np.mean(test_split["regions"].reshape(len(sketches), -1).max(1) + 1)),
+        **{f"{name}_colour_error": round(s["colour_error"], 2) for name, s in scores.items()},
+        **{f"{name}_vs_constant": round(s["colour_error"] / constant, 3) for name, s in scores.items()},
+        **{f"{name}_bleeding": round(s["bleeding"], 2) for name, s in scores.items()},
+        "data": json.loads(args.data), "synth": json.loads(args.synth), "model": json.loads(args.model),
+        "train": json.loads(args.train), "out_dir": str(out_dir),
+    }
+    print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
