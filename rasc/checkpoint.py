@@ -13,15 +13,16 @@ A checkpoint is one plain dict (no pickled classes, so ``torch.load(weights_only
 from __future__ import annotations
 
 import dataclasses
-import os
 import pickle
-import tempfile
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from rasc.atomic import atomic_path
 
 FORMAT = "rasc-checkpoint"
 FORMAT_VERSION = 1
@@ -46,29 +47,9 @@ def _as_plain_dict(config: Any) -> dict[str, Any]:
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
-    """``torch.save`` through a temporary file in the same folder, fsync, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(obj, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        folder = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(folder)
-    except OSError:
-        pass
-    finally:
-        os.close(folder)
+    """``torch.save`` through a temporary file in the same folder, fsync, then ``os.replace`` (mode as a plain file)."""
+    with atomic_path(path, durable=True) as temporary, open(temporary, "wb") as stream:
+        torch.save(obj, stream)
 
 
 def save_training_checkpoint(
@@ -129,6 +110,51 @@ def save_generator_checkpoint(
     atomic_torch_save(checkpoint, path)
 
 
+def _unpickling_refusal(error: Exception) -> str:
+    """Why torch's weights-only unpickler refused a file, in a few words (not torch's advice to trust it)."""
+    found = re.search(r"GLOBAL ([\w.]+)", str(error))  # torch names the first global it refused
+    holds = f" ({found.group(1)})" if found else ""
+    return f"it holds pickled objects{holds}, and rasc loads only tensors and plain containers (weights_only)"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def safe_torch_load(path: str | Path, what: str = "checkpoint") -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; :class:`CheckpointError` in one line naming the file."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a {what} file")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: {what} file does not exist")
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(f"{path}: refused: {_unpickling_refusal(error)}") from None
+    except Exception as error:  # noqa: BLE001 - garbage bytes surface as many different exception types
+        first = _ANSI.sub("", str(error)).strip().splitlines()
+        detail = f"{type(error).__name__}: {first[0][:200]}" if first else type(error).__name__
+        raise CheckpointError(f"{path}: corrupt or unreadable {what} ({detail})") from None
+
+
+def load_state_checked(module: nn.Module, state: Mapping[str, Any], path: str | Path, what: str) -> None:
+    """``module.load_state_dict(state)``, or one line saying how the weights differ (counts and a few names)."""
+    expected = module.state_dict()
+    missing = [key for key in expected if key not in state]
+    unexpected = [key for key in state if key not in expected]
+    reshaped = [key for key in expected if key in state and tuple(getattr(state[key], "shape", ())) !=
+                tuple(expected[key].shape)]
+    problems = [f"{len(keys)} {label} (e.g. {', '.join(keys[:2])})"
+                for keys, label in ((missing, "missing"), (unexpected, "unexpected"), (reshaped, "of another shape"))
+                if keys]
+    if problems:
+        raise CheckpointError(f"{path}: weights do not match the {what}: {'; '.join(problems)}")
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, TypeError) as error:
+        raise CheckpointError(f"{path}: weights do not match the {what} ({str(error).splitlines()[0]})") from None
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read and check a checkpoint written by this module (``weights_only=True``: no code is ever unpickled).
 
@@ -136,15 +162,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     tensors and plain containers, is not a rasc checkpoint, or has another format version.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file does not exist")
-    try:
-        checkpoint = torch.load(path, weights_only=True, map_location="cpu")
-    except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path}: refused or unreadable checkpoint ({first_line})") from None
-    except Exception as error:  # noqa: BLE001 - garbage bytes surface as many different exception types
-        raise CheckpointError(f"{path}: corrupt or truncated checkpoint ({type(error).__name__}: {error})") from None
+    checkpoint = safe_torch_load(path)
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a rasc checkpoint (no format marker {FORMAT!r})")
     version = checkpoint.get("format_version")
@@ -186,10 +204,7 @@ def load_generator(
     checkpoint = load_checkpoint(path)
     gen_cfg = _dataclass_from_dict(GeneratorConfig, checkpoint["generator_config"], path)
     generator = build_generator(gen_cfg)
-    try:
-        generator.load_state_dict(checkpoint["G_ema"])
-    except RuntimeError as error:
-        raise CheckpointError(f"{path}: weights do not match the stored generator config ({error})") from None
+    load_state_checked(generator, checkpoint["G_ema"], path, "stored generator config")
     generator.requires_grad_(False)
     return generator.eval().to(device), checkpoint["config"]
 

@@ -1,12 +1,14 @@
 """The ``rasc`` command: the workflow's stages on your own files.
 
-    rasc synth -o DIR                      procedural illustrations, their sketches and regions as PNG files
-    rasc sketch IMAGE... -o DIR            XDoG sketches of your colour images
-    rasc regions SKETCH... -o DIR          region maps (trapped-ball, learned or patches) of your line art
-    rasc train --config FILE               train one experiment outside Snakemake
-    rasc colorize SKETCH... -m MODEL -o DIR  colourise your line art with a trained generator
+    rasc synth -o DIR                          procedural illustrations, their sketches and regions as PNG files
+    rasc sketch IMAGE|FOLDER... -o DIR         XDoG sketches of your colour images
+    rasc regions DRAWING|FOLDER... -o DIR      region maps (trapped-ball, learned or patches) of your line art
+    rasc train --config FILE                   train one experiment outside Snakemake
+    rasc colorize DRAWING|FOLDER... -m MODEL -o DIR  colour your line art with a trained generator
 
-Every command exits non-zero with a one-line message naming the problem (unreadable file, broken config, ...).
+Batches: every input is processed; a bad file is reported in one line and skipped, and the command exits 2 at the
+end naming the files that failed. A problem with the command as a whole (broken config, unusable model, output
+folder not writable, an output that would overwrite an input) stops it before any work, in one line, exit 2.
 """
 
 from __future__ import annotations
@@ -14,74 +16,120 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rasc.drawing import DEFAULT_MAX_PIXELS
 from rasc.logs import configure_logging
 
 log = logging.getLogger("rasc")
 
 
-class CommandError(Exception):
-    """A problem with the user's input, reported as one line and exit code 2."""
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1 (``--size 0`` is refused rather than meaning "no resize")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
-def _size_arguments(parser: argparse.ArgumentParser, default: int | None) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "--size", type=int, default=default,
-        help="bring every image to SIZE×SIZE the paper's way: mirror padding to a square, then resize"
-        + (f" (default {default})" if default else ""),
-    )
-    group.add_argument("--native", action="store_true", help="keep each image's own size")
+def _input_arguments(parser: argparse.ArgumentParser, what: str, sized: bool = True) -> None:
+    parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT",
+                        help=f"{what} (PNG/JPEG/WebP/BMP/TIFF, any size), or folders of them")
+    parser.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
+                        help=f"larger images are downscaled to this many pixels, with a message "
+                             f"(default {DEFAULT_MAX_PIXELS} = 4096²)")
+    parser.add_argument("--refuse-large", action="store_true", help="refuse images above --max-pixels instead")
+    if sized:
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--size", type=positive_int,
+                           help="bring every image to SIZE×SIZE the paper's way: mirror padding to a square, then "
+                                "resize (default: each image's own size)")
+        group.add_argument("--native", action="store_true", help="keep each image's own size (the default)")
 
 
-def _bring_to_size(image, args):
+def _read(path: Path, args: argparse.Namespace, line_art: bool):
+    """Read one input and make it usable (size limit; degenerate drawings refused or mended, with a message)."""
+    from rasc.drawing import prepare_colour_image, prepare_line_art
+    from rasc.imageio import read_rgb_alpha
+
+    prepare = prepare_line_art if line_art else prepare_colour_image
+    drawing = prepare(*read_rgb_alpha(path), args.max_pixels, "refuse" if args.refuse_large else "downscale")
+    for note in drawing.notes:
+        log.warning("%s: %s", path, note)
+    return drawing.image
+
+
+def _bring_to_size(image, args: argparse.Namespace):
     from rasc.data.sketch import pad_resize
 
-    return image if args.native or not args.size else pad_resize(image, args.size)
+    return image if getattr(args, "size", None) is None else pad_resize(image, args.size)
 
 
-def _output_path(folder: Path, source: Path, suffix: str = ".png") -> Path:
-    return folder / f"{source.stem}{suffix}"
+def _run_over_inputs(args: argparse.Namespace, names: Callable[[str], list[str]],
+                     work: Callable[[Path, str], None]) -> None:
+    """Expand the inputs, give each distinct output names, check the output folder, run ``work(path, base)`` on
+    each input; raise one line naming every failed input at the end."""
+    from rasc.batch import CommandError, expand_inputs, failure_summary, output_folder, plan_outputs, run_batch
+
+    inputs, failures = expand_inputs(args.inputs)
+    total = len(inputs) + len(failures)
+    for failure in failures:
+        print(f"rasc {args.command}: skipped {failure.message}", file=sys.stderr)
+    plan = plan_outputs(inputs, args.output, names)
+    with output_folder(args.output):
+        failures += run_batch(inputs, lambda path: work(path, plan[path]), args.command)
+    if failures:
+        raise CommandError(failure_summary(failures, total))
+    log.info("%d inputs done → %s", total, args.output)
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
     """Write procedural illustrations with their sketches (XDoG, clean, rough) and region previews."""
+    from rasc.batch import output_folder
     from rasc.data.sketch import SketchConfig, xdog_batch
     from rasc.data.synth import SynthConfig, synthesize
     from rasc.imageio import write_image
     from rasc.regions.labels import random_colour_preview
 
     cfg = SynthConfig(size=args.size, shadow_prob=args.shadow_prob)
-    arrays = synthesize(args.n, seed=args.seed, cfg=cfg)
-    xdog = xdog_batch(arrays["color"], seed=args.seed, cfg=SketchConfig())
-    for i in range(args.n):
-        stem = args.output / f"{i:04d}"
-        write_image(f"{stem}_color.png", arrays["color"][i])
-        write_image(f"{stem}_xdog.png", xdog[i])
-        write_image(f"{stem}_clean.png", arrays["lines_clean"][i])
-        write_image(f"{stem}_rough.png", arrays["lines_rough"][i])
-        write_image(f"{stem}_regions.png", arrays["regions"][i])
-        write_image(f"{stem}_regions.preview.png", random_colour_preview(arrays["regions"][i], seed=i))
+    with output_folder(args.output):
+        arrays = synthesize(args.n, seed=args.seed, cfg=cfg)
+        xdog = xdog_batch(arrays["color"], seed=args.seed, cfg=SketchConfig())
+        for i in range(args.n):
+            stem = args.output / f"{i:04d}"
+            write_image(f"{stem}_color.png", arrays["color"][i])
+            write_image(f"{stem}_xdog.png", xdog[i])
+            write_image(f"{stem}_clean.png", arrays["lines_clean"][i])
+            write_image(f"{stem}_rough.png", arrays["lines_rough"][i])
+            write_image(f"{stem}_regions.png", arrays["regions"][i])
+            write_image(f"{stem}_regions.preview.png", random_colour_preview(arrays["regions"][i], seed=i))
     log.info("wrote %d illustrations to %s", args.n, args.output)
 
 
 def cmd_sketch(args: argparse.Namespace) -> None:
     """XDoG sketches of the user's colour images."""
     from rasc.data.sketch import SketchConfig, xdog
-    from rasc.imageio import read_rgb, write_image
+    from rasc.imageio import write_image
 
     cfg = SketchConfig()
-    for path in args.images:
-        image = _bring_to_size(read_rgb(path), args)
-        write_image(_output_path(args.output, path), xdog(image, sigma=args.sigma, tau=cfg.tau, k=cfg.k, phi=cfg.phi, eps=cfg.eps))
-        log.info("%s → %s", path, _output_path(args.output, path))
+
+    def work(path: Path, base: str) -> None:
+        image = _bring_to_size(_read(path, args, line_art=False), args)
+        write_image(args.output / f"{base}.png", xdog(image, sigma=args.sigma, tau=cfg.tau, k=cfg.k, phi=cfg.phi,
+                                                      eps=cfg.eps))
+        log.debug("%s → %s", path, args.output / f"{base}.png")
+
+    _run_over_inputs(args, lambda base: [f"{base}.png"], work)
 
 
 def cmd_regions(args: argparse.Namespace) -> None:
     """Region maps of the user's line art: a 16-bit label PNG and a random-colour preview per input."""
-    from rasc.imageio import read_grey, write_image
+    from rasc.batch import CommandError
+    from rasc.imageio import write_image
     from rasc.regions.build import region_extractor
     from rasc.regions.labels import random_colour_preview, relabel_contiguous
 
@@ -91,67 +139,101 @@ def cmd_regions(args: argparse.Namespace) -> None:
     if source == "learned" and args.model is None:
         raise CommandError("--method learned needs --model results/regions/learned_model.pt (train it with snakemake)")
     extract = region_extractor(source, args.model)
-    for path in args.sketches:
-        sketch = _bring_to_size(read_grey(path), args)
-        labels = relabel_contiguous(extract(sketch))
-        write_image(_output_path(args.output, path), labels)
-        write_image(_output_path(args.output, path, ".preview.png"), random_colour_preview(labels))
-        log.info("%s: %d regions → %s", path, int(labels.max()) + 1, _output_path(args.output, path))
+
+    def work(path: Path, base: str) -> None:
+        labels = relabel_contiguous(extract(_bring_to_size(_read(path, args, line_art=True), args)))
+        write_image(args.output / f"{base}.png", labels)
+        write_image(args.output / f"{base}.preview.png", random_colour_preview(labels))
+        log.debug("%s: %d regions → %s", path, int(labels.max()) + 1, args.output / f"{base}.png")
+
+    _run_over_inputs(args, lambda base: [f"{base}.png", f"{base}.preview.png"], work)
+
+
+def _colorize_style(args: argparse.Namespace, generator):
+    """The latent source the options ask for (predicted w, random w, an interpolation or a reference image)."""
+    from rasc.colorize import Style, interpolation_style
+    from rasc.data.sketch import pad_resize
+    from rasc.imageio import read_rgb
+    from rasc.models.inference import color_to_tensor
+
+    if args.interpolate is not None:
+        return interpolation_style(generator.cfg.w_dim, *args.interpolate, args.steps)
+    if args.reference is not None:
+        if generator.cfg.latent != "posterior":
+            raise ValueError(f"--reference needs a generator with a style encoder (latent 'posterior'), this one has "
+                             f"latent '{generator.cfg.latent}'")
+        return Style(reference=color_to_tensor(pad_resize(read_rgb(args.reference), generator.cfg.image_size)[None]))
+    if args.seed is not None:
+        return Style(seed=args.seed, n_samples=args.samples)
+    return Style()
+
+
+def _colorize_names(args: argparse.Namespace) -> Callable[[str], list[str]]:
+    """The files one drawing gets: NAME.png, or NAME.I.png per sample / NAME.interpI.png per step, (+ NAME.sheet.png)."""
+    if args.interpolate is not None:
+        width = len(str(args.steps - 1))
+        names = lambda base: [f"{base}.interp{i:0{width}d}.png" for i in range(args.steps)]  # noqa: E731
+    elif args.seed is not None and args.samples > 1:
+        names = lambda base: [f"{base}.{i}.png" for i in range(args.samples)]  # noqa: E731
+    else:
+        return lambda base: [f"{base}.png"]
+    return (lambda base: names(base) + [f"{base}.sheet.png"]) if args.sheet else names
 
 
 def cmd_colorize(args: argparse.Namespace) -> None:
-    """Colourise the user's line art with a trained generator (predicted w, random w, or a reference image)."""
-    import numpy as np
-    import torch
-
+    """Colour the user's line art at its own size (region-flat refinement by default, or the raw network output)."""
+    from rasc.batch import CommandError
     from rasc.checkpoint import load_generator
-    from rasc.data.sketch import pad_resize
-    from rasc.imageio import read_grey, read_rgb, write_image
-    from rasc.models.inference import (
-        color_to_tensor,
-        colorize,
-        labels_to_tensor,
-        rgb_to_uint8,
-        sketch_to_tensor,
-    )
+    from rasc.colorize import colorize_drawing, contact_sheet
+    from rasc.imageio import write_image
     from rasc.regions.build import region_extractor
 
+    if args.sheet and args.interpolate is None and (args.seed is None or args.samples < 2):
+        raise CommandError("--sheet needs several colourings: --seed S --samples N (N ≥ 2) or --interpolate A B")
+    if args.interpolate is not None and (args.seed is not None or args.reference is not None):
+        raise CommandError("--interpolate takes its two styles from its own seeds: drop --seed/--reference")
+    if args.seed is not None and args.reference is not None:
+        raise CommandError("--seed draws random styles and --reference copies one: give one of them")
     generator, config = load_generator(args.model)
-    size = generator.cfg.image_size
     source = config.get("model", {}).get("region_source", "trapped_ball") if isinstance(config, dict) else "trapped_ball"
     if source == "learned" and args.region_model is None:
         raise CommandError("this generator was trained on learned region maps: pass --region-model")
     extract = region_extractor(source, args.region_model)
-    reference = None
-    if args.reference is not None:
-        reference = color_to_tensor(pad_resize(read_rgb(args.reference), size)[None])
-    for path in args.sketches:
-        sketch = pad_resize(read_grey(path), size)  # (H, W)
-        if sketch.min() > 250:
-            log.warning("%s: the sketch is blank (all white); the colouring has nothing to follow", path)
-        labels = extract(sketch)
-        with torch.no_grad():
-            rgb = colorize(
-                generator, sketch_to_tensor(sketch[None]), labels_to_tensor(np.asarray(labels)[None]),
-                seed=args.seed, n_samples=args.samples if args.seed is not None else 1, reference=reference,
-            )[0]  # (S, 3, H, W)
-        for i, image in enumerate(rgb_to_uint8(rgb)):
-            suffix = ".png" if len(rgb) == 1 else f".{i}.png"
-            write_image(_output_path(args.output, path, suffix), image)
-        log.info("%s → %s", path, _output_path(args.output, path))
+    style = _colorize_style(args, generator)
+    names = _colorize_names(args)
+
+    def work(path: Path, base: str) -> None:
+        colourings = colorize_drawing(generator, extract, _read(path, args, line_art=True), style, raw=args.raw)
+        files = names(base)
+        for image, name in zip(colourings, files):
+            write_image(args.output / name, image)
+        if args.sheet:
+            write_image(args.output / files[-1], contact_sheet(list(colourings)))
+        log.debug("%s → %s", path, ", ".join(files))
+
+    _run_over_inputs(args, names, work)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
     """Train one experiment of a config outside Snakemake (the same library call as the train_model rule)."""
-    from rasc.config import load_config
-    from rasc.experiment import train_experiment
+    from rasc.batch import output_folder
+    from rasc.config import check_paths, experiment_config, load_config
+    from rasc.experiment import default_paths, train_experiment
 
     config = load_config(args.config)
-    train_experiment(
-        config, args.experiment, args.seed,
-        illustrations=args.illustrations, sketches=args.sketches, regions=args.regions, out_dir=args.output,
-        progress=True,
-    )
+    check_paths(config)
+    source = experiment_config(config, args.experiment)["model"]["region_source"]
+    defaults = default_paths(args.experiment, args.seed, source)
+    for name in ("illustrations", "sketches", "regions"):
+        path = getattr(args, name) or defaults[name]
+        if not path.is_file():
+            raise FileNotFoundError(2, "no such file" if not path.exists() else "not a file", f"--{name} {path}")
+    with output_folder(args.output or defaults["out_dir"]) as out_dir:
+        train_experiment(
+            config, args.experiment, args.seed,
+            illustrations=args.illustrations, sketches=args.sketches, regions=args.regions, out_dir=out_dir,
+            progress=True,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,26 +244,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="write procedural illustrations, sketches and regions as PNG files")
     synth.add_argument("-o", "--output", type=Path, required=True, help="folder for the PNG files")
-    synth.add_argument("-n", type=int, default=8, help="number of illustrations (default 8)")
-    synth.add_argument("--size", type=int, default=256, help="image side in px (default 256)")
+    synth.add_argument("-n", type=positive_int, default=8, help="number of illustrations (default 8)")
+    synth.add_argument("--size", type=positive_int, default=256, help="image side in px (default 256)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("--shadow-prob", type=float, default=0.0, help="probability of cel shadows (default 0)")
     synth.set_defaults(func=cmd_synth)
 
     sketch = commands.add_parser("sketch", help="XDoG sketches of your colour images (paper §IV-A)")
-    sketch.add_argument("images", type=Path, nargs="+", help="colour images (PNG/JPEG/WebP, any size)")
+    _input_arguments(sketch, "colour images")
     sketch.add_argument("-o", "--output", type=Path, required=True, help="folder for NAME.png sketches")
     sketch.add_argument("--sigma", type=float, default=0.6, help="XDoG sigma: larger = thicker, fewer lines (default 0.6)")
-    _size_arguments(sketch, default=None)
     sketch.set_defaults(func=cmd_sketch)
 
     regions = commands.add_parser("regions", help="region maps of your line art")
-    regions.add_argument("sketches", type=Path, nargs="+", help="line art (PNG/JPEG, grey/RGB/RGBA, dark lines on light paper)")
+    _input_arguments(regions, "line art (grey/RGB/RGBA, dark lines on light paper or on a transparent layer)")
     regions.add_argument("-o", "--output", type=Path, required=True, help="folder for NAME.png (16-bit labels) and NAME.preview.png")
     regions.add_argument("--method", choices=["trapped-ball", "learned", "patches"], default="trapped-ball", help="region source (default trapped-ball)")
-    regions.add_argument("--patches", type=int, default=64, help="patch count for --method patches, a perfect square (default 64)")
+    regions.add_argument("--patches", type=positive_int, default=64, help="patch count for --method patches, a perfect square (default 64)")
     regions.add_argument("--model", type=Path, help="learned extractor checkpoint for --method learned")
-    _size_arguments(regions, default=None)
     regions.set_defaults(func=cmd_regions)
 
     train = commands.add_parser("train", help="train one experiment of a config (outside Snakemake)")
@@ -194,32 +274,49 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", type=Path, help="output folder (default results/train/EXPERIMENT/seedSEED)")
     train.set_defaults(func=cmd_train)
 
-    color = commands.add_parser("colorize", help="colourise your line art with a trained generator")
-    color.add_argument("sketches", type=Path, nargs="+", help="line art (PNG/JPEG, any size)")
+    color = commands.add_parser(
+        "colorize", help="colour your line art with a trained generator",
+        description="Colour line art at its own size and shape. Default output: the region-flat refinement "
+                    "(trapped-ball regions of the drawing at full resolution, each painted with the median of the "
+                    "network's colours inside it, the drawing's lines multiplied over). --raw writes the network's "
+                    "own colours instead, cropped and resized to the drawing.")
+    _input_arguments(color, "line art", sized=False)
     color.add_argument("-m", "--model", type=Path, required=True, help="trained generator, e.g. results/train/full/seed0/generator.pt")
     color.add_argument("-o", "--output", type=Path, required=True, help="folder for the colourings")
-    color.add_argument("--seed", type=int, help="draw random latents w ~ N(0, 1) from this seed instead of the predicted w")
-    color.add_argument("--samples", type=int, default=4, help="colourings per sketch with --seed (default 4)")
+    color.add_argument("--raw", action="store_true",
+                       help="write the network's raw colours (cropped, resized) instead of the region-flat refinement "
+                            "(the default)")
+    color.add_argument("--seed", type=int, help="draw random styles w ~ N(0, 1) from this seed instead of the predicted w")
+    color.add_argument("--samples", type=positive_int, default=4, help="colourings per drawing with --seed (default 4): NAME.0.png …")
+    color.add_argument("--interpolate", type=int, nargs=2, metavar=("SEED_A", "SEED_B"),
+                       help="the transition between the random styles of two seeds (paper Fig. 8): NAME.interp0.png …")
+    color.add_argument("--steps", type=positive_int, default=8, help="colourings along --interpolate, ends included (default 8)")
+    color.add_argument("--sheet", action="store_true", help="also write NAME.sheet.png, a contact sheet of the colourings")
     color.add_argument("--reference", type=Path, help="take the colour style of this reference image")
     color.add_argument("--region-model", type=Path, help="learned extractor checkpoint, for generators trained on learned maps")
     color.set_defaults(func=cmd_colorize)
     return parser
 
 
+def _one_line(error: BaseException) -> str:
+    """An exception as the one line the CLI prints."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rasc`` console command."""
     args = build_parser().parse_args(argv)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
+    from rasc.batch import CommandError
     from rasc.checkpoint import CheckpointError
     from rasc.config import ConfigError
-    from rasc.imageio import ImageReadError
 
-    if getattr(args, "output", None) is not None:
-        args.output.mkdir(parents=True, exist_ok=True)
     try:
         args.func(args)
-    except (CommandError, ConfigError, ImageReadError, CheckpointError, ValueError) as error:
-        print(f"rasc {args.command}: error: {error}", file=sys.stderr)
+    except (CommandError, ConfigError, CheckpointError, ValueError, OSError) as error:
+        print(f"rasc {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     return 0
 

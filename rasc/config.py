@@ -99,7 +99,87 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         _check_openmoji_installed()
     if len(config["claims"]["seeds"]) < 3:
         raise ConfigError("invalid config at 'claims.seeds': claims need at least 3 training seeds (DESIGN §6)")
+    for key in ("train.seeds", "claims.seeds"):
+        section, name = key.split(".")
+        seeds = config[section][name]
+        if len(set(seeds)) != len(seeds):
+            raise ConfigError(f"invalid config at '{key}': seeds must be distinct, got {seeds}")
+    for name in config["experiments"]:
+        _check_sizes(config, name)
+    select_experiments(config)
     return config
+
+
+def _check_sizes(config: Mapping[str, Any], name: str) -> None:
+    """The working size must halve cleanly through every encoder block, and a batch must fit in the data."""
+    resolved = experiment_config(config, name)
+    size, blocks = config["data"]["size"], resolved["model"]["num_blocks"]
+    if size % 2**blocks:
+        raise ConfigError(f"invalid config at 'data.size': {size} is not divisible by 2**num_blocks = {2**blocks} "
+                          f"(experiment {name}); use a multiple of {2**blocks}, e.g. {size - size % 2**blocks or 2**blocks}")
+    batch = resolved["train"]["batch_size"]
+    if config["data"]["source"] == "procedural" and config["data"]["n_train"] < batch:
+        raise ConfigError(f"invalid config at 'data.n_train': {config['data']['n_train']} training illustrations are "
+                          f"fewer than one batch (train.batch_size {batch}, experiment {name})")
+
+
+def select_experiments(config: dict[str, Any]) -> dict[str, Any]:
+    """Keep only the experiments named in ``run_experiments`` (null: all), in ``experiments`` and every table.
+
+    A ``--configfile`` cannot delete an experiment (Snakemake deep-merges it over config/config.yaml); this key
+    selects instead: ``snakemake --config 'run_experiments=[full,no_region_maps]'``. Tables left without an
+    experiment are dropped, except table 1, the default target, which must keep one.
+    """
+    selected = config.get("run_experiments")
+    if selected is None:
+        return config
+    unknown = [name for name in selected if name not in config["experiments"]]
+    if unknown:
+        raise ConfigError(f"invalid config at 'run_experiments': {unknown} not defined in experiments "
+                          f"(defined: {', '.join(config['experiments'])})")
+    config["experiments"] = {name: config["experiments"][name] for name in config["experiments"] if name in selected}
+    tables = {table: [name for name in names if name in selected] for table, names in config["tables"].items()}
+    if "table1" in tables and not tables["table1"]:
+        raise ConfigError("invalid config at 'run_experiments': none of the selected experiments is in tables.table1 "
+                          "(the default target)")
+    config["tables"] = {table: names for table, names in tables.items() if names}
+    return config
+
+
+def _experiment_values(config: Mapping[str, Any], section: str, key: str) -> dict[str, Any]:
+    """``{experiment: value}`` of one key of the resolved ``model`` or ``train`` section of every experiment."""
+    return {name: experiment_config(config, name)[section][key] for name in config["experiments"]}
+
+
+def check_paths(config: Mapping[str, Any]) -> None:
+    """Every path the config names exists (relative paths: from the working directory); ConfigError otherwise."""
+    folder = config["data"]["folder"]
+    wanted = [("data.folder.illustrations", folder["illustrations"], "folder"),
+              ("data.folder.sketches", folder["sketches"], "folder"),
+              ("eval.fid_weights", config["eval"]["fid_weights"], "file")]
+    wanted += [(f"experiments.{name}.train.vgg_weights" if name else "train.vgg_weights", path, "file")
+               for name, path in {**_experiment_values(config, "train", "vgg_weights"),
+                                  None: config["train"]["vgg_weights"]}.items()]
+    for key, path, kind in wanted:
+        if path is None:
+            continue
+        exists = Path(path).is_dir() if kind == "folder" else Path(path).is_file()
+        if not exists:
+            where = "does not exist" if not Path(path).exists() else f"is not a {kind}"
+            raise ConfigError(f"invalid config at '{key}': {path} {where} (relative to {Path.cwd()})")
+
+
+def check_device(config: Mapping[str, Any]) -> None:
+    """``device: cuda`` needs a GPU on this machine: ConfigError naming the experiments otherwise."""
+    wanting = sorted(name for name, device in _experiment_values(config, "train", "device").items()
+                     if str(device).startswith("cuda"))
+    if not wanting:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(f"invalid config at 'train.device': cuda is asked for ({', '.join(wanting)}) but this "
+                          "machine has no usable CUDA GPU; use device: auto or cpu, or run on a GPU machine")
 
 
 def _check_openmoji_installed() -> None:
@@ -139,21 +219,43 @@ def _all_region_sources(config: Mapping[str, Any]) -> list[str]:
     return sources
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config file and validate it."""
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file; a syntax error names the file and the line (``config.yaml:12:5: ...``)."""
     path = Path(path)
     try:
-        config = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except OSError as error:
         raise ConfigError(f"cannot read config {path}: {error.strerror}") from None
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ConfigError(f"config {path} is not valid YAML: {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = " ".join(str(part) for part in (getattr(error, "context", None), getattr(error, "problem", None))
+                           if part) or str(error).splitlines()[0]
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+
+
+def exit_on_yaml_error(path: str | Path) -> None:
+    """Stop (SystemExit, one line) when an existing YAML file has a syntax error; for the Snakefile, whose
+    ``configfile:`` parser would not say where the error is."""
+    if Path(path).is_file():
+        try:
+            read_yaml(path)
+        except ConfigError as error:
+            raise SystemExit(f"rasc: {error}") from None
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file and validate it."""
+    config = read_yaml(path)
     return validate_config(config if config is not None else {})
 
 
 def experiment_config(config: Mapping[str, Any], name: str) -> dict[str, Any]:
     """The resolved ``model`` and ``train`` sections of experiment ``name`` (defaults + its overrides)."""
     if name not in config["experiments"]:
-        raise ConfigError(f"unknown experiment '{name}'; defined: {', '.join(config['experiments'])}")
+        selected = " (selected by run_experiments)" if config.get("run_experiments") is not None else ""
+        raise ConfigError(f"unknown experiment '{name}'; defined{selected}: {', '.join(config['experiments'])}")
     overrides = config["experiments"][name]
     return {section: deep_merge(config[section], overrides.get(section, {})) for section in ("model", "train")}

@@ -71,8 +71,11 @@ def train_experiment(
 
     The learning curves score the first ``eval.curve_images`` sketches of the ``val_*`` files (default: test set
     A) at every snapshot; they are skipped when those files do not exist (e.g. ``rasc train`` before the test
-    split was built) or ``curve_images`` is 0.
+    split was built) or ``curve_images`` is 0. The device is checked before the MLflow run is started, and the run
+    always ends FINISHED, FAILED or KILLED, whatever stops the training (a refused resume, a missing device, an
+    interrupt).
     """
+    from rasc.distributed import resolve_device
     from rasc.train import TrainConfig, start_training_tracker, train
     from rasc.train_data import load_train_data
     from rasc.validation import ValidationSet
@@ -84,6 +87,7 @@ def train_experiment(
     paths |= {k: Path(v) for k, v in given.items() if v is not None}
     gen_cfg, disc_cfg = model_configs(settings["model"], int(config["data"]["size"]))
     train_cfg = TrainConfig.from_section(settings["train"], seed=seed)
+    resolve_device(train_cfg.device)  # a missing CUDA device stops here, before any run is started
     data = load_train_data(paths["illustrations"], paths["sketches"], paths["regions"])
     curve_images = int(config.get("eval", {}).get("curve_images", 0))
     validation = None
@@ -102,9 +106,13 @@ def train_experiment(
             "config.sha256": config_hash(settings),
         },
     )
-    tracker.log_params({"experiment": experiment, "seed": seed, **settings, "data": dict(config["data"])})
-    return train(
-        train_cfg, gen_cfg, disc_cfg, data, paths["out_dir"], tracker=tracker, progress=progress,
-        full_config={"experiment": experiment, **settings, "data": dict(config["data"])},
-        validation=validation,
-    )
+    try:
+        tracker.log_params({"experiment": experiment, "seed": seed, **settings, "data": dict(config["data"])})
+        return train(
+            train_cfg, gen_cfg, disc_cfg, data, paths["out_dir"], tracker=tracker, progress=progress,
+            full_config={"experiment": experiment, **settings, "data": dict(config["data"])},
+            validation=validation,
+        )
+    except BaseException as error:
+        tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")  # no-op if train() did
+        raise

@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from rasc.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -36,43 +39,85 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     raise ImageReadError(f"unsupported pixel type {image.dtype}")
 
 
-def _composite_on_white(bgra: np.ndarray) -> np.ndarray:
-    """Alpha-composite a (H, W, 4) BGRA image onto white paper → (H, W, 3) BGR."""
-    alpha = bgra[..., 3:4].astype(np.float32) / 255.0
-    rgb = bgra[..., :3].astype(np.float32)
-    return (rgb * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+def _composite_on_white(bgra: np.ndarray, rows: int = 1024) -> np.ndarray:
+    """Alpha-composite a (H, W, 4) BGRA image onto white paper → (H, W, 3) BGR (in bands of rows: bounded memory)."""
+    out = np.empty((*bgra.shape[:2], 3), np.uint8)
+    for top in range(0, bgra.shape[0], rows):
+        band = bgra[top : top + rows]
+        alpha = band[..., 3:4].astype(np.float32) / 255.0
+        out[top : top + rows] = (band[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+    return out
 
 
-def read_rgb(path: str | Path) -> np.ndarray:
-    """Read any supported image as RGB uint8 (H, W, 3); transparency is composited onto white."""
-    path = Path(path)
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[list[str]]:
+    """Capture what native code (libpng, libjpeg) prints on file descriptor 2; yields a list that receives its lines."""
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(line for line in sink.read().decode(errors="replace").splitlines() if line.strip())
+
+
+def _decode(path: Path) -> np.ndarray:
+    """Decode an image file with its own channels and depth; decoder messages go into the error, not the terminal."""
+    if path.is_dir():
+        raise ImageReadError(f"{path}: is a folder, not an image file")
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    with _captured_stderr() as decoder_messages:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
-        raise ImageReadError(f"{path}: not a readable image (PNG, JPEG, WebP, BMP or TIFF expected)")
+        detail = decoder_messages[-1] if decoder_messages else "PNG, JPEG, WebP, BMP or TIFF expected"
+        raise ImageReadError(f"{path}: not a readable image ({detail})")
+    for message in decoder_messages:
+        log.debug("%s: %s", path, message)
+    return image
+
+
+def read_rgb_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read any supported image → (RGB uint8 (H, W, 3) composited onto white, alpha uint8 (H, W) or None)."""
+    path = Path(path)
+    image = _decode(path)
     try:
         image = _to_uint8(image)
     except ImageReadError as error:
         raise ImageReadError(f"{path}: {error}") from None
+    alpha = None
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     elif image.shape[2] == 4:
+        alpha = image[..., 3].copy()
         image = _composite_on_white(image)
     elif image.shape[2] == 2:  # grey + alpha
-        grey, alpha = image[..., 0], image[..., 1]
+        grey, alpha = image[..., 0], image[..., 1].copy()
         image = _composite_on_white(np.dstack([grey, grey, grey, alpha]))
     if min(image.shape[:2]) < 8:
         raise ImageReadError(f"{path}: image is {image.shape[1]}x{image.shape[0]} px, too small (min 8 px)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), alpha
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """Read any supported image as RGB uint8 (H, W, 3); transparency is composited onto white."""
+    return read_rgb_alpha(path)[0]
+
+
+def darkest_channel(rgb: np.ndarray) -> np.ndarray:
+    """Grey (H, W) uint8 of RGB line art: the darkest channel, so coloured (brown, blue) lines stay dark."""
+    return rgb.min(axis=2)
 
 
 def read_grey(path: str | Path) -> np.ndarray:
     """Read any supported image as grey uint8 (H, W); coloured (brown, blue) lines become dark grey."""
-    rgb = read_rgb(path)
-    # The darkest channel keeps coloured line art dark (a blue line has a low red channel).
-    return rgb.min(axis=2)
+    return darkest_channel(read_rgb(path))
 
 
 def list_images(folder: str | Path) -> list[Path]:
@@ -102,21 +147,6 @@ def read_folder(folder: str | Path, reader, on_unreadable: str = "error") -> tup
     if not images:
         raise ImageReadError(f"{folder}: no readable image in the folder")
     return images, used
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    temporary = Path(temporary)
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def write_image(path: str | Path, image: np.ndarray) -> None:

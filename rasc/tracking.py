@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import random
 import subprocess
@@ -27,6 +28,7 @@ PARAM_VALUE_LIMIT = 6000  # MLflow's limit on a param value's length
 BATCH_SIZE = 100
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def tracking_uri() -> str:
@@ -82,14 +84,40 @@ def git_commit() -> str:
         return "unknown"
 
 
+def _sqlite_file(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (relative or absolute), None for other stores and in-memory SQLite."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = uri.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _client() -> Any:
+    """An :class:`mlflow.MlflowClient` whose store exists and is migrated.
+
+    MLflow creates and migrates a new SQLite database on first use; N processes doing that at once race (one
+    crashes with "duplicate column name", or "table already exists"). A file lock beside the database
+    (``mlflow.db.lock``) lets one process create it while the others wait, then they find it ready.
+    """
+    from filelock import FileLock
+    from mlflow import MlflowClient
+
+    uri = tracking_uri()
+    database = _sqlite_file(uri)
+    if database is None:
+        return MlflowClient(uri)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{database}.lock", timeout=600):
+        client = MlflowClient(uri)  # creates and migrates a new store
+        _retry(lambda: client.search_experiments(max_results=1))
+    return client
+
+
 def init_tracking(experiment: str) -> str:
     """Create the tracking database and the experiment once, before parallel jobs start; returns its id."""
     if not tracking_enabled():
         return ""
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri())
-    return _get_or_create_experiment(client, experiment)
+    return _get_or_create_experiment(_client(), experiment)
 
 
 def _get_or_create_experiment(client: Any, name: str) -> str:
@@ -131,12 +159,21 @@ class NullTracker:
 
 
 class Tracker(NullTracker):
-    """One MLflow run, logged explicitly through an :class:`mlflow.MlflowClient`."""
+    """One MLflow run, logged explicitly through an :class:`mlflow.MlflowClient`.
 
-    def __init__(self, client: Any, run_id: str) -> None:
+    A resumed run is touched only once something is logged to it: until then it keeps its status, so a resume that
+    is refused (a snapshot of another architecture, a missing device) leaves a FINISHED run FINISHED. On a resumed
+    run, params already logged are not logged again; a changed value (e.g. ``train.steps`` raised to continue a
+    finished training) cannot be changed in MLflow, so it is recorded as the tag ``resumed_with.<key>``.
+    """
+
+    def __init__(self, client: Any, run_id: str, resumed_status: str | None = None) -> None:
         self.client = client
         self.run_id = run_id
         self._finished = False
+        self._resumed_status = resumed_status  # status the resumed run had; None for a new run
+        self._active = resumed_status is None
+        self._pending_params: dict[str, str] = {}
 
     @classmethod
     def start(
@@ -150,12 +187,16 @@ class Tracker(NullTracker):
         """Start (or resume) a run; returns a :class:`NullTracker` when tracking is disabled."""
         if not tracking_enabled():
             return NullTracker()
-        from mlflow import MlflowClient
-
-        client = MlflowClient(tracking_uri())
+        client = _client()
         if resume_run_id:
-            _retry(lambda: client.update_run(resume_run_id, status="RUNNING"))
-            return cls(client, resume_run_id)
+            from mlflow.exceptions import MlflowException
+
+            try:
+                status = _retry(lambda: client.get_run(resume_run_id)).info.status
+                return cls(client, resume_run_id, resumed_status=status)
+            except MlflowException as error:  # e.g. another tracking store than the snapshot's
+                log.warning("run %s to resume is not in %s (%s): starting a new run", resume_run_id, tracking_uri(),
+                            str(error).splitlines()[0])
         experiment_id = _get_or_create_experiment(client, experiment)
         all_tags = {"mlflow.runName": run_name, "git.commit": git_commit(), **(tags or {})}
         if parent_run_id:
@@ -167,19 +208,41 @@ class Tracker(NullTracker):
         )
         return cls(client, run.info.run_id)
 
-    def log_params(self, params: Mapping[str, Any]) -> None:
-        """Log a nested mapping as flat params, in batches of 100."""
+    def _activate(self) -> None:
+        """Mark a resumed run RUNNING at its first write, then send the params it was given before."""
+        if self._active:
+            return
+        self._active = True
+        _retry(lambda: self.client.update_run(self.run_id, status="RUNNING"))
+        pending, self._pending_params = self._pending_params, {}
+        self._log_flat_params(pending)
+
+    def _log_flat_params(self, flat: Mapping[str, str]) -> None:
         from mlflow.entities import Param
 
-        items = [Param(key, value) for key, value in flatten(params).items()]
+        if self._resumed_status is not None:
+            logged = _retry(lambda: self.client.get_run(self.run_id)).data.params
+            changed = {key: value for key, value in flat.items() if key in logged and logged[key] != value}
+            if changed:
+                self.set_tags({f"resumed_with.{key}": value for key, value in changed.items()})
+            flat = {key: value for key, value in flat.items() if key not in logged}
+        items = [Param(key, value) for key, value in flat.items()]
         for start in range(0, len(items), BATCH_SIZE):
             batch = items[start : start + BATCH_SIZE]
             _retry(lambda batch=batch: self.client.log_batch(self.run_id, params=batch))
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log a nested mapping as flat params, in batches of 100 (held back until a resumed run is written to)."""
+        if not self._active:
+            self._pending_params.update(flatten(params))
+            return
+        self._log_flat_params(flatten(params))
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
         """Log finite scalar metrics at ``step``."""
         from mlflow.entities import Metric
 
+        self._activate()
         now = int(time.time() * 1000)
         items = [
             Metric(key, float(value), now, step)
@@ -192,10 +255,12 @@ class Tracker(NullTracker):
 
     def log_image(self, image: np.ndarray, key: str, step: int) -> None:
         """Log an RGB uint8 image (H, W, 3) as a per-step image series under ``key``."""
+        self._activate()
         _retry(lambda: self.client.log_image(self.run_id, image, key=key, step=step))
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         """Copy a file into the run's artifacts."""
+        self._activate()
         _retry(lambda: self.client.log_artifact(self.run_id, str(path), artifact_path))
 
     def log_dict(self, data: Mapping[str, Any], filename: str) -> None:
@@ -207,12 +272,19 @@ class Tracker(NullTracker):
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set tags on the run."""
+        self._activate()
         for key, value in tags.items():
             _retry(lambda key=key, value=value: self.client.set_tag(self.run_id, key, str(value)))
 
     def finish(self, status: str = "FINISHED") -> None:
-        """End the run with ``FINISHED`` or ``FAILED`` (idempotent)."""
+        """End the run with ``FINISHED``, ``FAILED`` or ``KILLED`` (idempotent).
+
+        A resumed run that was never written to (its resume was refused) keeps a FINISHED status; any other status
+        it had (RUNNING after a crash, KILLED, FAILED) becomes ``status``.
+        """
         if self._finished:
             return
-        _retry(lambda: self.client.set_terminated(self.run_id, status=status))
         self._finished = True
+        if not self._active and self._resumed_status == "FINISHED":
+            return
+        _retry(lambda: self.client.set_terminated(self.run_id, status=status))

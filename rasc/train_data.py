@@ -9,6 +9,7 @@ Horizontal flips are drawn per stream position from the same seed.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,13 @@ def _read_npz_key(path: str | Path, key: str) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    with np.load(path) as archive:
+    try:
+        archive = np.load(path)  # allow_pickle=False: an object array or a pickle is refused
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):  # text, pickles and truncated files
+        raise ValueError(f"{path}: not a .npz archive of arrays") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: a single .npy array, not a .npz archive with {key!r}")
+    with archive:
         if key not in archive:
             raise ValueError(f"{path}: has no array {key!r} (has {sorted(archive.files)})")
         return archive[key]

@@ -1,4 +1,5 @@
-"""The `rasc` command on users' files: outputs written, bad input gives a clear error and a non-zero exit."""
+"""The `rasc` command on users' files: outputs at the drawing's size, batches that skip bad files, outputs that
+never overwrite an input, and one-line errors (exit 2) for bad input."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ import numpy as np
 import pytest
 
 from rasc.checkpoint import save_generator_checkpoint
-from rasc.cli import main
+from rasc.cli import build_parser, main
 from rasc.models import Generator, GeneratorConfig
+from rasc.regions import trapped_ball_regions
+
+
+def _boxes(height: int = 40, width: int = 60, ink: int = 0, paper: int = 255) -> np.ndarray:
+    """Grey line art: two boxes and a line across, (height, width) uint8."""
+    image = np.full((height, width), paper, np.uint8)
+    cv2.rectangle(image, (5 * width // 60, 5 * height // 40), (25 * width // 60, 30 * height // 40), ink, 1)
+    cv2.rectangle(image, (32 * width // 60, 8 * height // 40), (55 * width // 60, 35 * height // 40), ink, 1)
+    return image
 
 
 @pytest.fixture
@@ -22,6 +32,22 @@ def line_art(tmp_path):
     return path
 
 
+@pytest.fixture
+def model(tmp_path):
+    """An untrained 32² generator saved as the CLI reads it."""
+    cfg = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
+    path = tmp_path / "generator.pt"
+    save_generator_checkpoint(path, generator=Generator(cfg), generator_config=cfg,
+                              config={"model": {"region_source": "trapped_ball"}}, step=1)
+    return path
+
+
+def _read(path):
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert image is not None, path
+    return image
+
+
 def test_synth_writes_pngs(tmp_path):
     assert main(["synth", "-o", str(tmp_path / "out"), "-n", "2", "--size", "64"]) == 0
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -33,46 +59,243 @@ def test_sketch_of_a_colour_image(tmp_path):
     cv2.circle(image, (40, 25), 15, (30, 60, 200), -1)
     cv2.imwrite(str(tmp_path / "art.jpg"), image)
     assert main(["sketch", str(tmp_path / "art.jpg"), "-o", str(tmp_path / "out"), "--size", "64"]) == 0
-    sketch = cv2.imread(str(tmp_path / "out" / "art.png"), cv2.IMREAD_UNCHANGED)
+    sketch = _read(tmp_path / "out" / "art.png")
     assert sketch.shape == (64, 64) and sketch.min() < 128 and np.median(sketch) == 255
+    assert main(["sketch", str(tmp_path / "art.jpg"), "-o", str(tmp_path / "native")]) == 0
+    assert _read(tmp_path / "native" / "art.png").shape == (50, 80)
 
 
 def test_regions_native_and_sized(tmp_path, line_art):
     assert main(["regions", str(line_art), "-o", str(tmp_path / "native"), "--native"]) == 0
-    labels = cv2.imread(str(tmp_path / "native" / "drawing.png"), cv2.IMREAD_UNCHANGED)
+    labels = _read(tmp_path / "native" / "drawing.png")
     assert labels.dtype == np.uint16 and labels.shape == (40, 60)
     assert labels.max() + 1 == 3  # background and two boxes
     assert (tmp_path / "native" / "drawing.preview.png").is_file()
     assert main(["regions", str(line_art), "-o", str(tmp_path / "sized"), "--size", "64"]) == 0
-    assert cv2.imread(str(tmp_path / "sized" / "drawing.png"), cv2.IMREAD_UNCHANGED).shape == (64, 64)
+    assert _read(tmp_path / "sized" / "drawing.png").shape == (64, 64)
 
 
-def test_regions_all_white_is_one_region(tmp_path):
-    cv2.imwrite(str(tmp_path / "white.png"), np.full((32, 32), 255, np.uint8))
-    assert main(["regions", str(tmp_path / "white.png"), "-o", str(tmp_path / "out"), "--method", "patches",
-                 "--patches", "4"]) == 0
-    assert main(["regions", str(tmp_path / "white.png"), "-o", str(tmp_path / "tb")]) == 0
-    assert cv2.imread(str(tmp_path / "tb" / "white.png"), cv2.IMREAD_UNCHANGED).max() == 0
+# ------------------------------------------------------------------------------------------- 1. colorize at size
 
 
-def test_non_image_is_named_and_exits_non_zero(tmp_path, capsys):
-    bad = tmp_path / "notes.png"
-    bad.write_text("hello")
-    assert main(["regions", str(bad), "-o", str(tmp_path / "out")]) == 2
-    assert "notes.png" in capsys.readouterr().err
-    assert not list((tmp_path / "out").iterdir())
+@pytest.mark.parametrize("shape", [(40, 60), (75, 33)])
+def test_colorize_writes_the_drawing_size_flat_regions_under_its_lines(tmp_path, model, shape):
+    drawing = _boxes(*shape)
+    cv2.imwrite(str(tmp_path / "d.png"), drawing)
+    assert main(["colorize", str(tmp_path / "d.png"), "-m", str(model), "-o", str(tmp_path / "out")]) == 0
+    assert main(["colorize", str(tmp_path / "d.png"), "-m", str(model), "-o", str(tmp_path / "raw"), "--raw"]) == 0
+    refined = _read(tmp_path / "out" / "d.png")[..., ::-1]
+    raw = _read(tmp_path / "raw" / "d.png")[..., ::-1]
+    assert refined.shape == raw.shape == (*shape, 3)
+    assert (refined[drawing == 0] == 0).all()  # the lines are laid over the colours
+    labels = trapped_ball_regions(drawing)
+    paper = drawing == 255
+    for region in range(int(labels.max()) + 1):
+        colours = refined[(labels == region) & paper]
+        assert (colours == colours[0]).all(), region  # one flat colour per region
+        expected = np.median(raw[(labels == region) & paper], axis=0)
+        assert np.abs(colours[0] - expected).max() <= 1  # the median of the network's colours there
+    assert len(np.unique(raw.reshape(-1, 3), axis=0)) > len(np.unique(refined.reshape(-1, 3), axis=0))
 
 
-def test_colorize_with_a_saved_generator(tmp_path, line_art, capsys):
-    cfg = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
-    model = tmp_path / "generator.pt"
-    save_generator_checkpoint(model, generator=Generator(cfg), generator_config=cfg,
-                              config={"model": {"region_source": "trapped_ball"}}, step=1)
+def test_colorize_help_names_the_default():
+    help_text = build_parser()._subparsers._group_actions[0].choices["colorize"].format_help()
+    assert "--raw" in help_text and "refinement" in help_text and "(the default)" in " ".join(help_text.split())
+
+
+# ---------------------------------------------------------------------------- 3. samples, sheets, interpolation
+
+
+def test_samples_sheet_and_interpolation(tmp_path, line_art, model):
     out = tmp_path / "out"
-    assert main(["colorize", str(line_art), "-m", str(model), "-o", str(out)]) == 0
-    assert cv2.imread(str(out / "drawing.png")).shape == (32, 32, 3)
-    assert main(["colorize", str(line_art), "-m", str(model), "-o", str(out), "--seed", "1", "--samples", "2"]) == 0
-    assert (out / "drawing.1.png").is_file()
-    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
-    assert main(["colorize", str(line_art), "-m", str(tmp_path / "broken.pt"), "-o", str(out)]) == 2
-    assert "broken.pt" in capsys.readouterr().err
+    common = [str(line_art), "-m", str(model), "-o", str(out)]
+    assert main(["colorize", *common, "--seed", "3", "--samples", "3", "--sheet"]) == 0
+    samples = [_read(out / f"drawing.{i}.png") for i in range(3)]
+    assert all(s.shape == (40, 60, 3) for s in samples) and not np.array_equal(samples[0], samples[1])
+    sheet = _read(out / "drawing.sheet.png")
+    assert sheet.shape[1] > 3 * 60 and sheet.shape[0] > 40
+    assert main(["colorize", *common, "--interpolate", "3", "5", "--steps", "4", "--raw"]) == 0
+    steps = [_read(out / f"drawing.interp{i}.png") for i in range(4)]
+    assert main(["colorize", *common, "--seed", "5", "--samples", "1", "--raw", "-o", str(tmp_path / "b")]) == 0
+    assert main(["colorize", *common, "--seed", "3", "--samples", "1", "--raw", "-o", str(tmp_path / "a")]) == 0
+    def differs(x, y):  # the ends come from a batch of 4, the seeds' colourings from a batch of 1: ±1 rounding
+        return int(np.abs(x.astype(int) - y).max())
+
+    assert differs(steps[0], _read(tmp_path / "a" / "drawing.png")) <= 2  # the ends are the two seeds' styles
+    assert differs(steps[-1], _read(tmp_path / "b" / "drawing.png")) <= 2
+    assert differs(steps[1], steps[0]) > 2 and differs(steps[1], steps[-1]) > 2
+
+
+# ------------------------------------------------------------------------------------------------- 2. batches
+
+
+def _batch_folder(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), _boxes())
+    colour = cv2.cvtColor(_boxes(), cv2.COLOR_GRAY2BGR)
+    colour[10:20, 10:20] = (30, 60, 200)
+    cv2.imwrite(str(folder / "c.jpg"), colour)
+    (folder / "b.png").write_text("not an image")
+    (folder / "notes.txt").write_text("not an image, and not an image name: ignored")
+    return folder
+
+
+@pytest.mark.parametrize("command", ["colorize", "regions", "sketch"])
+def test_a_batch_skips_bad_files_and_fails_at_the_end(tmp_path, model, command, capfd):
+    folder = _batch_folder(tmp_path)
+    out = tmp_path / "out"
+    extra = ["-m", str(model)] if command == "colorize" else []
+    assert main([command, str(folder), str(tmp_path / "missing.png"), "-o", str(out), *extra]) == 2
+    assert (out / "a.png").is_file() and (out / "c.png").is_file()  # the later file is still processed
+    err = capfd.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert any("b.png" in line and "not a readable image" in line for line in lines)
+    assert any("missing.png" in line and "no such file" in line for line in lines)
+    assert f"rasc {command}: error: 2 of 4 inputs failed:" in lines[-1]
+    assert "b.png" in lines[-1] and "missing.png" in lines[-1]
+    assert "Traceback" not in err and "notes.txt" not in err
+
+
+# ---------------------------------------------------------------------------------------- 4. never lose a file
+
+
+@pytest.mark.parametrize("command", ["colorize", "regions", "sketch"])
+def test_an_output_that_is_an_input_is_refused(tmp_path, model, command, capsys):
+    folder = _batch_folder(tmp_path)
+    before = (folder / "a.png").read_bytes()
+    extra = ["-m", str(model)] if command == "colorize" else []
+    assert main([command, str(folder / "a.png"), "-o", str(folder), *extra]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert (folder / "a.png").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["a.png", "b.png", "c.jpg", "notes.txt"]
+
+
+@pytest.mark.parametrize("command", ["colorize", "regions", "sketch"])
+def test_inputs_with_one_name_get_distinct_outputs(tmp_path, model, command):
+    for sub, size in (("a", (40, 60)), ("b", (50, 50))):
+        (tmp_path / sub).mkdir()
+        cv2.imwrite(str(tmp_path / sub / "x.png"), _boxes(*size))
+    extra = ["-m", str(model)] if command == "colorize" else []
+    out = tmp_path / "out"
+    assert main([command, str(tmp_path / "a" / "x.png"), str(tmp_path / "b"), "-o", str(out), *extra]) == 0
+    assert _read(out / "x.png").shape[:2] == (40, 60)
+    assert _read(out / "x-2.png").shape[:2] == (50, 50)
+
+
+# ------------------------------------------------------------------------------ 6, 8. one-line errors, exit 2
+
+
+def _bad_input_files(tmp_path):
+    """Every file the bad-input cases read."""
+    grey = _boxes()
+    cv2.imwrite(str(tmp_path / "ok.png"), grey)
+    cv2.imwrite(str(tmp_path / "black.png"), np.zeros((40, 60), np.uint8))
+    transparent = np.zeros((40, 60, 4), np.uint8)
+    transparent[..., :3] = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)  # lines in the colour channels, alpha 0
+    cv2.imwrite(str(tmp_path / "transparent.png"), transparent)
+    encoded = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))[1]
+    (tmp_path / "truncated.png").write_bytes(encoded.tobytes()[: encoded.size // 2])
+    (tmp_path / "file_not_folder").write_text("")
+    (tmp_path / "folder.pt").mkdir()
+    (tmp_path / "text.npz").write_text("a, b\n1, 2\n")
+
+
+def _pickled_model(tmp_path):
+    import torch
+
+    path = tmp_path / "pickled.pt"
+    torch.save({"format": "rasc-checkpoint", "format_version": 1, "kind": "generator", "step": 1, "G_ema": {},
+                "generator_config": {}, "extra": np.zeros(3)}, path)
+    return path
+
+
+def _mismatched_model(tmp_path):
+    import torch
+
+    cfg = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
+    path = tmp_path / "mismatched.pt"
+    save_generator_checkpoint(path, generator=Generator(cfg), generator_config=cfg, config={}, step=1)
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["G_ema"] = {"something.else": torch.zeros(1)}
+    torch.save(checkpoint, path)
+    return path
+
+
+def _train_config(tmp_path, **train):
+    import yaml
+
+    from rasc.config import read_yaml
+
+    config = read_yaml("config/config.yaml")
+    config["train"].update(train)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+BAD_INPUTS = {
+    # id: (argv with {tmp} and {model} placeholders or a builder, message part)
+    "output is a file": (["regions", "{tmp}/ok.png", "-o", "{tmp}/file_not_folder"], "exists and is not a folder"),
+    "output not writable": (["regions", "{tmp}/ok.png", "-o", "/proc/rasc-out"], "not a writable folder"),
+    "folder as model": (["colorize", "{tmp}/ok.png", "-m", "{tmp}/folder.pt", "-o", "{tmp}/out"],
+                        "is a folder, not a checkpoint file"),
+    "pickled model": (["colorize", "{tmp}/ok.png", "-m", _pickled_model, "-o", "{tmp}/out"],
+                      "pickled objects (numpy"),
+    "mismatched model": (["colorize", "{tmp}/ok.png", "-m", _mismatched_model, "-o", "{tmp}/out"],
+                         "54 missing (e.g. encoder.stem.conv.weight"),
+    "truncated png": (["regions", "{tmp}/truncated.png", "-o", "{tmp}/out"], "truncated.png: not a readable image"),
+    "all black": (["regions", "{tmp}/black.png", "-o", "{tmp}/out"], "all dark"),
+    "blank after alpha": (["colorize", "{tmp}/transparent.png", "-m", "{model}", "-o", "{tmp}/out"],
+                          "blank once its transparency is laid on white paper"),
+    "too large, refused": (["sketch", "{tmp}/ok.png", "-o", "{tmp}/out", "--max-pixels", "1000", "--refuse-large"],
+                           "more than the limit of 1000 px"),
+    "reference is a folder": (["colorize", "{tmp}/ok.png", "-m", "{model}", "-o", "{tmp}/out", "--reference",
+                               "{tmp}/folder.pt"], "is a folder, not an image file"),
+    "sheet of one": (["colorize", "{tmp}/ok.png", "-m", "{model}", "-o", "{tmp}/out", "--sheet"],
+                     "--sheet needs several colourings"),
+    "missing illustrations": (["train", "--config", "config/config.yaml", "--illustrations", "{tmp}/none.npz",
+                               "-o", "{tmp}/out"], "--illustrations {tmp}/none.npz: no such file"),
+    "text illustrations": (["train", "--config", "config/config.yaml", "--illustrations", "{tmp}/text.npz",
+                            "--sketches", "{tmp}/text.npz", "--regions", "{tmp}/text.npz", "-o", "{tmp}/out"],
+                           "text.npz: not a .npz archive of arrays"),
+    "missing vgg weights": (["train", "--config", lambda tmp: _train_config(tmp, vgg_weights=str(tmp / "vgg.pth")),
+                             "-o", "{tmp}/out"], "train.vgg_weights"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, model, case, capfd):
+    argv, message = BAD_INPUTS[case]
+    _bad_input_files(tmp_path)
+    argv = [str(a(tmp_path)) if callable(a) else a.format(tmp=tmp_path, model=model) for a in argv]
+    assert main(argv) == 2
+    err = capfd.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and all(line.startswith(f"rasc {argv[0]}") for line in lines), err  # no stray library output
+    assert message.format(tmp=tmp_path) in err, err
+    assert "weights_only=False" not in err and "\x1b[" not in err and len(err) < 600
+    assert not (tmp_path / "out").exists()  # a failed run leaves no (empty) output folder
+
+
+def test_size_zero_is_refused(tmp_path, line_art, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["regions", str(line_art), "-o", str(tmp_path / "out"), "--size", "0"])
+    assert stop.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+
+
+def test_light_lines_on_dark_paper_are_inverted_with_a_message(tmp_path, capsys):
+    cv2.imwrite(str(tmp_path / "dark.png"), _boxes(ink=255, paper=0))
+    cv2.imwrite(str(tmp_path / "light.png"), _boxes())
+    assert main(["regions", str(tmp_path / "dark.png"), str(tmp_path / "light.png"), "-o", str(tmp_path / "o")]) == 0
+    assert "dark.png: light lines on dark paper: inverted" in capsys.readouterr().err
+    assert np.array_equal(_read(tmp_path / "o" / "dark.png"), _read(tmp_path / "o" / "light.png"))
+    assert _read(tmp_path / "o" / "dark.png").max() + 1 == 3
+
+
+def test_a_large_drawing_is_downscaled_with_a_message(tmp_path, model, capsys):
+    cv2.imwrite(str(tmp_path / "big.png"), _boxes(80, 120))
+    assert main(["colorize", str(tmp_path / "big.png"), "-m", str(model), "-o", str(tmp_path / "o"),
+                 "--max-pixels", "2400"]) == 0
+    assert "big.png: 120x80 px is more than 2400 px (--max-pixels): downscaled to 60x40" in capsys.readouterr().err
+    assert _read(tmp_path / "o" / "big.png").shape == (40, 60, 3)

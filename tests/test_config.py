@@ -7,7 +7,14 @@ import copy
 import pytest
 import yaml
 
-from rasc.config import ConfigError, experiment_config, load_config, validate_config
+from rasc.config import (
+    ConfigError,
+    check_device,
+    check_paths,
+    experiment_config,
+    load_config,
+    validate_config,
+)
 
 SHIPPED = ["config/config.yaml", "config/paper.yaml", "config/gpu.yaml", "config/openmoji.yaml",
            ".test/config/config.yaml"]
@@ -48,6 +55,13 @@ def test_defaults_are_filled(default_config):
         (lambda c: c["experiments"].__setitem__("bad", {"model": {"architecture": "unet", "latent": "none"}}),
          "experiments.bad.model.variant"),
         (lambda c: c["experiments"].__setitem__("bad", {"model": {"latent": "none"}}), "experiments.bad.model.latent"),
+        (lambda c: c["data"].__setitem__("size", 40), "data.size"),  # 40 is not a multiple of 2**4
+        (lambda c: c["experiments"].__setitem__("deep", {"model": {"num_blocks": 7}}), "data.size"),  # 64 < 2**7
+        (lambda c: c["claims"].__setitem__("seeds", [0, 1, 1]), "claims.seeds"),
+        (lambda c: c["train"].__setitem__("seeds", [2, 2]), "train.seeds"),
+        (lambda c: c["data"].__setitem__("n_train", 4), "data.n_train"),  # fewer than one batch of 8
+        (lambda c: c.__setitem__("run_experiments", ["nope"]), "run_experiments"),
+        (lambda c: c.__setitem__("run_experiments", ["learned_regions"]), "run_experiments"),  # table 1 left empty
     ],
 )
 def test_broken_config_names_the_key(default_config, mutate, key):
@@ -80,6 +94,50 @@ def test_test_set_r_needs_a_sketch_folder_and_works_with_procedural_data(default
         validate_config(copy.deepcopy(config))
     config["data"]["folder"]["sketches"] = "my_sketches"
     assert validate_config(config)["data"]["source"] == "procedural"
+
+
+@pytest.mark.parametrize("key", ["data.folder.illustrations", "data.folder.sketches", "train.vgg_weights",
+                                 "experiments.full.train.vgg_weights", "eval.fid_weights"])
+def test_paths_the_config_names_must_exist(default_config, tmp_path, monkeypatch, key):
+    monkeypatch.chdir(tmp_path)
+    config = validate_config(copy.deepcopy(default_config))
+    check_paths(config)  # nothing named: nothing to check
+    section = config
+    *parents, name = key.split(".")
+    for part in parents:
+        section = section.setdefault(part, {})
+    section[name] = "absent"
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.") + "': absent does not exist"):
+        check_paths(config)
+    (tmp_path / "absent").mkdir() if "folder" in key else (tmp_path / "absent").write_text("")
+    check_paths(config)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_device_cuda_without_a_gpu_is_refused(default_config):
+    config = validate_config(copy.deepcopy(default_config))
+    check_device(config)
+    config["experiments"]["full"] = {"train": {"device": "cuda"}}
+    with pytest.raises(ConfigError, match=r"cuda is asked for \(full\) but this machine has no usable CUDA GPU"):
+        check_device(config)
+
+
+def test_yaml_syntax_error_names_the_file_and_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("data:\n  size: 64\n  seed: [0\ntrain: {}\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml:4:\d+: not valid YAML"):
+        load_config(path)
+
+
+def test_run_experiments_selects_experiments_and_table_rows(default_config):
+    config = copy.deepcopy(default_config)
+    config["run_experiments"] = ["full", "no_region_maps"]
+    config = validate_config(config)
+    assert list(config["experiments"]) == ["full", "no_region_maps"]
+    assert config["tables"]["table1"] == ["full", "no_region_maps"]
+    assert config["tables"]["table3"] == ["full"]
+    with pytest.raises(ConfigError, match="selected by run_experiments"):
+        experiment_config(config, "pix2pix")
 
 
 def test_openmoji_config_is_the_default_recipe_on_openmoji_data(repo):

@@ -46,3 +46,64 @@ def test_context_manager_marks_failure():
     except RuntimeError:
         pass
     assert MlflowClient(tracking_uri()).get_run(tracker.run_id).info.status == "FAILED"
+
+
+def _start_run_when_all_are_ready(folder: str, index: int, processes: int) -> None:
+    """One of the racing processes: wait until every process is ready, then start, log and finish a run."""
+    import pathlib
+    import time
+
+    (pathlib.Path(folder) / f"ready{index}").touch()
+    while len(list(pathlib.Path(folder).glob("ready*"))) < processes:
+        time.sleep(0.005)
+    tracker = Tracker.start("rasc-race", f"run-{index}")
+    tracker.log_params({"process": index})
+    tracker.finish()
+
+
+def test_concurrent_first_use_of_a_new_store_loses_no_run(tmp_path, monkeypatch):
+    """N processes start runs at the same moment on a store that does not exist yet (schema-migration race)."""
+    import multiprocessing
+
+    database = tmp_path / "new" / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{database}")
+    context = multiprocessing.get_context("fork")  # mlflow is imported already: the processes start at once
+    processes = [context.Process(target=_start_run_when_all_are_ready, args=(str(tmp_path), i, 3)) for i in range(3)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0, 0, 0]
+    client = MlflowClient(f"sqlite:///{database}")
+    runs = client.search_runs([client.get_experiment_by_name("rasc-race").experiment_id])
+    assert sorted(r.data.params["process"] for r in runs) == ["0", "1", "2"]
+    assert {r.info.status for r in runs} == {"FINISHED"}
+
+
+def test_a_refused_resume_leaves_a_finished_run_finished():
+    first = Tracker.start("rasc-test", "train")
+    first.log_params({"train": {"steps": 2}})
+    first.finish()
+    refused = Tracker.start("rasc-test", "train", resume_run_id=first.run_id)
+    refused.log_params({"train": {"steps": 4}})  # held back: nothing is written before the resume is accepted
+    client = MlflowClient(tracking_uri())
+    assert client.get_run(first.run_id).info.status == "FINISHED"
+    refused.finish("FAILED")
+    assert client.get_run(first.run_id).info.status == "FINISHED"
+    assert "resumed_with.train.steps" not in client.get_run(first.run_id).data.tags
+
+
+def test_a_resumed_run_with_more_steps_keeps_its_params_and_ends_finished():
+    first = Tracker.start("rasc-test", "train")
+    first.log_params({"train": {"steps": 2, "lr": 0.1}})
+    first.finish("KILLED")
+    resumed = Tracker.start("rasc-test", "train", resume_run_id=first.run_id)
+    resumed.log_params({"train": {"steps": 4, "lr": 0.1}, "data": {"samples": 6}})  # no "Changing param values"
+    resumed.log_metrics({"loss/G": 1.0}, step=3)
+    client = MlflowClient(tracking_uri())
+    assert client.get_run(first.run_id).info.status == "RUNNING"
+    resumed.finish()
+    run = client.get_run(first.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.steps"] == "2" and run.data.params["data.samples"] == "6"
+    assert run.data.tags["resumed_with.train.steps"] == "4" and "resumed_with.train.lr" not in run.data.tags

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,6 +38,48 @@ def test_broken_config_stops_with_the_key(tmp_path):
     result = snakemake("-n", "--configfile", str(broken))
     assert result.returncode != 0
     assert "data.size" in result.stdout + result.stderr
+
+
+def test_run_experiments_selects_what_a_configfile_cannot_delete(tmp_path):
+    """A --configfile is deep-merged over config/config.yaml, so it cannot drop an experiment; run_experiments can."""
+    dropping = tmp_path / "drop.yaml"
+    dropping.write_text("experiments: {full: {}, no_region_maps: {model: {variant: no_region_maps}}}\n")
+    merged = snakemake("-n", "results/table1.csv", "--configfile", str(dropping))
+    selected = snakemake("-n", "results/table1.csv", "--config", "run_experiments=[full,no_region_maps]")
+    assert merged.returncode == 0 and selected.returncode == 0, selected.stderr
+
+    def trainings(result):
+        return sorted(set(re.findall(r"train_model/(\w+)_seed\d+\.log", result.stdout)))
+
+    assert trainings(merged) == ["cwr_skeleton", "full", "no_region_formulation", "no_region_maps", "pix2pix"]
+    assert trainings(selected) == ["full", "no_region_maps"]
+
+
+def _workdir_with_config(tmp_path, text):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(text)
+    return tmp_path
+
+
+def test_a_yaml_error_in_the_config_names_the_file_and_line(tmp_path):
+    workdir = _workdir_with_config(tmp_path, (REPO / ".test/config/config.yaml").read_text() + "oops: [unclosed\n")
+    result = snakemake("-n", "-s", str(REPO / "Snakefile"), "--directory", str(workdir))
+    assert result.returncode != 0
+    line = len((REPO / ".test/config/config.yaml").read_text().splitlines()) + 2
+    assert f"config/config.yaml:{line}:" in result.stdout + result.stderr, result.stderr[-2000:]
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_device_cuda_without_a_gpu_stops_before_any_job(tmp_path):
+    text = (REPO / ".test/config/config.yaml").read_text().replace("  device: cpu", "  device: cuda")
+    workdir = _workdir_with_config(tmp_path, text)
+    dry = snakemake("-n", "-s", str(REPO / "Snakefile"), "--directory", str(workdir))
+    assert dry.returncode == 0, dry.stderr[-2000:]  # a dry run (or a cluster submit host) needs no GPU
+    result = snakemake("--cores", "1", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+                       "results/data/train/illustrations.npz")
+    assert result.returncode != 0
+    assert "no usable CUDA GPU" in result.stdout + result.stderr
+    assert not (workdir / "results").exists()
 
 
 @pytest.fixture(scope="module")

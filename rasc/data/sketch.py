@@ -87,6 +87,25 @@ def pad_resize(image: np.ndarray, size: int, interpolation: int | None = None) -
     return resized.reshape(size, size, *square.shape[2:])
 
 
+def crop_padding(square: np.ndarray, shape: tuple[int, int], interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Undo `pad_resize`: the part of a (S, S[, C]) square that shows the original, resized to ``shape`` = (H, W).
+
+    One affine resampling (no intermediate full-size square): output pixel (x, y) reads the square at
+    ((x + left + ½)·S/L − ½, (y + top + ½)·S/L − ½), L = max(H, W) the padded side, (left, top) the padding offset.
+    """
+    height, width = int(shape[0]), int(shape[1])
+    side = square.shape[0]
+    if square.shape[1] != side or height < 1 or width < 1:
+        raise ValueError(f"expected a square image and a positive shape, got {square.shape} and {shape}")
+    padded = max(height, width)
+    left, top = (padded - width) // 2, (padded - height) // 2
+    scale = side / padded
+    inverse = np.array([[scale, 0, (left + 0.5) * scale - 0.5], [0, scale, (top + 0.5) * scale - 0.5]])  # dst → src
+    out = cv2.warpAffine(np.ascontiguousarray(square), inverse, (width, height),
+                         flags=interpolation | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(height, width, *square.shape[2:])
+
+
 def to_grey(image: np.ndarray) -> np.ndarray:
     """uint8 (H, W, 3) RGB or (H, W) grey → float64 (H, W) intensities in [0, 1]."""
     image = _check_image(image)

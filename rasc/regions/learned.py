@@ -27,7 +27,7 @@ from scipy import ndimage
 from skimage.morphology import skeletonize
 from skimage.segmentation import watershed
 
-from rasc.checkpoint import CheckpointError, atomic_torch_save
+from rasc.checkpoint import CheckpointError, atomic_torch_save, load_state_checked, safe_torch_load
 from rasc.regions.labels import (
     check_label_image,
     merge_small_regions,
@@ -257,15 +257,7 @@ def load_region_net(path: str | Path, device: str | torch.device = "cpu") -> tup
     Raises CheckpointError for a missing, corrupt, foreign or incompatible file.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: region-net checkpoint does not exist")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - garbage bytes surface as many different exception types
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise CheckpointError(
-            f"{path}: corrupt or unreadable region-net checkpoint ({type(error).__name__}: {message})"
-        ) from None
+    checkpoint = safe_torch_load(path, "region-net checkpoint")
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a region-net checkpoint (no format marker {CHECKPOINT_FORMAT!r})")
     if checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION:
@@ -282,10 +274,10 @@ def load_region_net(path: str | Path, device: str | torch.device = "cpu") -> tup
         raise CheckpointError(f"{path}: stored RegionNetConfig has fields this rasc does not know: {unknown}")
     try:
         cfg = RegionNetConfig(**checkpoint["config"])
-        net = RegionUNet(base_channels=cfg.base_channels, depth=cfg.depth)
-        net.load_state_dict(checkpoint["state_dict"])
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise CheckpointError(f"{path}: weights or config do not match the region net ({error})") from None
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: stored RegionNetConfig is invalid ({error})") from None
+    net = RegionUNet(base_channels=cfg.base_channels, depth=cfg.depth)
+    load_state_checked(net, checkpoint["state_dict"], path, "region net")
     return net.to(device).eval(), cfg, int(checkpoint["step"])
 
 

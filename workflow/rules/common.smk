@@ -2,7 +2,13 @@
 
 import sys
 
-from rasc.config import ConfigError, experiment_config, validate_config
+from rasc.config import (
+    ConfigError,
+    check_device,
+    check_paths,
+    experiment_config,
+    validate_config,
+)
 from rasc.data.attribution import figure_footnote
 from rasc.data.prepare import (
     REAL_SPLIT,
@@ -14,7 +20,8 @@ from rasc.references import REFERENCES
 from rasc.tracking import init_tracking
 
 try:
-    validate_config(config)
+    validate_config(config)  # also applies run_experiments (config/README.md)
+    check_paths(config)
 except ConfigError as error:
     sys.exit(f"rasc: {error}")
 
@@ -62,8 +69,15 @@ def get_sketch_sets():
     return sorted(set(pairs))
 
 
-def init_tracking_database():
-    """Create the MLflow database and experiment once, before jobs fan out (DESIGN §7)."""
+def check_before_jobs():
+    """Run before any job starts (not in dry runs): a GPU where device cuda is asked for and jobs run on this
+    machine (a cluster's nodes are not this machine), then the MLflow database and experiment, created once
+    before jobs fan out (DESIGN §7)."""
+    if workflow.local_exec:
+        try:
+            check_device(config)
+        except ConfigError as error:
+            sys.exit(f"rasc: {error}")
     init_tracking(MLFLOW_EXPERIMENT)
 
 
@@ -194,6 +208,17 @@ FULL_SOURCE = (
 )
 
 
+def table_experiments(table):
+    """The experiments of one table ("table3"), in config order; a clear error for a table run_experiments left
+    empty."""
+    if table not in config["tables"]:
+        raise ValueError(
+            f"{table} has none of the experiments selected by run_experiments "
+            f"({', '.join(config['run_experiments'] or [])})"
+        )
+    return config["tables"][table]
+
+
 def reference_metrics_files(test_sets=None):
     """metrics.json of every reference colouring (rasc.references) on the configured test sets."""
     return expand(
@@ -207,7 +232,7 @@ def get_table_metrics(wildcards):
     """metrics.json of every experiment of one table, for the table1 seeds, and of the reference rows."""
     return (
         get_metrics_files(
-            config["tables"][f"table{wildcards.table}"], config["train"]["seeds"]
+            table_experiments(f"table{wildcards.table}"), config["train"]["seeds"]
         )
         + reference_metrics_files()
     )
@@ -239,7 +264,7 @@ def table_region_sources(table):
     """experiment → region source of the experiments of one table ("table3"), in config order."""
     return {
         name: experiment_config(config, name)["model"]["region_source"]
-        for name in config["tables"][table]
+        for name in table_experiments(table)
     }
 
 
@@ -327,7 +352,7 @@ def get_learning_curve_runs():
 
 def get_table_experiments(wildcards):
     """The experiments one table compares, in config order."""
-    return config["tables"][f"table{wildcards.table}"]
+    return table_experiments(f"table{wildcards.table}")
 
 
 def test_sketches(testset):

@@ -1,0 +1,67 @@
+"""Atomic file writes that end with the permissions of a plainly created file.
+
+A writer fills a temporary file beside the target and ``os.replace`` puts it in place, so a killed job never
+leaves a half-written output. ``tempfile.mkstemp`` would create that file with mode 0600 whatever the umask;
+here it is created with ``open(..., 0o666)`` like any other file, so the kernel applies the umask (and a
+folder's default ACL) and the output ends with the mode ``open(path, "w")`` would give it. Replacing an existing
+file keeps that file's mode, as writing into it would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def _create_temporary(path: Path) -> Path:
+    """Create an empty, new temporary file beside ``path`` (mode 0666 minus the umask) and return its path."""
+    for _ in range(100):
+        # the target's suffix last: writers such as np.savez and savefig choose the format by it
+        temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{path.suffix}")
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return temporary
+    raise FileExistsError(f"could not create a temporary file beside {path}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: some file systems refuse to open folders)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, durable: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed.
+
+    ``durable``: fsync the file and its folder (checkpoints: a crash right after the write keeps it).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _create_temporary(path)
+    try:
+        yield temporary
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))  # an existing file keeps its mode
+        if durable:
+            with open(temporary, "rb+") as handle:
+                os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        if durable:
+            _fsync_folder(path.parent)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,91 @@
+"""Colouring a user's drawing at its own size and shape (what ``rasc colorize`` writes).
+
+1. the drawing is brought to the generator's working size the paper's way (mirror padding to a square, resize),
+   its region map is taken there with the generator's own region source, and the generator colours it;
+2. the padding is cropped back out and the colouring resized to the drawing's size in one resampling
+   (:func:`rasc.data.sketch.crop_padding`): the *raw* output;
+3. by default, the region-flat refinement (:mod:`rasc.refine`): trapped-ball regions of the original drawing at
+   its own resolution, each painted with the median of the raw colours inside it, the lines multiplied over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from skimage.util import montage
+from torch import nn
+
+from rasc.data.sketch import crop_padding, pad_resize
+from rasc.models.inference import (
+    colorize,
+    interpolate_w,
+    labels_to_tensor,
+    rgb_to_uint8,
+    sample_w,
+    sketch_to_tensor,
+)
+from rasc.refine import flat_refinement
+from rasc.regions import trapped_ball_regions
+
+
+@dataclass(frozen=True)
+class Style:
+    """Where the latent w comes from: at most one of ``seed`` (with ``n_samples``), ``w``, ``reference``."""
+
+    seed: int | None = None  # w ~ N(0, 1) from this seed, n_samples draws (sample i of seed S is row i)
+    n_samples: int = 1
+    w: torch.Tensor | None = None  # (N, w_dim) given latents, one colouring each (e.g. an interpolation)
+    reference: torch.Tensor | None = None  # (1, 3, S, S) in [-1, 1]: the style encoder's w of a reference image
+
+
+def interpolation_style(w_dim: int, seed_a: int, seed_b: int, steps: int) -> Style:
+    """The transition between two random styles (paper Fig. 8): w of ``--seed A`` to w of ``--seed B``."""
+    return Style(w=interpolate_w(sample_w(1, w_dim, seed_a)[0], sample_w(1, w_dim, seed_b)[0], steps))
+
+
+@torch.no_grad()
+def network_colourings(generator: nn.Module, extract: Callable[[np.ndarray], np.ndarray], square: np.ndarray,
+                       style: Style) -> np.ndarray:
+    """The generator's colourings of one working-size sketch (S, S) uint8 → (N, S, S, 3) uint8."""
+    sketch = sketch_to_tensor(square[None])  # (1, 1, S, S)
+    labels = labels_to_tensor(np.asarray(extract(square))[None])  # (1, S, S)
+    if style.w is not None:
+        count = style.w.shape[0]
+        rgb = colorize(generator, sketch.expand(count, -1, -1, -1), labels.expand(count, -1, -1), w=style.w)
+        return rgb_to_uint8(rgb[:, 0])  # (N, S, S, 3)
+    rgb = colorize(generator, sketch, labels, seed=style.seed, reference=style.reference,
+                   n_samples=style.n_samples if style.seed is not None else 1)  # (1, N, 3, S, S)
+    return rgb_to_uint8(rgb[0])
+
+
+def colorize_drawing(generator: nn.Module, extract: Callable[[np.ndarray], np.ndarray], drawing: np.ndarray,
+                     style: Style = Style(), raw: bool = False) -> np.ndarray:
+    """Colourings of a drawing (H, W) uint8 (dark lines on light paper) at its own size → (N, H, W, 3) uint8.
+
+    ``raw``: the network's colours, only cropped and resized; otherwise the region-flat refinement of them.
+    """
+    size = generator.cfg.image_size
+    square = pad_resize(drawing, size)  # (S, S)
+    colourings = network_colourings(generator, extract, square, style)  # (N, S, S, 3)
+    full = [crop_padding(image, drawing.shape) for image in colourings]  # N × (H, W, 3)
+    if raw:
+        return np.stack(full)
+    labels = trapped_ball_regions(drawing)  # (H, W), once for every colouring
+    return np.stack([flat_refinement(image, drawing, labels) for image in full])
+
+
+def contact_sheet(images: list[np.ndarray], tile: int = 512, gap: int = 8) -> np.ndarray:
+    """Colourings (H, W, 3) uint8 of one drawing side by side on white, in rows of at most 4, each shrunk to a long
+    side of at most ``tile`` px → (rows·h + gaps, columns·w + gaps, 3) uint8."""
+    height, width = images[0].shape[:2]
+    scale = min(1.0, tile / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))  # (w, h)
+    tiles = np.stack([cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in images])  # (N, h, w, 3)
+    columns = min(4, len(images))
+    rows = -(-len(images) // columns)
+    return montage(tiles, grid_shape=(rows, columns), padding_width=gap, fill=(255, 255, 255), channel_axis=-1,
+                   rescale_intensity=False).astype(np.uint8)

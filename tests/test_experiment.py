@@ -1,0 +1,84 @@
+"""One experiment trained through train_experiment with real MLflow tracking: every run ends FINISHED, FAILED or
+KILLED, a refused resume leaves a finished run alone, and raising train.steps continues a finished run."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mlflow import MlflowClient
+
+from rasc.checkpoint import CheckpointError
+from rasc.config import load_config
+from rasc.experiment import train_experiment
+from rasc.tracking import tracking_uri
+from rasc.train_data import synthetic_train_data
+
+pytestmark = pytest.mark.filterwarnings("ignore:NO PRETRAINED VGG-19:RuntimeWarning")
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_vgg(tmp_path_factory, monkeypatch):
+    """The seeded random VGG fallback whatever this machine has cached."""
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path_factory.mktemp("hub")))
+
+
+@pytest.fixture
+def setup(repo, tmp_path):
+    """The tiny .test config (32², 3 blocks, 2 steps) and 6 training triplets as the data stage writes them."""
+    data = synthetic_train_data(num_samples=6, image_size=32, seed=0)
+    paths = {"illustrations": tmp_path / "illustrations.npz", "sketches": tmp_path / "sketch.npz",
+             "regions": tmp_path / "regions.npz"}
+    np.savez(paths["illustrations"], color=data.color)
+    np.savez(paths["sketches"], sketch=data.sketch)
+    np.savez(paths["regions"], labels=data.regions)
+    config = load_config(repo / ".test/config/config.yaml")
+    config["train"]["steps"] = 2
+    return config, {**paths, "out_dir": tmp_path / "run"}
+
+
+def _run(run_id):
+    return MlflowClient(tracking_uri()).get_run(run_id)
+
+
+def _train(config, paths):
+    return train_experiment(config, "full", 0, progress=False, **{k: str(v) for k, v in paths.items()})
+
+
+def test_raising_steps_continues_a_finished_run_in_the_same_mlflow_run(setup):
+    config, paths = setup
+    first = _train(config, paths)
+    assert first.completed and _run(first.run_id).info.status == "FINISHED"
+    longer = copy.deepcopy(config)
+    longer["train"]["steps"] = 3
+    second = _train(longer, paths)  # was: MlflowException "Changing param values is not allowed ... train.steps"
+    assert second.steps == 3 and second.run_id == first.run_id
+    run = _run(first.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.steps"] == "2" and run.data.tags["resumed_with.train.steps"] == "3"
+
+
+def test_a_refused_resume_leaves_the_finished_run_finished(setup):
+    config, paths = setup
+    first = _train(config, paths)
+    other = copy.deepcopy(config)
+    other["model"]["base_channels"] = 8  # another architecture: the snapshot cannot be resumed
+    with pytest.raises(CheckpointError, match="snapshot was trained with"):
+        _train(other, paths)
+    assert _run(first.run_id).info.status == "FINISHED"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_missing_cuda_device_stops_before_any_run_is_started(setup):
+    config, paths = setup
+    config["train"]["device"] = "cuda"
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        _train(config, paths)
+    client = MlflowClient(tracking_uri())
+    experiments = client.search_experiments()
+    runs = client.search_runs([e.experiment_id for e in experiments]) if experiments else []
+    assert [r.info.status for r in runs] == []
+    assert not paths["out_dir"].exists()
+
