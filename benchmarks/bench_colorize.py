@@ -40,7 +40,7 @@ from rasc.regions.build import region_extractor  # noqa: E402
 def load_or_build_generator(path: Path | None):
     """The generator of ``path``, or an untrained one of config/config.yaml's architecture; with its extractor."""
     if path is not None:
-        from rasc.checkpoint import load_generator
+        from rasc.training.checkpoint import load_generator
 
         generator, config = load_generator(path)
         return generator, region_extractor(config.get("model", {}).get("region_source", "trapped_ball"))

@@ -23,10 +23,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rasc.distributed import DistributedContext, resolve_device  # noqa: E402
+from rasc.training.distributed import DistributedContext, resolve_device  # noqa: E402
 from rasc.models import DiscriminatorConfig, GeneratorConfig  # noqa: E402
-from rasc.train import TrainConfig, build_networks, build_perceptual, train_step  # noqa: E402
-from rasc.train_data import StepSampler, make_batch, synthetic_train_data  # noqa: E402
+from rasc.training.loop import TrainConfig, build_networks, build_perceptual, train_step  # noqa: E402
+from rasc.training.data import StepSampler, make_batch, synthetic_train_data  # noqa: E402
 
 VARIANTS = ("full", "no_region_maps", "no_region_formulation")
 COST_LIMIT = 1.3  # the paper's idea should cost at most this factor per training step

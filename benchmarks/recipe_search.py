@@ -25,8 +25,8 @@ from rasc.evaluate import colorize_set, region_metrics
 from rasc.experiment import model_configs
 from rasc.references import constant_colouring, nearest_colouring
 from rasc.regions import extract_regions_batch
-from rasc.train import TrainConfig, train
-from rasc.train_data import TrainData
+from rasc.training.loop import TrainConfig, train
+from rasc.training.data import TrainData
 
 
 def deep_update(base: dict, overrides: dict) -> dict:
@@ -84,7 +84,7 @@ def main() -> None:
     result = train(train_cfg, gen_cfg, disc_cfg, data, out_dir, progress=False)
     seconds = time.perf_counter() - start
 
-    from rasc.checkpoint import load_generator
+    from rasc.training.checkpoint import load_generator
 
     generator, _ = load_generator(out_dir / "generator.pt")
     sketches, regions = test_split["sketch"], test_split["trapped_ball"]

@@ -183,7 +183,7 @@ def _colorize_names(args: argparse.Namespace) -> Callable[[str], list[str]]:
 def cmd_colorize(args: argparse.Namespace) -> None:
     """Colour the user's line art at its own size (region-flat refinement by default, or the raw network output)."""
     from rasc.batch import CommandError
-    from rasc.checkpoint import load_generator
+    from rasc.training.checkpoint import load_generator
     from rasc.colorize import colorize_drawing, contact_sheet
     from rasc.imageio import write_image
     from rasc.regions.build import region_extractor
@@ -310,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     from rasc.batch import CommandError
-    from rasc.checkpoint import CheckpointError
+    from rasc.training.checkpoint import CheckpointError
     from rasc.config import ConfigError
 
     try:

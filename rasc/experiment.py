@@ -75,9 +75,9 @@ def train_experiment(
     always ends FINISHED, FAILED or KILLED, whatever stops the training (a refused resume, a missing device, an
     interrupt).
     """
-    from rasc.distributed import resolve_device
-    from rasc.train import TrainConfig, start_training_tracker, train
-    from rasc.train_data import load_train_data
+    from rasc.training.distributed import resolve_device
+    from rasc.training.loop import TrainConfig, start_training_tracker, train
+    from rasc.training.data import load_train_data
     from rasc.validation import ValidationSet
 
     settings = experiment_config(config, experiment)

@@ -10,40 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rasc.data.stats import save_figure
+from rasc.plotting import image_grid, pyplot, save_figure
 from rasc.regions.labels import random_colour_preview
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def image_grid(rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], col_titles: Sequence[str], path: str | Path, title: str,
-               footnote: str = "") -> None:
-    """A grid of images (grey or RGB uint8) with titled rows and columns; ``footnote`` (a licence notice) below."""
-    plt = _pyplot()
-    n_rows, n_cols = len(rows), max(len(r) for r in rows)
-    figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.6 * n_rows), squeeze=False)
-    for r, images in enumerate(rows):
-        for c in range(n_cols):
-            axis = axes[r, c]
-            axis.set_xticks([])
-            axis.set_yticks([])
-            if c < len(images):
-                image = images[c]
-                axis.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255)
-            else:
-                axis.axis("off")
-            if r == 0 and c < len(col_titles):
-                axis.set_title(col_titles[c], fontsize=7)
-        axes[r, 0].set_ylabel(row_titles[r], fontsize=7)
-    figure.suptitle(title, fontsize=9)
-    save_figure(figure, path, footnote=footnote)
 
 
 def qualitative_figure(
@@ -159,7 +127,7 @@ def read_grad_cosine(path: str | Path) -> list[dict]:
 
 def grad_cosine_figure(records_by_run: Mapping[str, list[dict]], path: str | Path) -> None:
     """Paper Figs. 12/13: per run and branch, the histogram of cos(g_branch, g_total) over training steps."""
-    plt = _pyplot()
+    plt = pyplot()
     panels = [(run, branch) for run, records in records_by_run.items() for branch in sorted({r["branch"] for r in records})]
     if not panels:
         figure, axis = plt.subplots(figsize=(4, 2))
@@ -185,7 +153,7 @@ def grad_cosine_figure(records_by_run: Mapping[str, list[dict]], path: str | Pat
 def learning_curves_figure(curves_by_run: Mapping[str, list[dict]], path: str | Path) -> None:
     """Learning curves (:mod:`rasc.validation`): per run, the validation colour error (predicted w, solid; oracle
     w, dashed) and bleeding over training steps, with the flat-colour reference as a grey line."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, (error_axis, bleeding_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
     constant = []
     for index, (run, points) in enumerate(curves_by_run.items()):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from rasc.checkpoint import atomic_torch_save
+from rasc.training.checkpoint import atomic_torch_save
 from rasc.data.stats import write_csv
 from rasc.imageio import save_npz, write_image
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-import rasc.checkpoint as checkpoint_module
-from rasc.checkpoint import (
+import rasc.training.checkpoint as checkpoint_module
+from rasc.training.checkpoint import (
     FORMAT,
     FORMAT_VERSION,
     CheckpointError,
@@ -19,7 +19,7 @@ from rasc.checkpoint import (
     save_training_checkpoint,
 )
 from rasc.models import DiscriminatorConfig, GeneratorConfig
-from rasc.train import TrainConfig, build_networks, capture_rng_state
+from rasc.training.loop import TrainConfig, build_networks, capture_rng_state
 
 GEN_CFG = GeneratorConfig(image_size=16, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
 DISC_CFG = DiscriminatorConfig(image_size=16, base_channels=4, max_channels=8)

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from rasc.checkpoint import save_generator_checkpoint
+from rasc.training.checkpoint import save_generator_checkpoint
 from rasc.cli import build_parser, main
 from rasc.models import Generator, GeneratorConfig
 from rasc.regions import trapped_ball_regions

@@ -11,8 +11,8 @@ import textwrap
 import pytest
 import torch
 
-from rasc.checkpoint import load_checkpoint
-from rasc.distributed import init_distributed, resolve_device
+from rasc.training.checkpoint import load_checkpoint
+from rasc.training.distributed import init_distributed, resolve_device
 
 WORKER = textwrap.dedent("""
     import hashlib, json, os, sys
@@ -21,9 +21,9 @@ WORKER = textwrap.dedent("""
     import torch
 
     torch.set_num_threads(1)
-    import rasc.train as train_module
+    import rasc.training.loop as train_module
     from rasc.models import DiscriminatorConfig, GeneratorConfig
-    from rasc.train_data import synthetic_train_data
+    from rasc.training.data import synthetic_train_data
 
     out = Path(sys.argv[1])
     seen = {}

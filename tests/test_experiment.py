@@ -10,11 +10,11 @@ import pytest
 import torch
 from mlflow import MlflowClient
 
-from rasc.checkpoint import CheckpointError
+from rasc.training.checkpoint import CheckpointError
 from rasc.config import load_config
 from rasc.experiment import train_experiment
 from rasc.tracking import tracking_uri
-from rasc.train_data import synthetic_train_data
+from rasc.training.data import synthetic_train_data
 
 pytestmark = pytest.mark.filterwarnings("ignore:NO PRETRAINED VGG-19:RuntimeWarning")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from rasc.checkpoint import CheckpointError
+from rasc.training.checkpoint import CheckpointError
 from rasc.regions import extract_regions
 from rasc.regions.labels import is_contiguous, region_boundaries, relabel_contiguous
 from rasc.regions.learned import (

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from rasc.losses import (
+from rasc.training.losses import (
     d_logistic_loss,
     d_r1_penalty,
     g_nonsaturating_loss,
@@ -15,7 +15,7 @@ from rasc.losses import (
     latent_regression_l1,
     perceptual_l1,
 )
-from rasc.perceptual import (
+from rasc.training.perceptual import (
     PerceptualConfig,
     build_vgg_features,
     random_vgg19_trunk,
@@ -150,7 +150,7 @@ def test_fallback_is_random_seeded_frozen_and_loud(empty_hub):
 
 
 def test_failed_download_falls_back_with_the_reason(empty_hub, monkeypatch):
-    import rasc.perceptual as perceptual
+    import rasc.training.perceptual as perceptual
 
     def offline(allow_download):
         raise OSError("Name or service not known")

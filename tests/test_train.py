@@ -11,12 +11,12 @@ import pytest
 import torch
 from PIL import Image
 
-import rasc.train as train_module
-from rasc.checkpoint import CheckpointError, load_checkpoint, load_generator
+import rasc.training.loop as train_module
+from rasc.training.checkpoint import CheckpointError, load_checkpoint, load_generator
 from rasc.models import DiscriminatorConfig, GeneratorConfig
 from rasc.tracking import NullTracker
-from rasc.train import NonFiniteLossError, TrainConfig, snapshot_run_id, train
-from rasc.train_data import StepSampler, load_train_data, synthetic_train_data
+from rasc.training.loop import NonFiniteLossError, TrainConfig, snapshot_run_id, train
+from rasc.training.data import StepSampler, load_train_data, synthetic_train_data
 
 GEN_CFG = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=8)
 DISC_CFG = DiscriminatorConfig(image_size=32, base_channels=4, max_channels=8)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rasc.imageio import atomic_path
+from rasc.plotting import save_figure
 
 
 def regions_per_image(regions: np.ndarray) -> np.ndarray:
@@ -71,17 +72,6 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
         table.to_csv(temporary, index=False, float_format="%.4g")
 
 
-def save_figure(figure: Any, path: str | Path, dpi: int = 110, footnote: str = "") -> None:
-    """Save a matplotlib figure as PNG atomically and close it; ``footnote`` (e.g. a licence notice) goes below."""
-    import matplotlib.pyplot as plt
-
-    if footnote:
-        figure.text(0.5, 0, footnote, ha="center", va="top", fontsize=6, wrap=True)
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=dpi, format="png", bbox_inches="tight")
-    plt.close(figure)
-
-
 def plot_region_counts(splits: Mapping[str, Mapping[str, np.ndarray]], path: str | Path) -> None:
     """Histogram of regions per image for every split that has ground-truth regions."""
     import matplotlib
@@ -110,7 +100,7 @@ def contact_sheet(
 ) -> None:
     """Illustrations, their sketches in each style and the ground-truth regions, one sample per column (titled with
     the file names where the illustrations have them); ``footnote`` goes below the grid."""
-    from rasc.figures import image_grid
+    from rasc.plotting import image_grid
     from rasc.regions.labels import random_colour_preview
 
     n = min(n_samples, len(illustrations["color"]))

@@ -113,11 +113,11 @@ def region_input_channels(labels: Tensor) -> Tensor:
 def skeleton_input_channel(labels: Tensor) -> Tensor:
     """DanbooRegion's skeleton map of each region map, for the "skeleton_input" (CWR-style) encoder input.
 
-    0 on region boundaries, 1 on region skeletons, d_b / (d_b + d_s) in between (`rasc.regions.learned.
+    0 on region boundaries, 1 on region skeletons, d_b / (d_b + d_s) in between (`rasc.regions.skeleton.
     skeleton_field`, the target the learned extractor is trained on), mapped to [-1, 1].
     labels (B, H, W) → (B, 1, H, W) float32 on the labels' device. Computed on the CPU (distance transforms).
     """
-    from rasc.regions.learned import skeleton_field
+    from rasc.regions.skeleton import skeleton_field
 
     fields = np.stack([skeleton_field(image) for image in labels.detach().cpu().numpy()])  # (B, H, W)
     return torch.from_numpy(fields).to(labels.device).unsqueeze(1) * 2 - 1

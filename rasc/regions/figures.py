@@ -26,7 +26,7 @@ def region_sources_figure(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rasc.data.stats import save_figure
+    from rasc.plotting import save_figure
 
     n = min(n_samples, len(sketches))
     columns = ["colour", "sketch", *maps, *(["ground truth"] if "regions" in illustrations else [])]

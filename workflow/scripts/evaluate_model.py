@@ -2,7 +2,7 @@
 
 import json
 
-from rasc.checkpoint import load_generator
+from rasc.training.checkpoint import load_generator
 from rasc.data.prepare import load_npz
 from rasc.evaluate import evaluate_set
 from rasc.imageio import atomic_path, save_npz

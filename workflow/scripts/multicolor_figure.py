@@ -2,7 +2,7 @@
 
 import torch
 
-from rasc.checkpoint import load_generator
+from rasc.training.checkpoint import load_generator
 from rasc.data.prepare import load_npz
 from rasc.figures import multicolor_figure
 from rasc.logs import script_logging

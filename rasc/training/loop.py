@@ -40,13 +40,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rasc.checkpoint import (
+from rasc.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
     save_generator_checkpoint,
     save_training_checkpoint,
 )
-from rasc.distributed import (
+from rasc.training.distributed import (
     DistributedContext,
     all_reduce_gradients,
     all_reduce_mean,
@@ -56,7 +56,7 @@ from rasc.distributed import (
     shutdown_distributed,
 )
 from rasc.imageio import write_image
-from rasc.losses import (
+from rasc.training.losses import (
     d_logistic_loss,
     d_r1_penalty,
     g_nonsaturating_loss,
@@ -64,9 +64,9 @@ from rasc.losses import (
     latent_regression_l1,
     perceptual_l1,
 )
-from rasc.perceptual import PerceptualConfig, VGGFeatures, build_vgg_features
+from rasc.training.perceptual import PerceptualConfig, VGGFeatures, build_vgg_features
 from rasc.tracking import NullTracker
-from rasc.train_data import StepSampler, TrainData, make_batch
+from rasc.training.data import StepSampler, TrainData, make_batch
 from rasc.validation import CURVES, ValidationSet
 
 log = logging.getLogger(__name__)
