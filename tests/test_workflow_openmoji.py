@@ -34,10 +34,13 @@ def openmoji_run(tmp_path_factory):
 @pytest.mark.slow
 def test_table1_on_the_line_layer_names_the_data_source(openmoji_run):
     table = pd.read_csv(openmoji_run / "results/table1.csv")
-    assert list(zip(table["method"], table["test_set"])) == [("full", "B")]
+    assert list(zip(table["method"], table["test_set"])) == [
+        ("full", "B"), ("full:oracle", "B"), ("reference:constant", "B"), ("reference:nearest", "B")]
     assert (table["data_source"] == "openmoji").all()
+    full = table[table["method"] == "full"]
     for metric in ("fid", "bleeding", "inconsistency", "colour_error", "diversity"):
-        assert np.isfinite(table[f"{metric}_mean"]).all(), metric  # ground truth: every metric measured
+        assert np.isfinite(full[f"{metric}_mean"]).all(), metric  # ground truth: every metric measured
+    assert np.isfinite(table["colour_error_vs_constant"]).all()  # oracle and references too
     caption = (openmoji_run / "results/table1.md").read_text().splitlines()[0]
     assert "B (OpenMoji's human-drawn line layer)" in caption and "CC BY-SA 4.0" in caption
     assert (openmoji_run / "results/figures/qualitative_B.png").stat().st_size > 0

@@ -70,8 +70,11 @@ def real_run(tmp_path_factory):
 @pytest.mark.slow
 def test_table1_reports_fid_on_r_and_na_for_the_ground_truth_metrics(real_run):
     table = pd.read_csv(real_run / "results/table1.csv")
-    assert sorted(zip(table["method"], table["test_set"])) == sorted((m, t) for m in SOURCES for t in "AR")
-    real, paired = table[table["test_set"] == "R"], table[table["test_set"] == "A"]
+    expected = [(m, t) for m in SOURCES for t in "AR"] + [(f"{m}:oracle", "A") for m in SOURCES]  # R: no truth
+    expected += [(f"reference:{kind}", t) for kind in ("constant", "nearest") for t in "AR"]
+    assert sorted(zip(table["method"], table["test_set"])) == sorted(expected)
+    real = table[table["test_set"] == "R"]
+    paired = table[(table["test_set"] == "A") & table["method"].isin(list(SOURCES))]  # references: no diversity
     assert np.isfinite(real["fid_mean"]).all() and (real["fid_mean"] > 0).all()
     for metric in GROUND_TRUTH_METRICS:
         assert real[f"{metric}_mean"].isna().all(), metric  # N/A, not 0
@@ -82,7 +85,7 @@ def test_table1_reports_fid_on_r_and_na_for_the_ground_truth_metrics(real_run):
     assert metrics["images"] == 6 and all(metrics[m] is None for m in GROUND_TRUTH_METRICS)
     markdown = (real_run / "results/table1.md").read_text()
     assert "R (your real sketches" in markdown
-    assert [line.count("N/A") for line in markdown.splitlines() if "| R " in line] == [4, 4, 4]
+    assert [line.count("N/A") for line in markdown.splitlines() if "| R " in line] == [4] * (len(SOURCES) + 2)
 
 
 @pytest.mark.slow
