@@ -53,7 +53,8 @@ def colorize_set(
 def region_metrics(
     predicted: np.ndarray, samples: np.ndarray, sketches: np.ndarray, illustrations: Mapping[str, np.ndarray]
 ) -> dict[str, float | None]:
-    """Bleeding, inconsistency, region colour error and diversity over a test set (None without ground truth).
+    """Bleeding, inconsistency, region colour error and diversity over a test set (None without ground truth),
+    with the fractions of ground-truth regions and colour groups they measure (``rasc.metrics.artifacts``).
 
     predicted (N, H, W, 3) default colourings; samples (N, S, H, W, 3) random-w colourings, or None (diversity
     None: a reference colouring has one colouring per sketch). Line pixels are the sketch's ink joined with the
@@ -73,6 +74,8 @@ def region_metrics(
         "inconsistency": scores.semantic_inconsistency,
         "colour_error": scores.region_colour_error,
         "diversity": None if samples is None else _diversity(samples, sketches, illustrations),
+        "regions_measured": scores.regions_measured,
+        "groups_measured": scores.groups_measured,
     }
 
 

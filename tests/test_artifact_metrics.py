@@ -114,6 +114,8 @@ def reference_metrics(pred: np.ndarray, gt: np.ndarray, regions: np.ndarray, lin
     bleed, error, means = [], [], {}
     for label in np.unique(regions):
         mask = ndimage.binary_erosion((regions == label) & ~lines, np.ones((3, 3)), border_value=1)
+        if not mask.any():  # nothing survives erosion: the region's non-line pixels
+            mask = (regions == label) & ~lines
         if not mask.any():
             continue
         pixels = lab[mask]
@@ -147,11 +149,12 @@ def test_vectorised_metrics_match_a_per_region_loop() -> None:
 
 
 def test_nothing_measurable_is_nan_and_no_ground_truth_is_none() -> None:
-    checker = (np.indices((16, 16)).sum(axis=0) % 2).astype(np.int64)  # every region vanishes after erosion
+    checker = (np.indices((16, 16)).sum(axis=0) % 2).astype(np.int64)  # erosion empties every region
     image = np.zeros((16, 16, 3), np.uint8)
-    no_lines = np.zeros((16, 16), bool)
-    assert math.isnan(bleeding(image, checker, no_lines))
-    assert math.isnan(region_colour_error(image, image, checker, no_lines))
+    all_lines = np.ones((16, 16), bool)  # every region lies under the lines
+    assert math.isnan(bleeding(image, checker, all_lines))
+    assert math.isnan(region_colour_error(image, image, checker, all_lines))
+    assert bleeding(image, checker, ~all_lines) == 0.0  # no lines: each region falls back to its own pixels
     color, regions, lines = cartoon()
     assert math.isnan(semantic_inconsistency(color, regions, np.arange(6, dtype=np.int32), lines))  # no shared group
     sketches = np.where(lines, 0, 255).astype(np.uint8)[None]
@@ -177,6 +180,57 @@ def test_dataset_scores_average_images() -> None:
     samples = np.stack([np.stack([color, color]), np.stack([color, green])])  # (N=2, S=2, H, W, 3)
     assert diversity_score(samples, sketches, gt_regions=np.stack([regions] * 2)) == pytest.approx(
         diversity(samples[1], regions, lines) / 2)
+
+
+def two_irises() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Colour (24, 24, 3), regions, 1-px outlines and groups: a face with two 3×3 irises of one colour group.
+
+    Off the lines each iris keeps 2×2 pixels, none of which survives a one-pixel erosion.
+    """
+    regions = np.zeros((24, 24), np.int64)
+    regions[4:20, 2:22] = 1  # face
+    regions[10:13, 6:9] = 2  # left iris
+    regions[10:13, 14:17] = 3  # right iris
+    lines = np.zeros_like(regions, bool)
+    lines[:, :-1] |= regions[:, :-1] != regions[:, 1:]
+    lines[:-1, :] |= regions[:-1, :] != regions[1:, :]
+    palette = np.array([[235, 225, 200], [250, 210, 180], [40, 90, 200], [40, 90, 200]], np.uint8)
+    color = palette[regions]
+    color[lines] = 0
+    return color, regions, lines, np.array([-1, 0, 1, 1], np.int32)
+
+
+def test_small_regions_are_measured() -> None:
+    color, regions, lines, groups = two_irises()
+    eroded = ndimage.binary_erosion((regions == 2) & ~lines, np.ones((3, 3)), border_value=1)
+    assert not eroded.any() and ((regions == 2) & ~lines).sum() == 4  # the case the erosion alone dropped
+    assert semantic_inconsistency(color, regions, groups, lines) == pytest.approx(0.0, abs=1e-9)
+    pred = color.copy()
+    pred[(regions == 3) & ~lines] = (200, 180, 40)  # right iris yellow, left stays blue
+    expected = lab_distance((40, 90, 200), (200, 180, 40))
+    assert semantic_inconsistency(pred, regions, groups, lines) == pytest.approx(expected, rel=1e-6)
+    sketches = np.where(lines, 0, 255).astype(np.uint8)[None]
+    scores = artifact_scores(pred[None], sketches, gt_color=color[None], gt_regions=regions[None],
+                             region_group=groups[None])
+    assert scores.semantic_inconsistency == pytest.approx(expected, rel=1e-6)
+    assert scores.region_colour_error == pytest.approx(expected / 4, rel=1e-6)  # one of four regions is wrong
+
+
+def test_measured_fractions_count_regions_and_groups() -> None:
+    color, regions, lines, _ = two_irises()
+    regions[22, 2:22] = 4  # a strip under an outline: the only region with no measured pixel
+    lines[22, 2:22] = True
+    groups = np.array([-1, 0, 1, 1, 0], np.int32)  # the strip shares the face's group
+    sketches = np.where(lines, 0, 255).astype(np.uint8)[None]
+    scores = artifact_scores(color[None], sketches, gt_regions=regions[None], region_group=groups[None])
+    assert scores.regions_measured == pytest.approx(4 / 5)
+    assert scores.groups_measured == pytest.approx(1 / 2)  # irises scored; face + strip has one measured region
+    pooled = artifact_scores(np.stack([color] * 2), np.concatenate([sketches, np.full_like(sketches, 255)]),
+                             gt_regions=np.stack([regions] * 2), region_group=np.stack([groups] * 2))
+    assert pooled.regions_measured == pytest.approx(9 / 10) and pooled.groups_measured == pytest.approx(3 / 4)
+    ungrouped = artifact_scores(color[None], sketches, gt_regions=regions[None])
+    assert ungrouped.regions_measured == pytest.approx(4 / 5) and ungrouped.groups_measured is None
+    assert artifact_scores(color[None], sketches).regions_measured is None
 
 
 def test_bad_inputs_are_rejected() -> None:

@@ -39,9 +39,10 @@ def test_sketches_without_ground_truth_get_fid_and_none_for_the_rest(setting):
     paired, _ = evaluate_set(generator, sketches, regions, ground_truth=illustrations, **options)
     # as many unrelated sketches as test illustrations: nothing may be compared image by image
     real, colourings = evaluate_set(generator, sketches, regions, ground_truth=None, **options)
-    for metric in ("bleeding", "inconsistency", "colour_error", "diversity"):
+    for metric in ("bleeding", "inconsistency", "colour_error", "diversity", "regions_measured", "groups_measured"):
         assert isinstance(paired[metric], float), metric
         assert real[metric] is None, metric
+    assert 0.5 < paired["regions_measured"] <= 1.0 and 0.5 < paired["groups_measured"] <= 1.0
     assert real["fid"] == pytest.approx(paired["fid"]) and real["images"] == 4
     assert colourings["predicted"].shape == (4, 32, 32, 3) and colourings["samples"].shape == (4, 2, 32, 32, 3)
     assert "oracle" not in real and "oracle" not in colourings  # no ground truth, no oracle
