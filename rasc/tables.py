@@ -13,6 +13,16 @@ from rasc.data.prepare import TEST_SETS
 from rasc.references import ORACLE_SUFFIX, REFERENCE_PREFIX, reference_name
 
 METRICS = ("fid", "bleeding", "inconsistency", "colour_error", "diversity")
+COVERAGE = ("regions_measured", "groups_measured")  # what the region metrics measure (rasc.metrics.artifacts)
+NOTES = {
+    "fid_floor": "fid_floor: the FID between two disjoint real samples of the same size (training illustrations "
+                 "against the test illustrations), i.e. FID's sampling noise at this sample size. It is not a lower "
+                 "bound: on A-C the outputs colour sketches of the test illustrations themselves, so a perfect "
+                 "colouring scores 0.",
+    "regions_measured": "regions_measured, groups_measured: fraction of the ground-truth regions with a measured "
+                        "pixel (bleeding, colour error) and of the colour groups of two or more regions with two "
+                        "measured regions (inconsistency); N/A without ground truth.",
+}
 TEST_SET_DESCRIPTIONS = {
     "A": "XDoG",
     "B": "clean lines",
@@ -88,6 +98,9 @@ def summarise(runs: pd.DataFrame, experiments: Sequence[str]) -> pd.DataFrame:
                 values = pd.to_numeric(group[metric], errors="coerce")
                 row[f"{metric}_mean"] = values.mean() if values.notna().any() else np.nan
                 row[f"{metric}_std"] = values.std(ddof=1) if values.notna().sum() > 1 else np.nan
+            for column in COVERAGE:  # ground truth only: equal over seeds and methods of one test set
+                values = pd.to_numeric(group.get(column, pd.Series(dtype=float)), errors="coerce")
+                row[column] = values.mean() if values.notna().any() else np.nan
             row["fid_floor"] = group["fid_floor"].mean()
             row["fid_backbone"] = ",".join(sorted(set(group["fid_backbone"])))
             rows.append(row)
@@ -108,8 +121,14 @@ def add_region_timing(table: pd.DataFrame, sources: Mapping[str, str], timing: p
     return table
 
 
+def table_notes(columns: Iterable[str]) -> str:
+    """The notes under a table that explain its columns (``NOTES``), one paragraph each; "" when none apply."""
+    return "\n\n".join(note for column, note in NOTES.items() if column in set(columns))
+
+
 def to_markdown(table: pd.DataFrame, caption: str) -> str:
-    """A short markdown rendering for the README: metrics as ``mean ± std``, N/A where unmeasured."""
+    """A short markdown rendering for the README: metrics as ``mean ± std``, N/A where unmeasured, then the notes
+    on its columns (:func:`table_notes`)."""
 
     def cell(mean: float, std: float) -> str:
         if pd.isna(mean):
@@ -119,7 +138,11 @@ def to_markdown(table: pd.DataFrame, caption: str) -> str:
     shown = table[[c for c in ("method", "region_source", "test_set", "seeds") if c in table]].copy()
     for metric in METRICS:
         shown[metric] = [cell(m, s) for m, s in zip(table[f"{metric}_mean"], table[f"{metric}_std"])]
-    for extra in ("colour_error_vs_constant", "region_sec_per_img", "fid_floor", "fid_backbone", "data_source"):
+    for extra in ("colour_error_vs_constant", *COVERAGE, "region_sec_per_img", "fid_floor", "fid_backbone",
+                  "data_source"):
         if extra in table:
             shown[extra] = table[extra].map(lambda v: f"{v:.3g}" if isinstance(v, float) else v)
-    return f"{caption}\n\n{shown.to_markdown(index=False)}\n"
+    for column in COVERAGE:
+        shown[column] = shown[column].replace("nan", "N/A")  # no ground truth
+    notes = table_notes(table.columns)
+    return f"{caption}\n\n{shown.to_markdown(index=False)}\n" + (f"\n{notes}\n" if notes else "")

@@ -1,13 +1,12 @@
-"""Tables and claims from per-run metrics: test set R (no ground truth) gives N/A cells and no verdicts."""
+"""Tables from per-run metrics: test set R (no ground truth) gives N/A cells; notes explain the columns."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
+import pytest
 
-from rasc.claims import judge_claims, paper_claims
-from rasc.tables import describe_data_source, describe_test_sets, summarise, to_markdown, with_data_source
+from rasc.tables import (describe_data_source, describe_test_sets, summarise, table_notes, to_markdown,
+                         with_data_source)
 
 EXPERIMENTS = ("full", "no_region_maps", "no_region_formulation")
 
@@ -20,6 +19,8 @@ def metrics_rows(test_set: str, offset: float) -> list[dict]:
             value = offset + 10.0 * rank + seed
             truth = {key: None if test_set == "R" else value for key in
                      ("bleeding", "inconsistency", "colour_error", "diversity")}
+            truth |= {"regions_measured": None, "groups_measured": None} if test_set == "R" else \
+                {"regions_measured": 0.9, "groups_measured": 0.5 + 0.1 * seed}
             rows.append({"experiment": experiment, "seed": seed, "test_set": test_set, "fid": value,
                          "fid_floor": 2.0, "fid_backbone": "inception-random-seed0", **truth})
     return rows
@@ -35,19 +36,20 @@ def test_real_rows_have_fid_and_not_applicable_ground_truth_metrics():
         assert table.loc[table["test_set"] == "A", f"{metric}_mean"].notna().all(), metric
     markdown = to_markdown(table, "Table 1: methods on test sets " + describe_test_sets(table["test_set"]))
     real_lines = [line for line in markdown.splitlines() if "| R " in line]
-    assert len(real_lines) == 3 and all(line.count("N/A") == 4 for line in real_lines)
+    assert len(real_lines) == 3 and all(line.count("N/A") == 6 for line in real_lines)  # 4 metrics, 2 coverages
     assert "R (your real sketches" in markdown and "A (XDoG)" in markdown
 
 
-def test_claims_ignore_test_set_r():
-    with_real = pd.DataFrame(metrics_rows("A", 1.0) + metrics_rows("R", 500.0))
-    # reversed FID order on R: averaged in, it would flip the FID claims
-    with_real.loc[with_real["test_set"] == "R", "fid"] = 1000.0 - with_real["fid"]
-    claims = paper_claims({"table2": list(EXPERIMENTS)})
-    judged = judge_claims(with_real, claims, confidence=0.95, bootstrap=200)
-    alone = judge_claims(with_real[with_real["test_set"] == "A"], claims, confidence=0.95, bootstrap=200)
-    pd.testing.assert_frame_equal(judged, alone)
-    assert not math.isnan(judged.loc[judged["metric"] == "fid", "n_seeds"].iloc[0])
+def test_tables_report_coverage_and_explain_the_fid_floor():
+    table = summarise(pd.DataFrame(metrics_rows("A", 1.0) + metrics_rows("R", 5.0)), list(EXPERIMENTS))
+    measured = table[table["test_set"] == "A"]
+    assert (measured["regions_measured"] == 0.9).all() and measured["groups_measured"].to_numpy() == \
+        pytest.approx([0.6] * 3)  # mean over seeds
+    assert table.loc[table["test_set"] == "R", ["regions_measured", "groups_measured"]].isna().all().all()
+    markdown = to_markdown(table, "Table 1")
+    assert "| regions_measured" in markdown and "| groups_measured" in markdown
+    assert "two disjoint real samples of the same size" in markdown and "not a lower bound" in markdown
+    assert "fid_floor" not in table_notes(["fid_mean"]) and "lower bound" in table_notes(["fid_floor"])
 
 
 def test_tables_name_the_data_source_and_openmoji_test_sets():

@@ -452,8 +452,9 @@ def fid(backbone: FIDBackbone, images_a: np.ndarray, images_b: np.ndarray, batch
 
 def fid_floor(backbone: FIDBackbone, reference: np.ndarray, second_sample: np.ndarray,
               batch_size: int | None = None) -> float:
-    """FID of a second real sample against the reference: what "0" looks like at this sample size.
+    """FID of a second real sample against the reference: FID's sampling noise at this sample size.
 
+    Not a lower bound: outputs paired with the reference images can score below it (a perfect colouring scores 0).
     FID is biased upward for small N, so `second_sample` should have as many images as the evaluated outputs.
     """
     return fid(backbone, second_sample, reference, batch_size)
