@@ -1,47 +1,73 @@
-"""The paper's claims, each judged over training seeds (DESIGN §6) → ``results/claims.csv``.
+"""The paper's claims, each judged over training seeds on each test set (DESIGN §6) → ``results/claims.csv``.
 
-A metric's per-seed value is its mean over the evaluated test sets (the paper reports averages over its three test
-sets). Test set R, a folder of the user's own sketches, is left out: the verdicts are about the reproduction's own
-test sets and must not change with whatever folder one points at, and R measures FID only, so averaging it in
-would mix different sets of test sets per metric. Verdicts come from :mod:`rasc.metrics.stats`: yes, no, within
-noise, or insufficient seeds.
+One row per claim and test set (A, B, C): a claim is judged on each test set alone, so that one set going off the
+rails cannot decide a verdict by moving an average. A, B and C are three sketch styles of the *same* held-out
+illustrations, so their rows are not independent evidence (``TEST_SETS_NOTE``). Test set R, a folder of the user's
+own sketches, is left out: the verdicts are about the reproduction's own test sets and must not change with
+whatever folder one points at.
+
+Each row's ``p_value`` is the paired t-test over seeds (:func:`rasc.metrics.stats.judge_claim`); ``p_holm`` is
+that p-value Holm-corrected over every row of the table that has one (:func:`rasc.metrics.stats.holm`). A verdict
+"yes" or "no" needs the bootstrap interval of the mean improvement to exclude 0 *and* ``p_holm`` below
+1 - confidence; otherwise it is "within noise" (or "insufficient seeds", or "not run").
+
+Controls: ``full`` vs ``no_region_maps`` does not isolate region information, since the bounded region factor
+(1 + tanh) gates ``full`` even with one patch; ``full`` vs ``patches_1`` (same Region Formulation, no region
+information) does. ``cwr_skeleton`` sees learned regions while ``full`` sees trapped-ball ones, so the CWR claim is
+also judged as ``learned_regions`` vs ``cwr_skeleton`` (same region source).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from rasc.data.prepare import drawn_from_test_split
-from rasc.metrics.stats import judge_claim, judge_ordering
+from rasc.metrics.stats import NO, WITHIN_NOISE, YES, holm, judge_claim
+
+TEST_SETS_NOTE = ("Test sets A, B and C are three sketch styles drawn from the same held-out illustrations, so their "
+                  "rows are not independent evidence: a claim holding on all three is one result seen three ways.")
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim "methods[0] beats methods[1] (beats methods[2] ...)" on one metric."""
+    """A claim "methods[0] beats methods[1]" on one metric."""
 
     text: str  # the claim as the paper makes it
     source: str  # where the paper makes it
     metric: str  # a column of the metrics files
-    methods: tuple[str, ...]  # experiments, best first
+    methods: tuple[str, str]  # experiments: claimed better, claimed worse
     lower_is_better: bool = True
+
+    def __post_init__(self) -> None:
+        if len(self.methods) != 2:
+            raise ValueError(f"a claim compares two experiments, got {self.methods}")
 
 
 def paper_claims(tables: Mapping[str, Sequence[str]]) -> list[Claim]:
-    """The claims of Tables II–IV that this config's experiments can test."""
+    """The claims of Tables II–IV that this config's experiments can test, with the controls of the module doc."""
     patches = sorted((name for name in tables.get("table4", []) if name.startswith("patches_")),
                      key=lambda name: int(name.removeprefix("patches_")))
+    chain = "full < w/o region formulation < w/o region maps in FID"
     claims = [
-        Claim("full < w/o region formulation < w/o region maps in FID", "Table II", "fid",
-              ("full", "no_region_formulation", "no_region_maps")),
+        Claim(f"{chain}: full vs w/o region formulation", "Table II", "fid", ("full", "no_region_formulation")),
+        Claim(f"{chain}: w/o region formulation vs w/o region maps", "Table II", "fid",
+              ("no_region_formulation", "no_region_maps")),
         Claim("region guidance reduces colour bleeding (full vs w/o region maps)", "Table II, Fig. 7", "bleeding",
               ("full", "no_region_maps")),
         Claim("region guidance reduces semantic inconsistency (full vs w/o region maps)", "Table II, Fig. 7",
               "inconsistency", ("full", "no_region_maps")),
         Claim("fewer artifacts are not flat-but-wrong painting: region colour error (full vs w/o region maps)",
               "DESIGN §6", "colour_error", ("full", "no_region_maps")),
+        Claim("control: region information, not the region factor's gating, improves FID (full vs one patch)",
+              "Table II, IV", "fid", ("full", "patches_1")),
+        Claim("control: region information, not the region factor's gating, reduces bleeding (full vs one patch)",
+              "Table II, Fig. 7", "bleeding", ("full", "patches_1")),
+        Claim("explicit region formulation beats CWR's pixel-wise skeleton maps in FID, same learned regions "
+              "(learned regions vs CWR-style)", "Table II", "fid", ("learned_regions", "cwr_skeleton")),
         Claim("explicit region formulation beats CWR's pixel-wise skeleton maps in FID (full vs CWR-style)",
               "Table II", "fid", ("full", "cwr_skeleton")),
         Claim("full has fewer artifacts than CWR: less colour bleeding (full vs CWR-style)", "Table II, Fig. 7",
@@ -61,37 +87,60 @@ def paper_claims(tables: Mapping[str, Sequence[str]]) -> list[Claim]:
     return claims
 
 
-def per_seed_values(runs: pd.DataFrame, experiment: str, metric: str) -> dict[int, float]:
-    """{seed: metric averaged over test sets} of one experiment (seeds without a value are left out)."""
-    rows = runs[runs["experiment"] == experiment]
+def claim_experiments(claims: Iterable[Claim]) -> list[str]:
+    """The experiments some claim compares, sorted."""
+    return sorted({name for claim in claims for name in claim.methods})
+
+
+def per_seed_values(runs: pd.DataFrame, experiment: str, metric: str, test_set: str) -> dict[int, float]:
+    """{seed: metric} of one experiment on one test set (seeds without a value are left out)."""
+    rows = runs[(runs["experiment"] == experiment) & (runs["test_set"] == test_set)]
     values = pd.to_numeric(rows[metric], errors="coerce").groupby(rows["seed"]).mean().dropna()
     return {int(seed): float(value) for seed, value in values.items()}
 
 
+def _judge(runs: pd.DataFrame, claim: Claim, test_set: str, confidence: float, bootstrap: int) -> dict[str, object]:
+    """The row of one claim on one test set, before the Holm correction (verdict from the interval alone)."""
+    row: dict[str, object] = {"claim": claim.text, "paper": claim.source, "metric": claim.metric,
+                              "methods": " > ".join(claim.methods), "test_set": test_set}
+    missing = [m for m in claim.methods if m not in set(runs["experiment"])]
+    if missing:
+        return row | {"reproduced": "not run", "reason": f"experiments not evaluated: {', '.join(missing)}"}
+    better, worse = (per_seed_values(runs, m, claim.metric, test_set) for m in claim.methods)
+    result = judge_claim(better, worse, claim.lower_is_better, confidence=confidence, n_resamples=bootstrap,
+                         require_test=False)
+    measured = "; ".join(f"{m}: {pd.Series(v).mean():.4g} ± {pd.Series(v).std():.2g} (n={len(v)})"
+                         for m, v in zip(claim.methods, (better, worse)))
+    return row | {"measured": measured, "mean_improvement": result.mean_improvement, "ci_low": result.ci_low,
+                  "ci_high": result.ci_high, "n_seeds": result.n, "p_value": result.t_pvalue,
+                  "reproduced": result.verdict, "reason": result.reason}
+
+
+def _holm_verdict(row: pd.Series, alpha: float, family: int) -> tuple[str, str]:
+    """A "yes"/"no" from the interval stands only when the Holm-corrected p is below alpha."""
+    verdict, reason = row["reproduced"], row["reason"]
+    if verdict not in (YES, NO):
+        return verdict, reason
+    corrected = f"Holm-corrected p = {row['p_holm']:.3g} over {family} rows"
+    if row["p_holm"] < alpha:
+        return verdict, f"{reason}; {corrected}"
+    return WITHIN_NOISE, f"{reason}, but the {corrected} is not below {alpha:.3g}"
+
+
 def judge_claims(runs: pd.DataFrame, claims: Sequence[Claim], confidence: float, bootstrap: int) -> pd.DataFrame:
-    """One row per claim: what was measured over seeds and the verdict (test set R's rows are ignored)."""
+    """One row per claim × test set drawn from the test split (R's rows are ignored), with raw and Holm-corrected
+    p-values; the verdict uses the corrected one."""
     runs = runs[runs["test_set"].map(drawn_from_test_split)]
-    rows = []
-    for claim in claims:
-        row: dict[str, object] = {"claim": claim.text, "paper": claim.source, "metric": claim.metric,
-                                  "methods": " > ".join(claim.methods)}
-        missing = [m for m in claim.methods if m not in set(runs["experiment"])]
-        if missing:
-            rows.append(row | {"reproduced": "not run", "reason": f"experiments not evaluated: {', '.join(missing)}"})
-            continue
-        values = [(m, per_seed_values(runs, m, claim.metric)) for m in claim.methods]
-        options = {"confidence": confidence, "n_resamples": bootstrap}
-        means = "; ".join(f"{m}: {pd.Series(v).mean():.4g} ± {pd.Series(v).std():.2g} (n={len(v)})" for m, v in values)
-        if len(values) == 2:
-            result = judge_claim(values[0][1], values[1][1], claim.lower_is_better, **options)
-            verdict, reason = result.verdict, result.reason
-            row |= {"mean_improvement": result.mean_improvement, "ci_low": result.ci_low, "ci_high": result.ci_high,
-                    "t_pvalue": result.t_pvalue, "n_seeds": result.n}
-        else:
-            ordering = judge_ordering(values, claim.lower_is_better, **options)
-            verdict = ordering.verdict
-            reason = " | ".join(f"{a} vs {b}: {link.verdict} ({link.reason})"
-                                for (a, b), link in zip(zip(claim.methods, claim.methods[1:]), ordering.links))
-            row |= {"n_seeds": min(link.n for link in ordering.links)}
-        rows.append(row | {"measured": means, "reproduced": verdict, "reason": reason})
-    return pd.DataFrame(rows)
+    test_sets = sorted(set(runs["test_set"]))
+    table = pd.DataFrame([_judge(runs, claim, test_set, confidence, bootstrap)
+                          for claim in claims for test_set in test_sets])
+    if "p_value" not in table:  # nothing was run: no p-values at all
+        table["p_value"] = np.nan
+    table["p_holm"] = holm(table["p_value"].to_numpy(dtype=np.float64))
+    family = int(table["p_value"].notna().sum())
+    verdicts = [_holm_verdict(row, 1.0 - confidence, family) for _, row in table.iterrows()]
+    table["reproduced"] = [verdict for verdict, _ in verdicts]
+    table["reason"] = [reason for _, reason in verdicts]
+    columns = ["claim", "paper", "metric", "methods", "test_set", "measured", "mean_improvement", "ci_low",
+               "ci_high", "n_seeds", "p_value", "p_holm", "reproduced", "reason"]
+    return table.reindex(columns=columns)

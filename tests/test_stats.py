@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from rasc.metrics.stats import (INSUFFICIENT_SEEDS, NO, WITHIN_NOISE, YES, judge_claim, judge_ordering,
+from rasc.metrics.stats import (INSUFFICIENT_SEEDS, NO, WITHIN_NOISE, YES, holm, judge_claim, judge_ordering,
                                 summarize_seeds)
 
 FULL = {0: 30.1, 1: 29.5, 2: 30.4, 3: 29.9}  # FID, lower is better
@@ -93,3 +94,10 @@ def test_bad_values_are_rejected_and_summary() -> None:
     assert (summary.n, summary.mean, summary.minimum, summary.maximum) == (2, 2.0, 1.0, 3.0)
     assert summary.std == pytest.approx(math.sqrt(2.0))
     assert math.isnan(summarize_seeds({0: 1.0}).std)
+
+
+def test_holm_adjusts_by_rank_and_keeps_nan() -> None:
+    adjusted = holm([0.01, 0.04, 0.03, float("nan"), 0.005])  # m = 4 finite p-values
+    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, np.nan, 0.02])  # 3×, max(1×0.04, 2×0.03), 2×, -, 4×
+    np.testing.assert_array_equal(holm([0.5, 0.6]), [1.0, 1.0])  # capped at 1, never decreasing with rank
+    assert holm([]).shape == (0,)

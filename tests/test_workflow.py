@@ -104,7 +104,8 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
     for number in "1234":
         table = pd.read_csv(results / f"table{number}.csv")
         for column in ("method", "test_set", "seeds", "fid_mean", "bleeding_mean", "inconsistency_mean",
-                       "colour_error_mean", "diversity_mean", "fid_floor", "fid_backbone"):
+                       "colour_error_mean", "diversity_mean", "regions_measured", "groups_measured", "fid_floor",
+                       "fid_backbone"):
             assert column in table.columns, (number, column)
         assert table["fid_backbone"].str.startswith("inception").all()
         assert (table["data_source"] == "procedural").all()
@@ -118,7 +119,8 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
     assert table1["colour_error_vs_constant"].notna().all()
     assert "region_sec_per_img" in pd.read_csv(results / "table3.csv").columns
     claims = pd.read_csv(results / "claims.csv")
-    assert {"claim", "metric", "measured", "reproduced"} <= set(claims.columns)
+    assert {"claim", "metric", "test_set", "measured", "p_value", "p_holm", "reproduced"} <= set(claims.columns)
+    assert set(claims["test_set"]) == {"A"}
     assert set(claims["reproduced"]) <= {"yes", "no", "within noise", "insufficient seeds", "not run"}
     assert (claims["data_source"] == "procedural").all()
 

@@ -11,6 +11,8 @@ seed s is `B_s - A_s` when lower is better and `A_s - B_s` otherwise, so positiv
   also needs the paired t-test's p below 1 - confidence; otherwise it is "within noise". The reason: with 3 seeds
   the percentile bootstrap's 95% interval excludes 0 whenever all three improvements share a sign, which happens
   by chance one time in four under no effect; the t-test asks that the improvement be large against its spread.
+- family: `holm` adjusts the p-values of many claims at once (Holm 1979), so that a table of verdicts keeps its
+  family-wise error rate at 1 - confidence (`rasc.claims` judges with the adjusted p and `require_test=False`).
 """
 
 from __future__ import annotations
@@ -162,6 +164,18 @@ def judge_claim(values_better: Mapping[int, float], values_worse: Mapping[int, f
                       f"over {len(seeds)} seeds")
     side = "as claimed" if direction == YES else "opposite to the claim"
     return result(ci, pvalues, direction, f"{level} excludes 0, {side}; paired t-test p = {pvalues[0]:.3g}")
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm-adjusted p-values (M,) of p-values (M,): the k-th smallest of m finite ones times m - k + 1, made
+    non-decreasing and capped at 1. nan p-values (no test) stay nan and do not count in m."""
+    p = np.asarray(pvalues, dtype=np.float64)  # (M,)
+    adjusted = np.full_like(p, np.nan)
+    order = np.flatnonzero(np.isfinite(p))
+    order = order[np.argsort(p[order], kind="stable")]  # (m,) finite ones, smallest first
+    multipliers = len(order) - np.arange(len(order))  # (m,) m, m - 1, ..., 1
+    adjusted[order] = np.minimum(np.maximum.accumulate(multipliers * p[order]), 1.0)
+    return adjusted
 
 
 def judge_ordering(values_by_method: Sequence[tuple[str, Mapping[int, float]]], lower_is_better: bool,

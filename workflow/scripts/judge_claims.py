@@ -1,6 +1,6 @@
 """Snakemake adapter: judge each claim of the paper over the training seeds (rule judge_claims)."""
 
-from rasc.claims import judge_claims, paper_claims
+from rasc.claims import TEST_SETS_NOTE, judge_claims, paper_claims
 from rasc.data.stats import write_csv
 from rasc.imageio import atomic_path
 from rasc.logs import script_logging
@@ -16,8 +16,12 @@ with script_logging(snakemake.log[0]) as log:
     )
     claims = with_data_source(claims, snakemake.params.data_source)
     write_csv(claims, snakemake.output.claims)
-    shown = claims[["claim", "metric", "measured", "reproduced"]]
-    caption = f"Claims of the paper, judged over training seeds. {describe_data_source(snakemake.params.data_source)}"
+    shown = claims[["claim", "test_set", "metric", "measured", "p_value", "p_holm", "reproduced"]]
+    caption = (
+        "Claims of the paper, judged over training seeds on each test set; p_value: paired t-test over seeds, "
+        "p_holm: Holm-corrected over every row (the verdict uses it). "
+        f"{TEST_SETS_NOTE} {describe_data_source(snakemake.params.data_source)}"
+    )
     with atomic_path(snakemake.output.markdown) as temporary:
         temporary.write_text(f"{caption}\n\n{shown.to_markdown(index=False)}\n")
     log.info("claims:\n%s", claims.to_string(index=False))

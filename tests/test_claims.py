@@ -1,0 +1,77 @@
+"""Claims (rasc.claims): one verdict per claim and test set, Holm-corrected over the table, R left out."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rasc.claims import Claim, claim_experiments, judge_claims, paper_claims
+from rasc.metrics.stats import holm
+
+EXPERIMENTS = ("full", "no_region_formulation", "no_region_maps")
+METRICS = ("fid", "bleeding", "inconsistency", "colour_error", "diversity")
+
+
+def metrics_rows(test_set: str, steps: tuple[float, ...] = (1.0, 1.0, 1.0), sign: float = 1.0) -> list[dict]:
+    """metrics.json records: experiment of rank r scores sign × r × steps[seed] on every metric (R: FID only)."""
+    rows = []
+    for rank, experiment in enumerate(EXPERIMENTS):
+        for seed, step in enumerate(steps):
+            value = 100.0 + sign * rank * step
+            truth = {key: None if test_set == "R" and key != "fid" else value for key in METRICS}
+            rows.append({"experiment": experiment, "seed": seed, "test_set": test_set, **truth})
+    return rows
+
+
+def judge(runs: pd.DataFrame, claims: list[Claim] | None = None) -> pd.DataFrame:
+    claims = paper_claims({"table2": list(EXPERIMENTS)}) if claims is None else claims
+    return judge_claims(runs, claims, confidence=0.95, bootstrap=200)
+
+
+def test_claims_ignore_test_set_r():
+    # reversed order on R: judged with A, it would flip the FID claims
+    with_real = pd.DataFrame(metrics_rows("A") + metrics_rows("R", sign=-1.0))
+    judged = judge(with_real)
+    pd.testing.assert_frame_equal(judged, judge(with_real[with_real["test_set"] == "A"]))
+    assert set(judged["test_set"]) == {"A"}
+    assert not math.isnan(judged.loc[judged["metric"] == "fid", "n_seeds"].iloc[0])
+
+
+def test_each_test_set_gets_its_own_verdict():
+    # B goes the other way: averaged with A (the old rule) every difference is 0 and nothing would be judged
+    judged = judge(pd.DataFrame(metrics_rows("A") + metrics_rows("B", sign=-1.0)))
+    run = judged[judged["reproduced"] != "not run"]
+    chain = run[run["methods"] == "full > no_region_formulation"]
+    assert list(chain["test_set"]) == ["A", "B"] and list(chain["reproduced"]) == ["yes", "no"]
+    by_set = run.groupby("test_set")["reproduced"]
+    assert set(by_set.get_group("A")) == {"yes"} and set(by_set.get_group("B")) == {"no"}
+    not_run = judged["methods"].str.split(" > ").map(lambda pair: not set(pair) <= set(EXPERIMENTS))
+    assert (judged.loc[not_run, "reproduced"] == "not run").all() and (judged.loc[not_run, "test_set"] != "").all()
+
+
+def test_verdicts_use_the_holm_corrected_p_value():
+    steps = (1.0, 2.0, 3.0, 2.5)  # the same improvements in every row: paired t-test p ≈ 0.016 < 0.05 each
+    runs = pd.DataFrame(metrics_rows("A", steps) + metrics_rows("B", steps))
+    judged = judge(runs)
+    tested = judged[judged["p_value"].notna()]
+    assert len(tested) == 10 and (tested["p_value"] < 0.05).all() and (tested["ci_low"] > 0).all()
+    np.testing.assert_allclose(judged["p_holm"], holm(judged["p_value"]))
+    assert (tested["p_holm"] >= 0.05).all()
+    assert set(tested["reproduced"]) == {"within noise"} and tested["reason"].str.contains("Holm").all()
+    alone = judge(runs[runs["test_set"] == "A"], [paper_claims({})[0]])  # one row: the correction changes nothing
+    assert alone["p_holm"].iloc[0] == pytest.approx(alone["p_value"].iloc[0])
+    assert alone["reproduced"].iloc[0] == "yes"
+
+
+def test_controls_isolate_region_information():
+    claims = paper_claims({"table4": ["patches_1", "patches_64", "full"]})
+    pairs = {(claim.metric, claim.methods) for claim in claims}
+    assert ("fid", ("full", "patches_1")) in pairs  # same Region Formulation and gating, no region information
+    assert ("fid", ("learned_regions", "cwr_skeleton")) in pairs  # CWR with the same region source
+    assert ("fid", ("full", "cwr_skeleton")) in pairs
+    assert {"patches_1", "learned_regions", "cwr_skeleton"} <= set(claim_experiments(claims))
+    with pytest.raises(ValueError, match="two experiments"):
+        Claim("chain", "Table II", "fid", ("a", "b", "c"))
