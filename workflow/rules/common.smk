@@ -159,8 +159,8 @@ def get_training_inputs(wildcards):
 
 
 def get_evaluation_inputs(wildcards):
-    """A trained generator, one test set's sketches and region maps, their ground truth (none for R), and the FID
-    backbone, reference features and floor (R's at its own sample size)."""
+    """A trained generator, one test set's sketches and region maps, their ground truth and its known valid
+    colourings (none for R), and the FID backbone, reference features and floor (R's at its own sample size)."""
     split, style = TEST_SETS[wildcards.testset]
     source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
     run = f"results/train/{wildcards.experiment}/seed{wildcards.seed}"
@@ -176,7 +176,10 @@ def get_evaluation_inputs(wildcards):
         "reference": "results/eval/fid_reference.npz",
         "floor": floor,
     }
-    return inputs | get_test_ground_truth(wildcards)
+    truth = get_test_ground_truth(wildcards)
+    if truth:
+        truth["alternatives"] = "results/data/test/alternatives.npz"
+    return inputs | truth
 
 
 def get_metrics_files(experiments, seeds, test_sets=None):
