@@ -340,9 +340,12 @@ def get_region_figure_title(wildcards):
 
 
 def get_grad_cosine_runs():
-    """Training folders whose gradient-cosine histograms are drawn: the full model (and the skip variant)."""
+    """Training folders whose gradient-cosine histograms are drawn, one row per seed as in paper Figs. 12–13: the
+    full model (and the skip variant), on table 1's training seeds."""
     names = [n for n in ("full", "skip_correlation") if n in config["experiments"]]
-    return [f"results/train/{name}/seed{FIRST_SEED}/run.json" for name in names]
+    return expand(
+        "results/train/{name}/seed{seed}/run.json", name=names, seed=config["train"]["seeds"]
+    )
 
 
 def get_learning_curve_runs():
