@@ -79,6 +79,10 @@ def paper_claims(tables: Mapping[str, Sequence[str]]) -> list[Claim]:
         few, many = patches[0], patches[-1]
         claims += [
             Claim(f"more patches give more diversity ({many} vs {few})", "Table IV", "diversity", (many, few), False),
+            Claim(f"more patches give more diversity: recall of the known valid colourings ({many} vs {few})",
+                  "Table IV", "diversity_recall", (many, few), False),
+            Claim(f"more patches give more diversity: precision, samples close to a valid colouring ({many} vs {few})",
+                  "Table IV", "diversity_precision", (many, few), False),
             Claim(f"more patches give fewer artifacts: less bleeding ({many} vs {few})", "Table IV", "bleeding",
                   (many, few)),
             Claim(f"trapped-ball regions beat the finest patch grid in FID (full vs {many})", "Table IV", "fid",

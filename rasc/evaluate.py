@@ -1,7 +1,8 @@
 """Evaluation of one trained generator on one test set (DESIGN §6).
 
 FID, bleeding, semantic inconsistency and region colour error are measured on each method's default output (for
-RASC: ``w`` predicted from the sketch); diversity on colourings from random ``w ~ N(0, 1)``. Metrics that need
+RASC: ``w`` predicted from the sketch); diversity on colourings from random ``w ~ N(0, 1)``: their raw spread, and
+their precision and recall against each drawing's known valid colourings (rasc.metrics.diversity). Metrics that need
 ground truth are ``None`` (N/A) on sketches without it, never 0.
 
 Test set R (real sketches without ground truth): FID needs no pairing, so it is measured, against the same test
@@ -56,8 +57,8 @@ def region_metrics(
     """Bleeding, inconsistency, region colour error and diversity over a test set (None without ground truth),
     with the fractions of ground-truth regions and colour groups they measure (``rasc.metrics.artifacts``).
 
-    predicted (N, H, W, 3) default colourings; samples (N, S, H, W, 3) random-w colourings, or None (diversity
-    None: a reference colouring has one colouring per sketch). Line pixels are the sketch's ink joined with the
+    predicted (N, H, W, 3) default colourings; samples (N, S, H, W, 3) random-w colourings, or None (diversity and
+    its precision and recall None: a reference colouring has one colouring per sketch). Line pixels are the sketch's ink joined with the
     ground truth's own outlines (``lines_clean``), so that the ground truth scores 0 even where a rough sketch's
     strokes miss the real outlines.
     """
@@ -76,7 +77,7 @@ def region_metrics(
         "diversity": None if samples is None else _diversity(samples, sketches, illustrations),
         "regions_measured": scores.regions_measured,
         "groups_measured": scores.groups_measured,
-    }
+    } | _coverage(samples, sketches, illustrations)
 
 
 def _with_regions(ground_truth: Mapping[str, np.ndarray] | None) -> Mapping[str, np.ndarray]:
@@ -89,6 +90,22 @@ def _diversity(samples: np.ndarray, sketches: np.ndarray, ground_truth: Mapping[
 
     truth = _with_regions(ground_truth)
     return diversity_score(samples, sketches, gt_regions=truth.get("regions"), gt_lines=truth.get("lines_clean"))
+
+
+def _coverage(samples: np.ndarray | None, sketches: np.ndarray,
+              ground_truth: Mapping[str, np.ndarray] | None) -> dict[str, float | None]:
+    """``diversity_precision`` and ``diversity_recall`` of random-w samples (N, S, H, W, 3) against the known valid
+    colourings stored with the ground truth (``alternatives``, ``alternative_count``; rasc.metrics.diversity);
+    None without samples, regions or alternatives."""
+    from rasc.metrics.diversity import coverage_scores
+
+    truth = _with_regions(ground_truth)
+    if samples is None or "alternatives" not in truth:
+        return {"diversity_precision": None, "diversity_recall": None}
+    scores = coverage_scores(samples, sketches, alternatives=truth["alternatives"],
+                             alternative_count=truth.get("alternative_count"), gt_regions=truth["regions"],
+                             gt_lines=truth.get("lines_clean"))
+    return {"diversity_precision": scores.precision, "diversity_recall": scores.recall}
 
 
 def fixed_colouring_metrics(
@@ -148,6 +165,7 @@ def evaluate_set(
     metrics = fixed_colouring_metrics(colourings["predicted"], sketches, ground_truth, backbone, reference_features,
                                       floor)
     metrics["diversity"] = _diversity(colourings["samples"], sketches, ground_truth)
+    metrics |= _coverage(colourings["samples"], sketches, ground_truth)
     if ground_truth is not None and getattr(generator.cfg, "latent", None) == "posterior":
         colourings["oracle"] = oracle_colouring(generator, sketches, regions, ground_truth["color"], device=device)
         metrics["oracle"] = fixed_colouring_metrics(colourings["oracle"], sketches, ground_truth, backbone,

@@ -125,28 +125,55 @@ def read_grad_cosine(path: str | Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
+_BRANCH_ORDER = ("q", "k", "v", "skip")
+
+
+def _cosine_panels(records: list[dict]) -> list[tuple[str, str]]:
+    """The (branch, against) panels of one run: each branch against the total (Fig. 12), then the pairs (Fig. 13).
+
+    Records written before the pairs existed have no ``against``: they are against the total.
+    """
+    panels = {(r["branch"], r.get("against", "total")) for r in records}
+    return sorted(panels, key=lambda p: (p[1] != "total", p[1], _BRANCH_ORDER.index(p[0])))
+
+
+def _cosine_title(branch: str, against: str) -> str:
+    """``cos(g_q, g_total)`` or ``cos(g_q, g_q + g_skip)``."""
+    total = "g_total" if against == "total" else " + ".join(f"g_{name}" for name in against.split("+"))
+    return f"cos(g_{branch}, {total})"
+
+
 def grad_cosine_figure(records_by_run: Mapping[str, list[dict]], path: str | Path) -> None:
-    """Paper Figs. 12/13: per run and branch, the histogram of cos(g_branch, g_total) over training steps."""
+    """Paper Figs. 12/13: one row per run (an experiment and seed, e.g. ``"full, seed0"``), one column per panel:
+    the histogram of cos(g_branch, g_total) over training steps for each branch, then, for the skip correlation,
+    each member of the paper's pairs against the pair's sum (``cos(g_q, g_q + g_skip)``, ...)."""
     plt = pyplot()
-    panels = [(run, branch) for run, records in records_by_run.items() for branch in sorted({r["branch"] for r in records})]
-    if not panels:
+    rows = [(run, _cosine_panels(records)) for run, records in records_by_run.items() if records]
+    if not rows:
         figure, axis = plt.subplots(figsize=(4, 2))
         axis.text(0.5, 0.5, "no gradient-cosine records (train.grad_cos_every = 0?)", ha="center", va="center")
         axis.axis("off")
         save_figure(figure, path)
         return
-    figure, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3), squeeze=False)
-    for axis, (run, branch) in zip(axes[0], panels):
-        records = [r for r in records_by_run[run] if r["branch"] == branch]
-        steps = sorted({r["step"] for r in records})
-        edges = np.asarray(records[0]["bin_edges"])
-        counts = np.array([np.sum([r["counts"] for r in records if r["step"] == s], axis=0) for s in steps], float)
-        counts /= np.maximum(counts.sum(axis=1, keepdims=True), 1)  # (steps, bins) fractions
-        axis.imshow(counts, aspect="auto", origin="lower", extent=(edges[0], edges[-1], steps[0], steps[-1] + 1), cmap="viridis")
-        axis.set_title(f"{run}: cos({branch}, total)", fontsize=8)
-        axis.set_xlabel("cosine")
-        axis.set_ylabel("training step")
-    figure.suptitle("Gradient-cosine histograms in region correlation (fraction of entries per step)", fontsize=9)
+    columns = max(len(panels) for _, panels in rows)
+    figure, axes = plt.subplots(len(rows), columns, figsize=(3.2 * columns, 2.8 * len(rows)), squeeze=False)
+    for row_axes, (run, panels) in zip(axes, rows):
+        for axis in row_axes[len(panels):]:
+            axis.axis("off")
+        for axis, (branch, against) in zip(row_axes, panels):
+            records = [r for r in records_by_run[run] if r["branch"] == branch and r.get("against", "total") == against]
+            steps = sorted({r["step"] for r in records})
+            edges = np.asarray(records[0]["bin_edges"])
+            counts = np.array([np.sum([r["counts"] for r in records if r["step"] == s], axis=0) for s in steps], float)
+            counts /= np.maximum(counts.sum(axis=1, keepdims=True), 1)  # (steps, bins) fractions
+            axis.imshow(counts, aspect="auto", origin="lower", extent=(edges[0], edges[-1], steps[0], steps[-1] + 1),
+                        cmap="viridis")
+            axis.set_title(_cosine_title(branch, against), fontsize=8)
+            axis.set_xlabel("cosine", fontsize=7)
+        row_axes[0].set_ylabel(f"{run}\ntraining step", fontsize=8)
+    figure.suptitle("Gradient-cosine histograms in region correlation, one row per run and seed (fraction of entries "
+                    "per step)", fontsize=9)
+    figure.tight_layout()
     save_figure(figure, path)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from rasc.data.prepare import TEST_SETS
 from rasc.references import ORACLE_SUFFIX, REFERENCE_PREFIX, reference_name
 
-METRICS = ("fid", "bleeding", "inconsistency", "colour_error", "diversity")
+METRICS = ("fid", "bleeding", "inconsistency", "colour_error", "diversity", "diversity_precision", "diversity_recall")
 COVERAGE = ("regions_measured", "groups_measured")  # what the region metrics measure (rasc.metrics.artifacts)
 NOTES = {
     "fid_floor": "fid_floor: the FID between two disjoint real samples of the same size (training illustrations "
@@ -87,6 +87,11 @@ def add_constant_ratio(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _metric_values(group: pd.DataFrame, metric: str) -> pd.Series:
+    """One metric of some runs as numbers; all NaN where the metrics files predate it (e.g. diversity precision)."""
+    return pd.to_numeric(group[metric], errors="coerce") if metric in group else pd.Series(np.nan, index=group.index)
+
+
 def summarise(runs: pd.DataFrame, experiments: Sequence[str]) -> pd.DataFrame:
     """Mean and standard deviation over seeds per row × test set: the experiments in the order given, each with
     its oracle row, then the reference rows (see :func:`table_rows`), with ``colour_error_vs_constant``."""
@@ -95,7 +100,7 @@ def summarise(runs: pd.DataFrame, experiments: Sequence[str]) -> pd.DataFrame:
         for test_set, group in runs[runs["experiment"] == experiment].groupby("test_set", sort=True):
             row: dict[str, object] = {"method": experiment, "test_set": test_set, "seeds": len(group)}
             for metric in METRICS:
-                values = pd.to_numeric(group[metric], errors="coerce")
+                values = _metric_values(group, metric)
                 row[f"{metric}_mean"] = values.mean() if values.notna().any() else np.nan
                 row[f"{metric}_std"] = values.std(ddof=1) if values.notna().sum() > 1 else np.nan
             for column in COVERAGE:  # ground truth only: equal over seeds and methods of one test set

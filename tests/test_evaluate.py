@@ -66,3 +66,19 @@ def test_ground_truth_of_another_size_is_refused(setting):
     with pytest.raises(ValueError, match="3 images for 4 sketches"):
         evaluate_set(generator, illustrations["lines_clean"], illustrations["regions"],
                      ground_truth={key: value[:3] for key, value in illustrations.items()}, **options)
+
+
+def test_diversity_precision_and_recall_need_the_known_valid_colourings(setting):
+    generator, illustrations, options = setting
+    sketches, regions = illustrations["lines_clean"], illustrations["regions"]
+    without, _ = evaluate_set(generator, sketches, regions, ground_truth=illustrations, **options)
+    assert without["diversity_precision"] is None and without["diversity_recall"] is None
+    truth = {**illustrations, "alternatives": np.repeat(illustrations["color"][:, None], 2, axis=1),
+             "alternative_count": np.ones(4, np.int16)}  # only the ground truth itself is known
+    metrics, colourings = evaluate_set(generator, sketches, regions, ground_truth=truth, **options)
+    assert 0.0 <= metrics["diversity_precision"] <= 1.0 and 0.0 <= metrics["diversity_recall"] <= 1.0
+    assert metrics["oracle"]["diversity_precision"] is None  # one colouring per sketch: no samples to judge
+    truth["alternatives"][:, 1] = colourings["samples"][:, 0]  # the first sample of each sketch made valid
+    truth["alternative_count"][:] = 2
+    matched, _ = evaluate_set(generator, sketches, regions, ground_truth=truth, **options)
+    assert matched["diversity_precision"] >= 0.5 and matched["diversity_recall"] >= 0.5

@@ -9,6 +9,7 @@ from rasc.tables import (describe_data_source, describe_test_sets, summarise, ta
                          with_data_source)
 
 EXPERIMENTS = ("full", "no_region_maps", "no_region_formulation")
+TRUTH_METRICS = ("bleeding", "inconsistency", "colour_error", "diversity", "diversity_precision", "diversity_recall")
 
 
 def metrics_rows(test_set: str, offset: float) -> list[dict]:
@@ -17,8 +18,7 @@ def metrics_rows(test_set: str, offset: float) -> list[dict]:
     for rank, experiment in enumerate(EXPERIMENTS):
         for seed in range(3):
             value = offset + 10.0 * rank + seed
-            truth = {key: None if test_set == "R" else value for key in
-                     ("bleeding", "inconsistency", "colour_error", "diversity")}
+            truth = {key: None if test_set == "R" else value for key in TRUTH_METRICS}
             truth |= {"regions_measured": None, "groups_measured": None} if test_set == "R" else \
                 {"regions_measured": 0.9, "groups_measured": 0.5 + 0.1 * seed}
             rows.append({"experiment": experiment, "seed": seed, "test_set": test_set, "fid": value,
@@ -31,12 +31,12 @@ def test_real_rows_have_fid_and_not_applicable_ground_truth_metrics():
     table = summarise(runs, list(EXPERIMENTS))
     real = table[table["test_set"] == "R"]
     assert len(real) == 3 and real["fid_mean"].notna().all()
-    for metric in ("bleeding", "inconsistency", "colour_error", "diversity"):
+    for metric in TRUTH_METRICS:
         assert real[f"{metric}_mean"].isna().all(), metric  # N/A, never 0
         assert table.loc[table["test_set"] == "A", f"{metric}_mean"].notna().all(), metric
     markdown = to_markdown(table, "Table 1: methods on test sets " + describe_test_sets(table["test_set"]))
     real_lines = [line for line in markdown.splitlines() if "| R " in line]
-    assert len(real_lines) == 3 and all(line.count("N/A") == 6 for line in real_lines)  # 4 metrics, 2 coverages
+    assert len(real_lines) == 3 and all(line.count("N/A") == len(TRUTH_METRICS) + 2 for line in real_lines)  # + 2 coverages
     assert "R (your real sketches" in markdown and "A (XDoG)" in markdown
 
 
@@ -60,3 +60,17 @@ def test_tables_name_the_data_source_and_openmoji_test_sets():
     assert "B (OpenMoji's human-drawn line layer)" in describe_test_sets(["A", "B"], "openmoji")
     assert "OpenMoji" in describe_data_source("openmoji") and "CC BY-SA 4.0" in describe_data_source("openmoji")
     assert "| data_source" in to_markdown(named, "Table 1") and "procedural" in describe_data_source("procedural")
+
+
+def test_metrics_files_without_diversity_precision_give_nan_columns():
+    old = pd.DataFrame(metrics_rows("A", 1.0)).drop(columns=["diversity_precision", "diversity_recall"])
+    table = summarise(old, list(EXPERIMENTS))
+    assert table["diversity_precision_mean"].isna().all() and table["diversity_recall_mean"].notna().sum() == 0
+    assert table["diversity_mean"].notna().all()
+
+
+def test_table_iv_diversity_is_also_judged_on_precision_and_recall():
+    claims = paper_claims({"table4": ["patches_1", "patches_64", "patches_16"]})
+    diversity = {claim.metric: claim for claim in claims if claim.metric.startswith("diversity")}
+    assert set(diversity) == {"diversity", "diversity_precision", "diversity_recall"}
+    assert all(c.methods == ("patches_64", "patches_1") and not c.lower_is_better for c in diversity.values())

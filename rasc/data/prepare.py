@@ -43,12 +43,19 @@ def split_size(data_cfg: Mapping[str, Any], split: str) -> int:
     return int(data_cfg["n_train"] if split == "train" else data_cfg["n_test"])
 
 
+def synth_config(data_cfg: Mapping[str, Any]):
+    """The procedural generator's settings (a rasc.data.synth.SynthConfig) of the ``data`` config section."""
+    from rasc.data.synth import SynthConfig
+
+    return SynthConfig(size=int(data_cfg["size"]), **data_cfg["synth"])
+
+
 def prepare_procedural(data_cfg: Mapping[str, Any], split: str) -> dict[str, np.ndarray]:
     """Draw the procedural illustrations of ``split`` (colour, ground-truth regions, parts, groups, line art)."""
-    from rasc.data.synth import SynthConfig, synthesize
+    from rasc.data.synth import synthesize
 
-    synth_cfg = SynthConfig(size=int(data_cfg["size"]), **data_cfg["synth"])
-    arrays = synthesize(split_size(data_cfg, split), seed=split_seed(int(data_cfg["seed"]), split), cfg=synth_cfg)
+    arrays = synthesize(split_size(data_cfg, split), seed=split_seed(int(data_cfg["seed"]), split),
+                        cfg=synth_config(data_cfg))
     arrays["has_ground_truth"] = np.array(True)
     return arrays
 

@@ -15,12 +15,17 @@ a handful of archetypes (`palette.ARCHETYPES`) whose shapes carry colour familie
   region outside the ink (`lines_clean == 0`) share one colour, and all regions of one group share that colour.
   Cel shadows are separate regions in a separate group (one shadow group per shaded group, a darker tone);
   `region_shadow` marks them.
+- **colour re-draws**: every colour decision goes through `_Scene.draw`, so `render_illustration(rng, cfg,
+  colour_rng)` gives the same drawing with new colours: other valid colourings of one line drawing
+  (`rasc.data.alternatives`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import cv2
 import numpy as np
@@ -150,16 +155,23 @@ def _pastel(rng: np.random.Generator, light: bool = True) -> Family:
     return Family("pastel", (hue, hue + 20), (0.10, 0.40), val)
 
 
+def _tone(rng: np.random.Generator, families: tuple[str | int, ...]) -> np.ndarray:
+    """A colour from one of `families` (names or indices into FAMILIES), picked uniformly → RGB uint8 (3,)."""
+    pick = families[0] if len(families) == 1 else families[int(rng.integers(len(families)))]
+    return sample_colour(rng, FAMILIES[family_index(pick) if isinstance(pick, str) else int(pick)])
+
+
 class _Scene:
     """Draws one character and background on a label canvas; methods go back to front."""
 
-    def __init__(self, rng: np.random.Generator, cfg: SynthConfig):
+    def __init__(self, rng: np.random.Generator, cfg: SynthConfig, colour_rng: np.random.Generator | None = None):
         self.rng, self.cfg = rng, cfg
+        self.colour_rng = colour_rng  # None: colours from rng; else colours re-drawn from it (see draw)
         self.canvas = LabelCanvas(cfg.size)
         self.groups = _Groups()
         self.archetype = int(rng.integers(len(ARCHETYPES)))
         self.arch = ARCHETYPES[self.archetype]
-        self.families = self._draw_families()
+        self.families = self.draw(self._draw_families)
         self.px = 1.0 / cfg.size  # one pixel in image units
         self.detail = cfg.detail * min(1.0, 0.6 + 0.4 * cfg.size / 128)  # fewer strands where pixels are scarce
         self.tie_points: list[tuple[float, float]] = []  # head-local points where hair ties/ribbons go
@@ -171,8 +183,8 @@ class _Scene:
         self._palette()
 
     # ------------------------------------------------------------------ setup
-    def _draw_families(self) -> dict[str, int]:
-        rng, cfg = self.rng, self.cfg
+    def _draw_families(self, rng: np.random.Generator) -> dict[str, int]:
+        cfg = self.cfg
         families = {}
         for part in ("hair", "top", "bottom", "accent"):
             off = rng.random() < cfg.off_archetype
@@ -195,20 +207,37 @@ class _Scene:
         self.head = Frame((self.hx, self.hy), self.R, self.tilt)  # head-local (radius 1, origin head centre) → image
         self.body = Frame((self.bx, self.by), self.R, self.lean)  # body-local (head radii, origin neck base) → image
 
+    def draw(self, colour_draw: Callable[[np.random.Generator], Any]) -> Any:
+        """The value of `colour_draw(rng)`, a colour decision (a colour, a family choice).
+
+        With a `colour_rng`, the draw is made on the drawing's own generator too, and that value discarded: the
+        generator advances exactly as in the original drawing, so every later shape draw and hence every shape,
+        region and group is the same, while the colours come from `colour_rng`. Shape draws never go through here.
+        """
+        value = colour_draw(self.rng)
+        return value if self.colour_rng is None else colour_draw(self.colour_rng)
+
+    def sample(self, family: Family) -> np.ndarray:
+        """A colour drawn inside one family's box."""
+        return self.draw(lambda rng: sample_colour(rng, family))
+
+    def pastel(self, light: bool = True) -> np.ndarray:
+        """A background colour: a random pastel family, then a colour inside it."""
+        return self.draw(lambda rng: sample_colour(rng, _pastel(rng, light)))
+
     def _colour(self, key: str) -> np.ndarray:
         """A colour of the family drawn for `key` (hair, eyes, top, bottom, accent)."""
         return self.tone(self.families[key])
 
     def tone(self, *families: str | int) -> np.ndarray:
         """A colour from one of the given families (names or indices into FAMILIES), picked uniformly."""
-        pick = families[0] if len(families) == 1 else families[int(self.rng.integers(len(families)))]
-        return sample_colour(self.rng, FAMILIES[family_index(pick) if isinstance(pick, str) else int(pick)])
+        return self.draw(lambda rng: _tone(rng, families))
 
     def _palette(self):
         rng, g = self.rng, self.groups
         self.hair_rgb = self._colour("hair")
         self.g_hair = g.add("hair", self.hair_rgb, shadowable=True)
-        self.g_skin = g.add("skin", sample_colour(rng, SKIN), shadowable=True)
+        self.g_skin = g.add("skin", self.sample(SKIN), shadowable=True)
         self.g_top = g.add("top", self._colour("top"), shadowable=True)
         one_piece = self.arch.outfit in ("dress",)
         self.g_bottom = self.g_top if one_piece else g.add("bottom", self._colour("bottom"), shadowable=True)
@@ -224,22 +253,22 @@ class _Scene:
     # ------------------------------------------------------------- background
     def background(self):
         rng, cfg, g = self.rng, self.cfg, self.groups
-        wall = g.add("wall", sample_colour(rng, _pastel(rng)))
+        wall = g.add("wall", self.pastel())
         self.fill(rect(0, 0, 1, 1), wall, "background")
         paper = "plain"
         if rng.random() < cfg.wallpaper_prob:
             paper = rng.choice(["stripes", "dots", "diamonds"], p=[0.4, 0.333, 0.267])
         if paper == "stripes":
-            g_s = g.add("wall_stripes", sample_colour(rng, _pastel(rng)))
+            g_s = g.add("wall_stripes", self.pastel())
             period = max(rng.uniform(0.06, 0.14), 8 * self.px)
             for x in np.arange(rng.uniform(0, period), 1, period):
                 self.fill(rect(x, 0, x + period * rng.uniform(0.3, 0.5), 1), g_s, "background")
         elif paper == "dots":
-            g_d = g.add("wall_dots", sample_colour(rng, _pastel(rng)))
+            g_d = g.add("wall_dots", self.pastel())
             period = max(rng.uniform(0.07, 0.12), 10 * self.px)
             self.fill(circles(_stagger(0, 0, 1.05, 1.05, period), period * 0.22), g_d, "background")
         elif paper == "diamonds":
-            g_d = g.add("wall_diamonds", sample_colour(rng, _pastel(rng)))
+            g_d = g.add("wall_diamonds", self.pastel())
             period = max(rng.uniform(0.1, 0.18), 10 * self.px)
             self.fill(
                 _stagger(0, 0, 1.1, 1.1, period)[:, None, :] + star(0, 0, period * 0.35, period * 0.25, 2)[None],
@@ -256,10 +285,10 @@ class _Scene:
     def _floor(self):
         rng, g = self.rng, self.groups
         horizon = rng.uniform(0.62, 0.85)
-        floor = g.add("floor", sample_colour(rng, _pastel(rng, light=False)))
+        floor = g.add("floor", self.pastel(light=False))
         self.fill(rect(0, horizon, 1, 1), floor, "background")
         if rng.random() < 0.6:
-            plank = g.add("floor_planks", sample_colour(rng, _pastel(rng, light=False)))
+            plank = g.add("floor_planks", self.pastel(light=False))
             width = rng.uniform(0.05, 0.1)
             for x in np.arange(-0.5, 1.5, width * 2):
                 pts = np.array(
@@ -275,7 +304,7 @@ class _Scene:
         w, h = rng.uniform(0.18, 0.4), rng.uniform(0.2, 0.4)
         x0, y0 = self._spot(w, h)
         frame = g.add("window_frame", self.tone("white"))
-        glass = g.add("window_glass", sample_colour(rng, Family("sky", (190, 215), (0.2, 0.45), (0.85, 1.0))))
+        glass = g.add("window_glass", self.sample(Family("sky", (190, 215), (0.2, 0.45), (0.85, 1.0))))
         self.fill(rect(x0, y0, x0 + w, y0 + h), frame, "background")
         cols, rows = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         bar = 0.018
@@ -293,7 +322,7 @@ class _Scene:
                     band = np.array([[cx, y0], [cx + 0.03, y0], [cx - 0.05, y0 + h], [cx - 0.08, y0 + h]])
                     self.fill(band, shine, "background", target=clip)
         if rng.random() < 0.6:
-            curtain = g.add("curtain", sample_colour(rng, _pastel(rng, light=False)))
+            curtain = g.add("curtain", self.pastel(light=False))
             for side in (0, 1):
                 cx = x0 - 0.04 if side == 0 else x0 + w + 0.04
                 folds = int(rng.integers(2, 5))
@@ -336,7 +365,7 @@ class _Scene:
         w, h = rng.uniform(0.12, 0.25), rng.uniform(0.12, 0.25)
         x0, y0 = self._spot(w, h)
         frame = g.add("picture_frame", self.tone("white", "brown", "blonde"))
-        canvas_group = g.add("picture", sample_colour(rng, _pastel(rng)))
+        canvas_group = g.add("picture", self.pastel())
         self.fill(rect(x0, y0, x0 + w, y0 + h), frame, "background")
         inner = self.fill(rect(x0 + 0.02, y0 + 0.02, x0 + w - 0.02, y0 + h - 0.02), canvas_group, "background")
         motif = g.add("picture_motif", self.tone(*range(len(FAMILIES))))
@@ -352,7 +381,7 @@ class _Scene:
 
     def _bg_bokeh(self):
         rng, g = self.rng, self.groups
-        tones = [g.add("bokeh", sample_colour(rng, _pastel(rng))) for _ in range(rng.integers(1, 4))]
+        tones = [g.add("bokeh", self.pastel()) for _ in range(rng.integers(1, 4))]
         for _ in range(rng.integers(6, 30)):
             r = rng.uniform(0.012, 0.05)
             self.fill(
@@ -390,7 +419,7 @@ class _Scene:
 
     def _bg_clouds(self):
         rng, g = self.rng, self.groups
-        tone = g.add("clouds", lighten(sample_colour(rng, _pastel(rng)), 0.5))
+        tone = g.add("clouds", lighten(self.pastel(), 0.5))
         for _ in range(rng.integers(1, 4)):
             cx, cy = rng.uniform(0, 1), rng.uniform(0, 0.5)
             puffs = [
@@ -553,7 +582,7 @@ class _Scene:
             if rng.random() >= self.cfg.pattern_prob:
                 continue
             kind = rng.choice(["stripes", "checks", "dots"])
-            tone = self.accent_rgb if rng.random() < 0.5 else self.tone("black", "white")
+            tone = self.draw(lambda r: self.accent_rgb if r.random() < 0.5 else _tone(r, ("black", "white")))
             pat = g.add(f"{name}_pattern", tone, shadowable=True)
             period = max(rng.uniform(0.32, 0.55), 8 * self.px / self.R)  # at least 8 px: finer would be all ink
             with self.canvas.clip(ids) as clip:
@@ -801,18 +830,18 @@ class _Scene:
         my = chin - rng.uniform(0.3, 0.42)
         if rng.random() < 0.55:
             w = rng.uniform(0.1, 0.2)
-            g_mouth = g.add("mouth", sample_colour(rng, Family("mouth", (350, 365), (0.5, 0.7), (0.45, 0.65))))
+            g_mouth = g.add("mouth", self.sample(Family("mouth", (350, 365), (0.5, 0.7), (0.45, 0.65))))
             mouth = self.fill(
                 H(np.concatenate([[(-w, my)], bezier((w, my), (0, my + w * 2.2), (-w, my), 8)[:-1]])),
                 g_mouth,
                 "mouth",
                 casts_shadow=False,
             )
-            tongue = g.add("tongue", sample_colour(rng, Family("tongue", (345, 360), (0.35, 0.5), (0.85, 1.0))))
+            tongue = g.add("tongue", self.sample(Family("tongue", (345, 360), (0.35, 0.5), (0.85, 1.0))))
             with self.canvas.clip([mouth]) as clip:
                 self.fill(H(ellipse(0, my + w * 1.1, w * 0.7, w * 0.45, n=12)), tongue, "mouth", target=clip)
         else:
-            g_mouth = g.add("mouth", shade(sample_colour(rng, SKIN), 0.55, 0.0))
+            g_mouth = g.add("mouth", shade(self.sample(SKIN), 0.55, 0.0))
             self.fill(
                 H(strand((-0.12, my), (0, my + 0.05), (0.12, my - 0.01), 0.05, 0.03, n=6)),
                 g_mouth,
@@ -918,7 +947,7 @@ class _Scene:
         """Unoutlined regions drawn after the ink: blush, eye highlights and lower-iris light, hair shine."""
         rng, g, H = self.rng, self.groups, self.head
         if rng.random() < 0.6:
-            blush = g.add("blush", sample_colour(rng, Family("blush", (340, 355), (0.25, 0.4), (0.95, 1.0))))
+            blush = g.add("blush", self.sample(Family("blush", (340, 355), (0.25, 0.4), (0.95, 1.0))))
             with self.canvas.clip([self.face_id]) as clip:
                 for s in (-1, 1):
                     self.fill(H(ellipse(s * 0.55, 0.72, 0.2, 0.08, n=12)), blush, "skin", target=clip)
@@ -1074,10 +1103,17 @@ def rough_lines(ink: np.ndarray, rng: np.random.Generator, jitter_px: float, gap
     return cv2.convertScaleAbs(np.clip(strokes, 0, 1), alpha=-255, beta=255)
 
 
-def render_illustration(rng: np.random.Generator, cfg: SynthConfig = SynthConfig()) -> Illustration:
-    """Draw one illustration and its ground truth with the given generator."""
+def render_illustration(rng: np.random.Generator, cfg: SynthConfig = SynthConfig(),
+                        colour_rng: np.random.Generator | None = None) -> Illustration:
+    """Draw one illustration and its ground truth with the given generator.
+
+    With `colour_rng`, the same drawing (shapes, regions, parts, groups, archetype, line art, ink colour: everything
+    `rng` decides) with every colour decision re-drawn from `colour_rng`: the colour families of hair, eyes and
+    clothes (archetype, off-archetype and eye draws included) and every colour inside its family's box. It is
+    another valid colouring of the same line drawing, drawn from the generator's own distribution.
+    """
     size = cfg.size
-    scene = _Scene(rng, cfg)
+    scene = _Scene(rng, cfg, colour_rng)
     scene.background()
     scene.back_hair()
     scene.dress_body()

@@ -160,8 +160,8 @@ def get_training_inputs(wildcards):
 
 
 def get_evaluation_inputs(wildcards):
-    """A trained generator, one test set's sketches and region maps, their ground truth (none for R), and the FID
-    backbone, reference features and floor (R's at its own sample size)."""
+    """A trained generator, one test set's sketches and region maps, their ground truth and its known valid
+    colourings (none for R), and the FID backbone, reference features and floor (R's at its own sample size)."""
     split, style = TEST_SETS[wildcards.testset]
     source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
     run = f"results/train/{wildcards.experiment}/seed{wildcards.seed}"
@@ -177,7 +177,10 @@ def get_evaluation_inputs(wildcards):
         "reference": "results/eval/fid_reference.npz",
         "floor": floor,
     }
-    return inputs | get_test_ground_truth(wildcards)
+    truth = get_test_ground_truth(wildcards)
+    if truth:
+        truth["alternatives"] = "results/data/test/alternatives.npz"
+    return inputs | truth
 
 
 def get_metrics_files(experiments, seeds, test_sets=None):
@@ -341,9 +344,12 @@ def get_region_figure_title(wildcards):
 
 
 def get_grad_cosine_runs():
-    """Training folders whose gradient-cosine histograms are drawn: the full model (and the skip variant)."""
+    """Training folders whose gradient-cosine histograms are drawn, one row per seed as in paper Figs. 12–13: the
+    full model (and the skip variant), on table 1's training seeds."""
     names = [n for n in ("full", "skip_correlation") if n in config["experiments"]]
-    return [f"results/train/{name}/seed{FIRST_SEED}/run.json" for name in names]
+    return expand(
+        "results/train/{name}/seed{seed}/run.json", name=names, seed=config["train"]["seeds"]
+    )
 
 
 def get_learning_curve_runs():

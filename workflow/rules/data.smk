@@ -1,4 +1,5 @@
-# Data stage: illustrations (procedural or your own folder) → sketches (XDoG, clean, rough) → statistics.
+# Data stage: illustrations (procedural or your own folder) → their known valid colourings (test split) → sketches
+# (XDoG, clean, rough) → statistics.
 
 
 rule prepare_illustrations:
@@ -17,6 +18,24 @@ rule prepare_illustrations:
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/prepare_illustrations.py"
+
+
+rule prepare_alternatives:
+    input:
+        illustrations="results/data/test/illustrations.npz",
+    output:
+        alternatives="results/data/test/alternatives.npz",
+    log:
+        "logs/prepare_alternatives/test.log",
+    benchmark:
+        "benchmarks/prepare_alternatives/test.tsv"
+    conda:
+        ENV
+    params:
+        data=lookup(dpath="data", within=config),
+        alternatives=lookup(dpath="eval/alternatives", within=config),
+    script:
+        "../scripts/prepare_alternatives.py"
 
 
 rule make_sketches:

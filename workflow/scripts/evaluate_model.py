@@ -27,11 +27,12 @@ with script_logging(snakemake.log[0]) as log:
     with tracker:
         generator, _ = load_generator(snakemake.input.generator)
         truth = snakemake.input.get("illustrations")  # None for test set R: real sketches without ground truth
+        ground_truth = (load_npz(truth) | load_npz(snakemake.input.alternatives)) if truth else None
         metrics, colourings = evaluate_set(
             generator,
             sketches=load_npz(snakemake.input.sketches)["sketch"],
             regions=load_npz(snakemake.input.regions)["labels"],
-            ground_truth=load_npz(truth) if truth else None,
+            ground_truth=ground_truth,
             backbone=FIDBackbone.from_file(snakemake.input.backbone),
             reference_features=FIDFeatures.load(snakemake.input.reference),
             floor=json.loads(open(snakemake.input.floor).read())["fid_floor"],

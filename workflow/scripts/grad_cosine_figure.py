@@ -1,4 +1,5 @@
-"""Snakemake adapter: gradient-cosine histograms of the region correlation (paper Figs. 12 and 13)."""
+"""Snakemake adapter: gradient-cosine histograms of the region correlation, one row per run and seed (paper Figs.
+12 and 13)."""
 
 from pathlib import Path
 
@@ -10,5 +11,5 @@ with script_logging(snakemake.log[0]):
     for run in snakemake.input.runs:
         folder = Path(run).parent
         path = folder / "grad_cosine.jsonl"
-        records[folder.parent.name] = read_grad_cosine(path) if path.is_file() else []
+        records[f"{folder.parent.name}, {folder.name}"] = read_grad_cosine(path) if path.is_file() else []
     grad_cosine_figure(records, snakemake.output.figure)
