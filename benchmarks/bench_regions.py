@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> None:
         "--train-learned-steps", type=int, default=0,
         help="without --learned: train a region net for this many steps on procedural data first (0: untrained)",
     )
+    parser.add_argument(
+        "--train-styles", nargs="+", default=["xdog"], choices=["xdog", "clean", "rough"],
+        help="sketch styles the --train-learned-steps net learns from (the workflow's default: xdog)",
+    )
     parser.add_argument("--patches", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows to this CSV file")
     args = parser.parse_args(argv)
@@ -198,7 +202,8 @@ def main(argv: list[str] | None = None) -> None:
 
     learned_checkpoint = args.learned
     if learned_checkpoint is None and args.train_learned_steps > 0:
-        learned_checkpoint = _train_benchmark_net(args.train_learned_steps, min(args.sizes), args.seed)
+        learned_checkpoint = _train_benchmark_net(args.train_learned_steps, min(args.sizes), args.seed,
+                                                  args.train_styles)
     if learned_checkpoint is not None:
         learned = LearnedRegionExtractor.load(learned_checkpoint)
     else:
@@ -231,24 +236,23 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nwrote {args.csv}")
 
 
-def _train_benchmark_net(steps: int, size: int, seed: int) -> Path:
-    """Train a region net on 300 procedural training images (XDoG, clean and rough sketches), seed disjoint from
-    the benchmark's; returns the checkpoint path (in a temporary folder)."""
+def _train_benchmark_net(steps: int, size: int, seed: int, styles: list[str]) -> Path:
+    """Train a region net on 300 procedural training images (their sketches of `styles`), seed disjoint from the
+    benchmark's; returns the checkpoint path (in a temporary folder)."""
     import tempfile
 
     from rasc.data import synth
     from rasc.data.sketch import xdog_batch
-    from rasc.regions.learned import RegionNetConfig, train_region_net
+    from rasc.regions.learned import RegionNetConfig, train_region_net, training_set
 
     train_seed = seed + 1000
     illustrations = synth.synthesize(300, train_seed, synth.SynthConfig(size=size))
     xdog = xdog_batch(illustrations["color"], seed=train_seed)
-    sketches = np.concatenate([xdog, illustrations["lines_clean"], illustrations["lines_rough"]])
-    regions = np.concatenate([illustrations["regions"]] * 3)
+    sketches, regions = training_set(illustrations, xdog, styles)
     path = Path(tempfile.mkdtemp(prefix="bench_regions_")) / "region_net.pt"
     stats = train_region_net(sketches, regions, RegionNetConfig(steps=steps), path, progress=False)
     seconds, loss = stats["train_seconds"], stats["final_loss"]
-    print(f"trained a region net at {size}: {steps} steps in {seconds:.0f} s, final loss {loss:.4f}")
+    print(f"trained a region net at {size} on {styles}: {steps} steps in {seconds:.0f} s, final loss {loss:.4f}")
     return path
 
 

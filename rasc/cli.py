@@ -187,6 +187,7 @@ def cmd_colorize(args: argparse.Namespace) -> None:
     from rasc.colorize import colorize_drawing, contact_sheet
     from rasc.imageio import write_image
     from rasc.regions.build import region_extractor
+    from rasc.regions.sources import parse_source
 
     if args.sheet and args.interpolate is None and (args.seed is None or args.samples < 2):
         raise CommandError("--sheet needs several colourings: --seed S --samples N (N ≥ 2) or --interpolate A B")
@@ -196,7 +197,7 @@ def cmd_colorize(args: argparse.Namespace) -> None:
         raise CommandError("--seed draws random styles and --reference copies one: give one of them")
     generator, config = load_generator(args.model)
     source = config.get("model", {}).get("region_source", "trapped_ball") if isinstance(config, dict) else "trapped_ball"
-    if source == "learned" and args.region_model is None:
+    if parse_source(source)[0] == "learned" and args.region_model is None:
         raise CommandError("this generator was trained on learned region maps: pass --region-model")
     extract = region_extractor(source, args.region_model)
     style = _colorize_style(args, generator)

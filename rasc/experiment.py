@@ -31,6 +31,7 @@ def model_configs(model: Mapping[str, Any], image_size: int):
         latent=model["latent"],
         gate=model["gate"],
         architecture=model["architecture"],
+        ink_in_region_max=model["ink_in_region_max"],
     )
     discriminator = DiscriminatorConfig(
         image_size=image_size, base_channels=model["disc_base_channels"], max_channels=model["disc_max_channels"],

@@ -39,6 +39,19 @@ def test_defaults_are_filled(default_config):
     assert config["sketch"]["tau"] == pytest.approx(0.999997)
 
 
+def test_region_defaults_keep_test_styles_out_of_the_learned_extractor(default_config):
+    del default_config["regions"]["learned"]["train_styles"]
+    del default_config["regions"]["trapped_ball_radii"]
+    config = validate_config(default_config)
+    assert config["regions"]["learned"]["train_styles"] == ["xdog"]
+    assert config["regions"]["trapped_ball_radii"] is None
+    for bad in (["pencil"], [], ["xdog", "xdog"]):
+        broken = copy.deepcopy(config)
+        broken["regions"]["learned"]["train_styles"] = bad
+        with pytest.raises(ConfigError, match="train_styles"):
+            validate_config(broken)
+
+
 @pytest.mark.parametrize(
     ("mutate", "key"),
     [
@@ -78,6 +91,15 @@ def test_experiment_overrides_merge(default_config):
     assert resolved["model"]["base_channels"] == config["model"]["base_channels"]
     with pytest.raises(ConfigError, match="unknown experiment"):
         experiment_config(config, "nope")
+
+
+def test_ink_out_of_max_experiment_reaches_the_generator_config(default_config):
+    from rasc.experiment import model_configs
+
+    config = validate_config(default_config)
+    full, _ = model_configs(experiment_config(config, "full")["model"], 64)
+    ink_out, _ = model_configs(experiment_config(config, "ink_out_of_max")["model"], 64)
+    assert full.ink_in_region_max and not ink_out.ink_in_region_max
 
 
 def test_unreadable_yaml(tmp_path):

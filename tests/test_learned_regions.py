@@ -19,6 +19,7 @@ from rasc.regions.learned import (
     regions_from_field,
     skeleton_field,
     train_region_net,
+    training_set,
 )
 from rasc.regions.quality import adjusted_rand_index
 from rasc.regions.unet import RegionUNet
@@ -189,3 +190,22 @@ def test_invalid_training_input_raises_value_error(tmp_path) -> None:
         train_region_net(sketches, regions[:, :16], cfg, tmp_path / "x.pt", progress=False)
     with pytest.raises(ValueError, match="crop_size"):
         RegionNetConfig(depth=3, crop_size=36)
+
+
+def test_training_set_holds_only_the_configured_sketch_styles() -> None:
+    """The default trains on XDoG only: the clean (B) and rough (C) line art never enter unless asked for."""
+    sketches, regions = tiny_training_set(n_images=3)
+    illustrations = {"regions": regions, "lines_clean": 255 - sketches // 2, "lines_rough": sketches // 3}
+    xdog = sketches.copy()
+    only_xdog, only_xdog_regions = training_set(illustrations, xdog, ["xdog"])
+    assert np.array_equal(only_xdog, xdog) and np.array_equal(only_xdog_regions, regions)
+    every, every_regions = training_set(illustrations, xdog, ("xdog", "clean", "rough"))
+    assert np.array_equal(every, np.concatenate([xdog, illustrations["lines_clean"], illustrations["lines_rough"]]))
+    assert np.array_equal(every_regions, np.concatenate([regions] * 3))
+    rough_only, _ = training_set(illustrations, xdog, ["rough"])
+    assert np.array_equal(rough_only, illustrations["lines_rough"])
+    for bad in ([], ["xdog", "xdog"], ["pencil"]):
+        with pytest.raises(ValueError, match="train_styles"):
+            training_set(illustrations, xdog, bad)
+    with pytest.raises(ValueError, match="lines_clean"):
+        training_set({"regions": regions}, xdog, ["clean"])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rasc.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig, UNetGenerator, build_generator
-from rasc.models.generator import apply_gate, region_input_channels, skeleton_input_channel
+from rasc.models.generator import apply_gate, ink_mask, region_input_channels, skeleton_input_channel
 from rasc.models.inference import (color_to_tensor, colorize, interpolate_w, labels_to_tensor, rgb_to_uint8,
                                    sketch_to_tensor)
 
@@ -95,6 +95,26 @@ def test_region_maps_matter_only_where_they_should(variant, uses_regions):
     assert (changed > 1e-4) == uses_regions
     if not uses_regions:
         torch.testing.assert_close(generator(sketch, None).rgb, generator(sketch, regions).rgb)
+
+
+def test_ink_mask_per_level():
+    sketch = torch.ones(1, 1, 4, 4)  # paper
+    sketch[0, 0, :, 0] = -1.0  # a 1-px stroke
+    sketch[0, 0, 2:, 2:] = -0.5  # a 2×2 blob of dark grey (< 0: ink)
+    assert ink_mask(sketch, 1)[0].tolist() == [[True, False, False, False], [True, False, False, False],
+                                               [True, False, True, True], [True, False, True, True]]
+    assert ink_mask(sketch, 2)[0].tolist() == [[False, False], [False, True]]  # half ink is not "most"
+
+
+def test_ink_out_of_the_max_changes_the_output_only_where_there_is_ink():
+    torch.manual_seed(5)
+    ink_in = Generator(tiny_config(latent="sketch"))
+    ink_out = Generator(tiny_config(latent="sketch", ink_in_region_max=False))
+    ink_out.load_state_dict(ink_in.state_dict())
+    sketch, _, regions = tiny_batch()  # uniform noise in [-1, 1]: about half the pixels are ink
+    assert (ink_in(sketch, regions).rgb - ink_out(sketch, regions).rgb).abs().max() > 1e-4
+    paper = sketch.abs() * 0.5 + 0.5  # the same drawing without any ink (all values >= 0.5)
+    torch.testing.assert_close(ink_in(paper, regions).rgb, ink_out(paper, regions).rgb)
 
 
 def test_gates_are_bounded():

@@ -91,6 +91,44 @@ def test_aggregation_is_the_max_over_the_region_pixels_only():
     assert aggregation.region_mask.tolist() == [[True, True]]
 
 
+def stroke_between_two_regions():
+    """Two regions side by side, a 1-px stroke at column 2 given to region 0 (left): x (1, 3, 4, 5), labels, ink."""
+    x = torch.randn(1, 3, 4, 5, generator=torch.Generator().manual_seed(0))
+    labels = torch.zeros(1, 4, 5, dtype=torch.long)
+    labels[0, :, 3:] = 1
+    ink = torch.zeros(1, 4, 5, dtype=torch.bool)
+    ink[0, :, 2] = True
+    return x, labels, ink
+
+
+def test_ink_left_out_of_the_max_does_not_lift_the_region_it_was_given_to():
+    x, labels, ink = stroke_between_two_regions()
+    x[0, 1, 1, 2] = 1e6  # an extreme edge response on the stroke, in channel 1
+    ink_in = aggregate_regions(x, labels).regions  # (1, K, C)
+    ink_out = aggregate_regions(x, labels, exclude=ink).regions
+    assert ink_in[0, 0, 1] == 1e6  # without the option the stroke wins region 0's max
+    paper_max = x[0, :, :, :2].amax(dim=(1, 2))  # (C,) region 0's pixels off the stroke
+    torch.testing.assert_close(ink_out[0, 0], paper_max)  # with it, the stroke changes nothing
+    torch.testing.assert_close(ink_out[0, 1], ink_in[0, 1])  # region 1 has no ink: unchanged
+    # The stroke's pixels get no gradient through the max; they still receive the broadcast value.
+    x.requires_grad_(True)
+    aggregate_regions(x, labels, exclude=ink).regions.sum().backward()
+    assert x.grad[0, :, :, 2].abs().max() == 0 and x.grad.sum() == 2 * 3  # one maximum per region and channel
+    module = RegionFormulation(3, 3)
+    out = module(x.detach(), labels, exclude=ink)  # (1, 3, 4, 5)
+    torch.testing.assert_close(out[0, :, :, 2], out[0, :, :, 0])
+
+
+def test_a_region_that_is_all_ink_keeps_its_pixels():
+    x, labels, ink = stroke_between_two_regions()
+    ink[0, :, 3:] = True  # region 1 entirely ink
+    regions = aggregate_regions(x, labels, exclude=ink).regions
+    torch.testing.assert_close(regions[0, 1], x[0, :, :, 3:].amax(dim=(1, 2)))
+    assert torch.isfinite(regions).all()
+    with pytest.raises(ValueError, match="exclude"):
+        aggregate_regions(x, labels, exclude=ink[:, :2])
+
+
 def test_compact_labels_renumbers_per_image():
     labels = torch.tensor([[[4, 4], [9, 2]], [[0, 0], [0, 0]]])
     local, counts = compact_labels(labels)

@@ -16,6 +16,7 @@ from rasc.regions.labels import (
     relabel_contiguous,
     resize_labels,
 )
+from rasc.regions.build import region_extractor
 from rasc.regions.patches import patch_grid
 from rasc.regions.quality import adjusted_rand_index, default_tolerance, score_regions
 from rasc.regions.trapped_ball import TrappedBallConfig, scaled_radii, trapped_ball_regions
@@ -155,6 +156,21 @@ def test_radii_and_areas_scale_with_resolution() -> None:
     paper = small >= 220  # line pixels are split between neighbours by nearest paper, which rounding moves a bit
     downscaled = resize_labels(large_labels, (256, 256))
     assert adjusted_rand_index(downscaled[paper][None], small_labels[paper][None]) > 0.99
+
+
+def test_radii_in_px_at_the_working_size_replace_the_scaled_ones() -> None:
+    assert scaled_radii(TrappedBallConfig(radii_px=(1, 3)), (64, 64)) == [3, 1]
+    assert scaled_radii(TrappedBallConfig(radii_px=(2, 1)), (1024, 1024)) == [2, 1]  # not scaled
+    sketch = np.full((64, 64), 255, np.uint8)
+    sketch[:, 31:33] = 0  # a vertical line splitting the page ...
+    sketch[20:24, 31:33] = 255  # ... with a 4-px gap: the scaled 1-px ball (3 px wide) rolls through, a 2-px one not
+    assert trapped_ball_regions(sketch).max() + 1 == 1
+    assert trapped_ball_regions(sketch, TrappedBallConfig(radii_px=(2,))).max() + 1 == 2
+    assert region_extractor("trapped_ball", trapped_ball_radii=[2])(sketch).max() + 1 == 2
+    assert region_extractor("trapped_ball", trapped_ball_radii=None)(sketch).max() + 1 == 1
+    for bad in ((), (0,), (1.5,)):
+        with pytest.raises(ValueError, match="radii_px"):
+            TrappedBallConfig(radii_px=bad)
 
 
 def test_trapped_ball_beats_patches_on_drawn_art() -> None:
@@ -310,5 +326,6 @@ def test_dispatcher() -> None:
         extract_regions(sketch.astype(np.int32), "patches", n_patches=4)
     assert parse_source("patches_169") == ("patches", {"n_patches": 169})
     assert parse_source("trapped_ball") == ("trapped_ball", {})
+    assert parse_source("learned") == parse_source("learned_all_styles") == ("learned", {})
     with pytest.raises(ValueError, match="unknown region source"):
         parse_source("patches_x")

@@ -15,6 +15,11 @@ Layout for M = `num_blocks`, input H × W:
   Gate (the paper leaves the scale of X^f open; an unbounded product diverged in a prototype):
   "one_plus_tanh" (default) X^f = 1 + tanh(H) ∈ (0, 2), identity at H = 0; "sigmoid" X^f = sigmoid(H) ∈ (0, 1);
   "none" X^f = H (paper-literal, unbounded).
+  Ink in the region max (`ink_in_region_max`, the paper is silent): True (default, the behaviour so far) lets every
+  pixel of a region take part in eq. 2's max, line pixels included (region maps give them to a neighbouring
+  region); False leaves the sketch's ink out of the max (`ink_mask`: sketch < 0, a coarse pixel being ink where
+  more than half of its fine pixels are), so strong edge responses on a stroke do not win the max of both regions
+  beside it. Ink pixels still receive their region's value; a region that is all ink at a level keeps its pixels.
 - RGB: a 1×1 convolution and tanh.
 
 Variants: "full"; "no_region_maps" (no Region Formulation: X^d_n = concat(X^e, conv)); "no_region_formulation"
@@ -50,6 +55,7 @@ LATENTS = ("posterior", "sketch", "none")
 ARCHITECTURES = ("rasc", "unet")
 GATES = ("one_plus_tanh", "sigmoid", "none")
 GOLDEN_RATIO_FRACTION = 0.6180339887498949  # spreads consecutive labels over [0, 1) for the hashed region channel
+INK_LEVEL = 0.0  # sketch pixels (in [-1, 1], dark lines on white paper) below this are ink
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class GeneratorConfig:
     #                                | "none" (no latent; the U-Net baseline only)
     gate: str = "one_plus_tanh"    # how X^f is bounded in eq. 1: "one_plus_tanh" | "sigmoid" | "none" (unbounded)
     architecture: str = "rasc"     # "rasc" (this module) | "unet" (the pix2pix baseline, rasc.models.unet_baseline)
+    ink_in_region_max: bool = True  # False: the sketch's ink stays out of Region Formulation's per-region max
 
     def __post_init__(self):
         choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
@@ -121,6 +128,18 @@ def skeleton_input_channel(labels: Tensor) -> Tensor:
 
     fields = np.stack([skeleton_field(image) for image in labels.detach().cpu().numpy()])  # (B, H, W)
     return torch.from_numpy(fields).to(labels.device).unsqueeze(1) * 2 - 1
+
+
+def ink_mask(sketch: Tensor, factor: int) -> Tensor:
+    """The sketch's ink at 1/factor of its size: sketch (B, 1, H, W) in [-1, 1] → (B, H/factor, W/factor) bool.
+
+    A pixel is ink where sketch < INK_LEVEL (0, mid-grey); a coarse pixel is ink where more than half of its
+    factor × factor fine pixels are, so thin strokes drop out at coarse levels while solid ink stays.
+    """
+    ink = (sketch < INK_LEVEL).to(sketch.dtype)  # (B, 1, H, W)
+    if factor > 1:
+        ink = F.avg_pool2d(ink, factor)  # (B, 1, H/factor, W/factor) fraction of ink
+    return ink[:, 0] > 0.5
 
 
 def encoder_guide(variant: str, labels: Tensor | None) -> Tensor | None:
@@ -196,14 +215,17 @@ class RMBlock(nn.Module):
         self.gate = gate
         self.out_channels = 2 * skip_channels
 
-    def forward(self, previous: Tensor, skip: Tensor, labels: Tensor | None, style: Tensor) -> Tensor:
+    def forward(
+        self, previous: Tensor, skip: Tensor, labels: Tensor | None, style: Tensor, ink: Tensor | None = None
+    ) -> Tensor:
+        """`ink`: (B, h, w) bool pixels left out of the region max, or None (all pixels take part)."""
         h = F.interpolate(previous, scale_factor=2, mode="bilinear", align_corners=False)  # (B, C_prev, h, w)
         h = self.conv2(self.conv1(h, style), style)  # (B, C_e, h, w)
         concatenated = torch.cat([skip, h], dim=1)  # (B, 2·C_e, h, w)
         if self.region_formulation is None:
             return concatenated
         gate = partial(apply_gate, gate=self.gate)  # applied per region, before the broadcast
-        region_factor = self.region_formulation(skip, labels, activation=gate)  # (B, 2·C_e, h, w)
+        region_factor = self.region_formulation(skip, labels, activation=gate, exclude=ink)  # (B, 2·C_e, h, w)
         return region_factor * concatenated
 
 
@@ -243,10 +265,12 @@ class Generator(nn.Module):
         x = features[-1]
         for n, block in enumerate(self.blocks, start=1):
             level = self.cfg.num_blocks - n
-            labels = None
+            labels, ink = None, None
             if uses_regions and block.region_formulation is not None:
                 labels = downsample_labels(regions, 2**level)
-            x = block(x, features[level], labels, style)
+                if not self.cfg.ink_in_region_max:
+                    ink = ink_mask(sketch, 2**level)  # (B, H / 2^level, W / 2^level)
+            x = block(x, features[level], labels, style, ink)
         return GeneratorOutput(rgb=torch.tanh(self.to_rgb(x)), w_pred=w_pred)
 
     def encode_style(self, color: Tensor) -> tuple[Tensor, Tensor]:

@@ -7,6 +7,10 @@ Fast path, O(C·H·W + K²·C) time and memory per image:
    `max(X ⊙ X^r_k)`, whose maximum also runs over the zeros of the masked-out pixels (so a region whose features are
    all negative would aggregate to 0). We define the aggregation as the max over the region's own pixels, which is
    what a segment max computes; the dense reference below does the same (masked with -inf).
+   Optionally (`exclude`, the generator's `ink_in_region_max=False`) some pixels — the sketch's ink — are left out
+   of the max: line pixels belong to a neighbouring region, so their strong edge responses would otherwise win the
+   max and make neighbours that share a stroke alike. They still receive their region's broadcast value; a region
+   whose pixels are all excluded keeps them (otherwise it would have nothing to aggregate). The paper is silent.
 2. correlation (eqs. 3–4): single-head self-attention softmax(QKᵀ/√C)V over the regions of each image. Regions are
    laid out as (B, Kmax, C), one row block per image, so an image's softmax only ever sees its own regions; a key
    mask keeps the padded slots (images with fewer than Kmax regions) out of it.
@@ -96,12 +100,15 @@ class _SegmentMax(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: Tensor, index: Tensor, num_segments: int) -> Tensor:
-        # x (B, C, P); index (B, 1, P) → (B, C, num_segments)
+    def forward(ctx, x: Tensor, index: Tensor, num_segments: int, keep: Tensor | None = None) -> Tensor:
+        # x (B, C, P); index (B, 1, P); keep (B, 1, P) bool or None (all pixels) → (B, C, num_segments)
         expanded = index.expand(-1, x.shape[1], -1)  # a view, no copy
+        source = x if keep is None else x.masked_fill(~keep, float("-inf"))  # a temporary, not saved
         maxima = x.new_zeros(x.shape[0], x.shape[1], num_segments).scatter_reduce(
-            2, expanded, x, "amax", include_self=False)
+            2, expanded, source, "amax", include_self=False)
         is_max = x == maxima.gather(2, expanded)  # (B, C, P) bool
+        if keep is not None:
+            is_max &= keep  # an excluded pixel equal to its region's max is not one of the maxima
         ties = torch.zeros_like(maxima).scatter_add_(2, expanded, is_max.to(x.dtype))  # (B, C, K), 0 if empty
         ctx.save_for_backward(index, is_max, ties)
         return maxima
@@ -111,7 +118,7 @@ class _SegmentMax(torch.autograd.Function):
     def backward(ctx, grad_maxima: Tensor):
         index, is_max, ties = ctx.saved_tensors
         per_maximum = (grad_maxima / ties.clamp_min(1)).gather(2, index.expand(-1, grad_maxima.shape[1], -1))
-        return per_maximum.masked_fill_(~is_max, 0), None, None
+        return per_maximum.masked_fill_(~is_max, 0), None, None, None
 
 
 class _Broadcast(torch.autograd.Function):
@@ -133,21 +140,36 @@ class _Broadcast(torch.autograd.Function):
         return grad_rows.scatter_add_(2, index.expand(-1, channels, -1), grad_pixels), None
 
 
-def aggregate_regions(x: Tensor, labels: Tensor) -> RegionAggregation:
-    """Region feature aggregation (eq. 2) as a segment max. x (B, C, h, w), labels (B, h, w) non-negative.
+def aggregate_regions(x: Tensor, labels: Tensor, exclude: Tensor | None = None) -> RegionAggregation:
+    """Region feature aggregation (eq. 2) as a segment max. x (B, C, h, w), labels (B, h, w) non-negative;
+    exclude (B, h, w) bool or None: pixels left out of the max (the sketch's ink), except in regions where every
+    pixel is excluded.
 
     Each image's pixels are reduced into its own row of the (B, C, Kmax) output (`scatter_reduce(..., "amax",
     include_self=False)` along the pixel axis, index broadcast over channels without a copy) — the batch-offset
     segment max, without the offsets.
     """
     validate_features_and_labels(x, labels)
+    if exclude is not None and (exclude.dtype != torch.bool or exclude.shape != labels.shape):
+        raise ValueError(f"exclude must be a bool mask of the labels' shape {tuple(labels.shape)}, "
+                         f"got {exclude.dtype} {tuple(exclude.shape)}")
     batch, channels, height, width = x.shape
     local, counts = compact_labels(labels)  # (B, h, w), (B,)
     max_regions = int(counts.max())
     index = local.view(batch, 1, height * width)  # (B, 1, h·w)
-    regions = _SegmentMax.apply(x.reshape(batch, channels, height * width), index, max_regions)  # (B, C, Kmax)
+    keep = None if exclude is None else _kept_pixels(exclude, index, max_regions)  # (B, 1, h·w) bool
+    regions = _SegmentMax.apply(x.reshape(batch, channels, height * width), index, max_regions, keep)  # (B, C, Kmax)
     region_mask = torch.arange(max_regions, device=x.device)[None, :] < counts[:, None]  # (B, Kmax)
     return RegionAggregation(regions.transpose(1, 2), region_mask, index)
+
+
+def _kept_pixels(exclude: Tensor, index: Tensor, max_regions: int) -> Tensor:
+    """Pixels that take part in the max: exclude (B, h, w) bool, index (B, 1, h·w) → (B, 1, h·w) bool, True where a
+    pixel is not excluded or where its region has no pixel that is not (that region keeps all its pixels)."""
+    free = ~exclude.reshape(index.shape)  # (B, 1, h·w)
+    free_count = torch.zeros(index.shape[0], 1, max_regions, device=index.device).scatter_add_(
+        2, index, free.float())  # (B, 1, Kmax) non-excluded pixels per region
+    return free | (free_count.gather(2, index) == 0)
 
 
 def broadcast_regions(formulated: Tensor, index: Tensor, height: int, width: int) -> Tensor:
@@ -188,13 +210,20 @@ class RegionFormulation(nn.Module):
         self.capture_branches = False
         self.captured: dict[str, Tensor] | None = None
 
-    def forward(self, x: Tensor, labels: Tensor, activation: Callable[[Tensor], Tensor] | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        labels: Tensor,
+        activation: Callable[[Tensor], Tensor] | None = None,
+        exclude: Tensor | None = None,
+    ) -> Tensor:
         """x (B, C_in, h, w), labels (B, h, w) → (B, C_out, h, w).
 
         `activation`: an element-wise function applied to the region rows before the broadcast — the same as
         applying it to the output, at K/(h·w) of the cost (the generator passes its gate here).
+        `exclude`: (B, h, w) bool pixels left out of the aggregation's max (see `aggregate_regions`), or None.
         """
-        aggregation = aggregate_regions(x, labels)  # validates x and labels
+        aggregation = aggregate_regions(x, labels, exclude)  # validates x and labels
         formulated = self.correlate(aggregation.regions, aggregation.region_mask)  # (B, Kmax, C_out)
         if activation is not None:
             formulated = activation(formulated)

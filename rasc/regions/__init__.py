@@ -27,6 +27,7 @@ from rasc.regions.labels import (
     resize_labels,
 )
 from rasc.regions.patches import patch_grid
+from rasc.regions.sources import parse_source
 from rasc.regions.quality import (
     adjusted_rand_index,
     boundary_scores,
@@ -89,16 +90,6 @@ def extract_regions_batch(sketches: np.ndarray, method: str, **options: Any) -> 
         grid = patch_grid(height, width, n_patches)
         return np.broadcast_to(grid, sketches.shape).copy()
     raise ValueError(f"unknown region method {method!r}; expected one of {METHODS}")
-
-
-def parse_source(source: str) -> tuple[str, dict[str, Any]]:
-    """A region-source name as used in file names and config ("trapped_ball", "learned", "patches_64") ->
-    (method, options) for `extract_regions`, minus the checkpoint the caller supplies for "learned"."""
-    if source in ("trapped_ball", "learned"):
-        return source, {}
-    if source.startswith("patches_") and source[len("patches_") :].isdigit():
-        return "patches", {"n_patches": int(source[len("patches_") :])}
-    raise ValueError(f"unknown region source {source!r}; expected trapped_ball, learned or patches_<n>")
 
 
 @functools.lru_cache(maxsize=4)

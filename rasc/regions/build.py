@@ -1,7 +1,8 @@
 """Region maps for a whole split, timed per image, and the stage's summary tables.
 
-A *source* names how a region map is made: ``trapped_ball``, ``learned`` (the DanbooRegion-style U-Net) or
-``patches_N`` (a fixed grid of N patches).
+A *source* names how a region map is made: ``trapped_ball``, ``learned`` / ``learned_all_styles`` (the
+DanbooRegion-style U-Net trained on XDoG sketches / on every sketch style) or ``patches_N`` (a fixed grid of N
+patches); see `rasc.regions.sources`.
 """
 
 from __future__ import annotations
@@ -18,21 +19,30 @@ from rasc.regions import extract_regions, parse_source
 from rasc.regions.labels import relabel_contiguous
 
 
-def region_extractor(source: str, model_path: str | Path | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """A function sketch (H, W) uint8 → labels (H, W) uint16 for ``source`` (the learned one needs its checkpoint)."""
+def region_extractor(
+    source: str, model_path: str | Path | None = None, trapped_ball_radii: Sequence[int] | None = None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A function sketch (H, W) uint8 → labels (H, W) uint16 for ``source`` (the learned ones need their
+    checkpoint). ``trapped_ball_radii``: ball radii in px at the sketch's size (``regions.trapped_ball_radii``);
+    None scales the default (2, 1) at 256² to the sketch."""
     method, options = parse_source(source)
     if method == "learned":
         if model_path is None:
-            raise ValueError("the learned region source needs the trained model's checkpoint")
+            raise ValueError(f"the {source} region source needs the trained model's checkpoint")
         options["checkpoint"] = model_path
+    if method == "trapped_ball" and trapped_ball_radii is not None:
+        options["radii_px"] = tuple(int(r) for r in trapped_ball_radii)
     return functools.partial(extract_regions, method=method, **options)
 
 
 def build_region_maps(
-    sketches: np.ndarray, source: str, model_path: str | Path | None = None
+    sketches: np.ndarray,
+    source: str,
+    model_path: str | Path | None = None,
+    trapped_ball_radii: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Region maps of every sketch (N, H, W) → (labels (N, H, W) uint16, seconds per image (N,))."""
-    extract = region_extractor(source, model_path)
+    extract = region_extractor(source, model_path, trapped_ball_radii)
     labels = np.empty(sketches.shape, dtype=np.uint16)
     seconds = np.empty(len(sketches))
     for i, sketch in enumerate(sketches):

@@ -21,6 +21,9 @@ flood-filled). Radii and areas are given at a 256-px long side and scale with th
 upscaled copy are segmented alike (the reference uses fixed pixel counts). The default radii (2, 1) differ from the
 reference's (3, 2, 1): measured on the procedural data set, the radius-3 ball split regions at narrow necks and
 cost adjusted Rand index on XDoG and clean line art without helping on rough line art (benchmarks/bench_regions.py).
+At the workflow's working sizes (64², 128², 256²) on the current procedural recipe one 1-px ball scores best on
+XDoG and clean line art (benchmarks/trapped_ball_radii.py, README); `radii_px` gives radii in px at the working
+size (the workflow's `regions.trapped_ball_radii`), bypassing the scaling.
 
 Output: uint16 (H, W) labels 0..K-1, contiguous, every pixel labelled.
 """
@@ -49,6 +52,7 @@ class TrappedBallConfig:
 
     line_threshold: int = 220  # sketch pixels darker than this (0..255) are line pixels
     ball_radii: tuple[float, ...] = (2.0, 1.0)  # ball radii, largest first; a ball closes gaps < 2r+1 px
+    radii_px: tuple[int, ...] | None = None  # ball radii in px at the image's own size (not scaled); None: ball_radii
     reference_size: int = 256  # long side (px) at which ball_radii and the areas below are given
     min_fill_ball_areas: float = 4.0  # a fill counts at radius r only if its area >= this many ball areas
     opening_factor: float = 2.0  # a fill joins an earlier one it touches over >= this many ball diameters (0: off)
@@ -60,6 +64,10 @@ class TrappedBallConfig:
             raise ValueError(f"line_threshold must be in 1..255, got {self.line_threshold}")
         if len(self.ball_radii) == 0 or min(self.ball_radii) <= 0:
             raise ValueError(f"ball_radii must be a non-empty tuple of positive radii, got {self.ball_radii}")
+        if self.radii_px is not None and (
+            len(self.radii_px) == 0 or any(int(r) != r or r < 1 for r in self.radii_px)
+        ):
+            raise ValueError(f"radii_px must be None or a non-empty tuple of integers >= 1, got {self.radii_px}")
         if self.reference_size < 1:
             raise ValueError(f"reference_size must be positive, got {self.reference_size}")
         for name in ("min_fill_ball_areas", "opening_factor", "fragment_area", "min_region_area"):
@@ -81,7 +89,10 @@ def check_sketch(sketch: np.ndarray) -> np.ndarray:
 
 
 def scaled_radii(cfg: TrappedBallConfig, shape: tuple[int, int]) -> list[int]:
-    """Integer ball radii for an image of `shape`, largest first, duplicates removed, each >= 1."""
+    """Integer ball radii for an image of `shape`, largest first, duplicates removed, each >= 1: `radii_px` as
+    given, else `ball_radii` scaled from `reference_size`."""
+    if cfg.radii_px is not None:
+        return sorted({int(r) for r in cfg.radii_px}, reverse=True)
     scale = max(shape) / cfg.reference_size
     radii = sorted({max(1, math.floor(r * scale + 0.5)) for r in cfg.ball_radii}, reverse=True)  # half up
     return radii

@@ -18,6 +18,7 @@ from rasc.data.prepare import (
     real_sketch_files,
 )
 from rasc.references import REFERENCES
+from rasc.regions.sources import ALL_STYLES_SOURCE, LEARNED_SOURCES, TRAIN_STYLES
 from rasc.tracking import init_tracking
 
 try:
@@ -35,7 +36,7 @@ FIGURE_FOOTNOTE = figure_footnote(config["data"]["source"])
 wildcard_constraints:
     split="train|test|real",
     style="xdog|clean|rough|real",
-    source=r"trapped_ball|learned|patches_\d+",
+    source=r"trapped_ball|learned_all_styles|learned|patches_\d+",
     experiment=r"[A-Za-z0-9_]+",
     seed=r"\d+",
     testset="A|B|C|R",
@@ -99,13 +100,28 @@ def get_gpu_request():
 
 
 def get_region_map_inputs(wildcards):
-    """The sketches of one split/style, and the learned extractor's checkpoint when the source is learned."""
+    """The sketches of one split/style, and the learned extractor's checkpoint when the source is a learned one."""
     inputs = {
         "sketches": f"results/data/{wildcards.split}/sketch_{wildcards.style}.npz"
     }
-    if wildcards.source == "learned":
-        inputs["model"] = "results/regions/learned_model.pt"
+    if wildcards.source in LEARNED_SOURCES:
+        inputs["model"] = f"results/regions/{wildcards.source}_model.pt"
     return inputs
+
+
+def get_region_net_settings(wildcards):
+    """The RegionNetConfig fields of regions.learned (everything but train_styles)."""
+    settings = dict(config["regions"]["learned"])
+    settings.pop("train_styles")
+    return settings
+
+
+def get_region_net_styles(wildcards):
+    """The sketch styles one learned extractor trains on: regions.learned.train_styles for `learned`, every style
+    for `learned_all_styles`."""
+    if wildcards.net == ALL_STYLES_SOURCE:
+        return list(TRAIN_STYLES)
+    return list(config["regions"]["learned"]["train_styles"])
 
 
 def get_region_summary_entries():

@@ -2,22 +2,27 @@
 # scored against the ground-truth regions.
 
 
+# {net}: learned (trained on regions.learned.train_styles, default XDoG only) or learned_all_styles (XDoG, clean
+# and rough line art: the styles of test sets A, B and C).
 rule train_region_net:
     input:
         illustrations="results/data/train/illustrations.npz",
         sketches="results/data/train/sketch_xdog.npz",
     output:
-        model="results/regions/learned_model.pt",
+        model="results/regions/{net}_model.pt",
     log:
-        "logs/train_region_net/train.log",
+        "logs/train_region_net/{net}.log",
     benchmark:
-        "benchmarks/train_region_net/train.tsv"
+        "benchmarks/train_region_net/{net}.tsv"
+    wildcard_constraints:
+        net="learned|learned_all_styles",
     conda:
         ENV
     resources:
         gpu=get_gpu_request(),
     params:
-        learned=lookup(dpath="regions/learned", within=config),
+        learned=get_region_net_settings,
+        train_styles=get_region_net_styles,
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/train_region_net.py"
@@ -35,6 +40,8 @@ rule region_maps:
         "benchmarks/region_maps/{source}/{split}_{style}.tsv"
     conda:
         ENV
+    params:
+        trapped_ball_radii=lookup(dpath="regions/trapped_ball_radii", within=config),
     script:
         "../scripts/region_maps.py"
 

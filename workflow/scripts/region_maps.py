@@ -9,7 +9,9 @@ from rasc.regions.build import build_region_maps, summary_table, timing_row
 with script_logging(snakemake.log[0]) as log:
     source, split, style = snakemake.wildcards.source, snakemake.wildcards.split, snakemake.wildcards.style
     sketches = load_npz(snakemake.input.sketches)["sketch"]
-    labels, seconds = build_region_maps(sketches, source, snakemake.input.get("model"))
+    labels, seconds = build_region_maps(
+        sketches, source, snakemake.input.get("model"), snakemake.params.trapped_ball_radii
+    )
     save_npz(snakemake.output.labels, labels=labels)
     row = timing_row(source, split, style, seconds, labels)
     write_csv(summary_table([row]), snakemake.output.timing)

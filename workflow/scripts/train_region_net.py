@@ -1,29 +1,24 @@
-"""Snakemake adapter: train the DanbooRegion-style extractor on the training split (rule train_region_net)."""
-
-import numpy as np
+"""Snakemake adapter: train one DanbooRegion-style extractor on the training split (rule train_region_net)."""
 
 from rasc.data.prepare import load_npz
 from rasc.logs import script_logging
-from rasc.regions.learned import RegionNetConfig, train_region_net
+from rasc.regions.learned import RegionNetConfig, train_region_net, training_set
 from rasc.tracking import Tracker, config_hash
 
 with script_logging(snakemake.log[0]) as log:
     illustrations = load_npz(snakemake.input.illustrations)
-    if "regions" not in illustrations:
-        raise ValueError("the learned region extractor trains on ground-truth regions: only procedural data has them")
     settings = dict(snakemake.params.learned)
+    styles = list(snakemake.params.train_styles)
+    net = snakemake.wildcards.net
     tracker = Tracker.start(
         snakemake.params.mlflow_experiment,
-        run_name="region-net",
-        tags={"snakemake.rule": snakemake.rule, "config.sha256": config_hash(settings)},
+        run_name=f"region-net-{net}",
+        tags={"snakemake.rule": snakemake.rule, "config.sha256": config_hash({**settings, "train_styles": styles})},
     )
-    # One net for every sketch style: XDoG, clean and rough line art of the same training illustrations.
-    sketches = np.concatenate(
-        [load_npz(snakemake.input.sketches)["sketch"], illustrations["lines_clean"], illustrations["lines_rough"]]
-    )  # (3N, H, W)
-    regions = np.concatenate([illustrations["regions"]] * 3)  # (3N, H, W)
+    # The training illustrations once per sketch style: XDoG only by default (regions.learned.train_styles).
+    sketches, regions = training_set(illustrations, load_npz(snakemake.input.sketches)["sketch"], styles)
     with tracker:
-        tracker.log_params({"regions.learned": settings})
+        tracker.log_params({"regions.learned": settings, "regions.learned.train_styles": styles, "net": net})
         stats = train_region_net(
             sketches,
             regions,
@@ -32,4 +27,4 @@ with script_logging(snakemake.log[0]) as log:
             tracker=tracker,
             progress=False,
         )
-        log.info("trained region net: %s", stats)
+        log.info("trained region net %s on %s: %s", net, styles, stats)
