@@ -75,3 +75,10 @@ def test_controls_isolate_region_information():
     assert {"patches_1", "learned_regions", "cwr_skeleton"} <= set(claim_experiments(claims))
     with pytest.raises(ValueError, match="two experiments"):
         Claim("chain", "Table II", "fid", ("a", "b", "c"))
+
+
+def test_table_iv_diversity_is_also_judged_on_precision_and_recall():
+    claims = paper_claims({"table4": ["patches_1", "patches_64", "patches_16"]})
+    diversity = {claim.metric: claim for claim in claims if claim.metric.startswith("diversity")}
+    assert set(diversity) == {"diversity", "diversity_precision", "diversity_recall"}
+    assert all(c.methods == ("patches_64", "patches_1") and not c.lower_is_better for c in diversity.values())

@@ -67,10 +67,3 @@ def test_metrics_files_without_diversity_precision_give_nan_columns():
     table = summarise(old, list(EXPERIMENTS))
     assert table["diversity_precision_mean"].isna().all() and table["diversity_recall_mean"].notna().sum() == 0
     assert table["diversity_mean"].notna().all()
-
-
-def test_table_iv_diversity_is_also_judged_on_precision_and_recall():
-    claims = paper_claims({"table4": ["patches_1", "patches_64", "patches_16"]})
-    diversity = {claim.metric: claim for claim in claims if claim.metric.startswith("diversity")}
-    assert set(diversity) == {"diversity", "diversity_precision", "diversity_recall"}
-    assert all(c.methods == ("patches_64", "patches_1") and not c.lower_is_better for c in diversity.values())
