@@ -177,7 +177,8 @@ def get_training_inputs(wildcards):
 
 def get_evaluation_inputs(wildcards):
     """A trained generator, one test set's sketches and region maps, their ground truth and its known valid
-    colourings (none for R), and the FID backbone, reference features and floor (R's at its own sample size)."""
+    colourings (none for R), and the FID backbone, reference features and floor (R's at its own sample size).
+    """
     split, style = TEST_SETS[wildcards.testset]
     source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
     run = f"results/train/{wildcards.experiment}/seed{wildcards.seed}"
@@ -364,7 +365,9 @@ def get_grad_cosine_runs():
     full model (and the skip variant), on table 1's training seeds."""
     names = [n for n in ("full", "skip_correlation") if n in config["experiments"]]
     return expand(
-        "results/train/{name}/seed{seed}/run.json", name=names, seed=config["train"]["seeds"]
+        "results/train/{name}/seed{seed}/run.json",
+        name=names,
+        seed=config["train"]["seeds"],
     )
 
 
