@@ -16,6 +16,7 @@ rule train_region_net:
         "benchmarks/train_region_net/{net}.tsv"
     wildcard_constraints:
         net="learned|learned_all_styles",
+    priority: 20  # trainings on learned regions wait for it
     conda:
         ENV
     resources:
@@ -38,6 +39,7 @@ rule region_maps:
         "logs/region_maps/{source}/{split}_{style}.log",
     benchmark:
         "benchmarks/region_maps/{source}/{split}_{style}.tsv"
+    priority: 20  # trainings wait for their region maps
     conda:
         ENV
     params:

@@ -16,6 +16,7 @@ rule train_model:
     conda:
         ENV
     threads: lookup(dpath="train/threads", within=config)
+    priority: 10  # the longest jobs: start every training before any evaluation takes a core
     resources:
         gpu=get_gpu_request(),
     params:
