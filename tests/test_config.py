@@ -156,7 +156,8 @@ def test_run_experiments_selects_experiments_and_table_rows(default_config):
     config["run_experiments"] = ["full", "no_region_maps"]
     config = validate_config(config)
     assert list(config["experiments"]) == ["full", "no_region_maps"]
-    assert config["tables"]["table1"] == ["full", "no_region_maps"]
+    assert config["tables"]["table1"] == ["full"]  # table 1 is full against the baselines
+    assert config["tables"]["table2"] == ["no_region_maps", "full"]
     assert config["tables"]["table3"] == ["full"]
     with pytest.raises(ConfigError, match="selected by run_experiments"):
         experiment_config(config, "pix2pix")

@@ -372,11 +372,12 @@ def get_grad_cosine_runs():
 
 
 def get_learning_curve_runs():
-    """Training folders whose learning curves are drawn: table 1's experiments, first seed."""
-    return [
-        f"results/train/{name}/seed{FIRST_SEED}/run.json"
-        for name in config["tables"]["table1"]
-    ]
+    """Training folders whose learning curves are drawn: tables 1 and 2's experiments (the method, the baselines
+    and the ablations, so `full` is drawn against `no_region_maps`), first seed."""
+    names = dict.fromkeys(
+        config["tables"]["table1"] + config["tables"].get("table2", [])
+    )
+    return [f"results/train/{name}/seed{FIRST_SEED}/run.json" for name in names]
 
 
 def get_table_experiments(wildcards):

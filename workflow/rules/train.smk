@@ -13,10 +13,10 @@ rule train_model:
         "logs/train_model/{experiment}_seed{seed}.log",
     benchmark:
         "benchmarks/train_model/{experiment}_seed{seed}.tsv"
+    priority: 10  # the longest jobs: start every training before any evaluation takes a core
     conda:
         ENV
     threads: lookup(dpath="train/threads", within=config)
-    priority: 10  # the longest jobs: start every training before any evaluation takes a core
     resources:
         gpu=get_gpu_request(),
     params:
