@@ -225,6 +225,14 @@ def _latent_noise(shape: torch.Size, seed: int, rank: int, step: int, device: to
     return torch.randn(shape, generator=generator, device=device)
 
 
+def _optimise(optimizer: torch.optim.Optimizer, loss: Tensor, module: nn.Module, ctx: DistributedContext) -> None:
+    """One update of ``module``: backward of ``loss``, gradients averaged over processes, optimiser step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    all_reduce_gradients(module, ctx)
+    optimizer.step()
+
+
 def train_step(
     nets: Networks,
     batch: Mapping[str, Tensor],
@@ -268,10 +276,7 @@ def train_step(
         r1 = d_r1_penalty(real, real_logits)
         d_total = d_total + (cfg.r1_gamma / 2) * cfg.r1_every * r1
         stats["loss/R1"] = r1.detach()
-    nets.opt_D.zero_grad(set_to_none=True)
-    d_total.backward()
-    all_reduce_gradients(D, ctx)
-    nets.opt_D.step()
+    _optimise(nets.opt_D, d_total, D, ctx)
     stats["loss/D"] = d_loss.detach()
     stats["D/real_logit"] = real_logits.detach().mean()
     stats["D/fake_logit"] = fake_logits.detach().mean()
@@ -303,10 +308,7 @@ def train_step(
         g_l1_predicted = (G(sketch, regions).rgb - color).abs().mean()
         g_total = g_total + cfg.lambda_l1_predicted * g_l1_predicted
         stats["loss/L1_predicted"] = g_l1_predicted.detach()
-    nets.opt_G.zero_grad(set_to_none=True)
-    g_total.backward()
-    all_reduce_gradients(G, ctx)
-    nets.opt_G.step()
+    _optimise(nets.opt_G, g_total, G, ctx)
     stats["loss/G"] = g_total.detach()
     stats["train/saturated_frac"] = (fake.detach().abs() > SATURATION_LEVEL).float().mean()
 
