@@ -8,6 +8,7 @@ training recipe's settings, and prints the held-out accuracy every `--every` ste
 what the generator's sketch path can know of the archetype after as many steps.
 
     python benchmarks/archetype_probe.py --steps 2000
+    python benchmarks/archetype_probe.py --steps 800 --synth '{"zoom": 1.0}'
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from recipe_search import build_split
+from recipe_search import build_split, deep_update
 
 from rasc.config import load_config
 from rasc.data.palette import ARCHETYPES
@@ -43,11 +44,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--cache", default="/tmp/rasc-recipe")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--synth", default="{}", help="JSON overrides of data.synth (as in recipe_search.py)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
 
     config = load_config(args.config)
+    config["data"] = deep_update(config["data"], {"synth": json.loads(args.synth)})
     train_split, test_split = (build_split(config, split, Path(args.cache)) for split in ("train", "test"))
     train_x, train_y = sketches_and_labels(train_split)
     test_x, test_y = sketches_and_labels(test_split)

@@ -215,3 +215,31 @@ def test_framing_and_plain_walls_give_fewer_larger_regions():
         SynthConfig(zoom=8.0)
     with pytest.raises(ValueError, match="wallpaper_prob"):
         SynthConfig(wallpaper_prob=1.5)
+
+
+def test_flat_hair_is_one_silhouette_with_the_same_shapes():
+    """hair_locks=False: the locks of one drawing join into one outlined silhouette (fewer hair regions) of about
+    the same extent (the lines between locks become hair), for the same archetype."""
+    from rasc.data.synth import PART_NAMES, SynthConfig, render_illustration, sample_rng
+
+    hair = PART_NAMES.index("hair")
+    for index in range(6):
+        locks = render_illustration(sample_rng(3, index), SynthConfig(size=64))
+        flat = render_illustration(sample_rng(3, index), SynthConfig(size=64, hair_locks=False))
+        assert flat.archetype == locks.archetype
+        hair_regions = [len(np.unique(ill.regions[ill.parts == hair])) for ill in (locks, flat)]
+        assert hair_regions[1] < hair_regions[0]
+        area = [(ill.parts == hair).sum() for ill in (locks, flat)]
+        assert area[0] <= area[1] <= 1.5 * area[0]
+
+
+def test_label_canvas_fill_into_an_existing_id():
+    from rasc.data.shapes import LabelCanvas
+
+    canvas = LabelCanvas(16)
+    square = np.array([[0.1, 0.1], [0.4, 0.1], [0.4, 0.4], [0.1, 0.4]])
+    pid = canvas.fill(square, group=2, part=5)
+    assert canvas.fill(square + 0.5, group=2, part=5, pid=pid) == pid
+    assert canvas.n_ids == 2 and (canvas.ids == pid).sum() > 2 * 16
+    with pytest.raises(ValueError, match="existing id"):
+        canvas.fill(square, group=3, part=5, pid=pid)

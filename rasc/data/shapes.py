@@ -173,13 +173,17 @@ class LabelCanvas:
         part: int,
         casts_shadow: bool = True,
         target: np.ndarray | None = None,
+        pid: int | None = None,
     ) -> int:
-        """Fill polygons (unit coordinates) with one new primitive id; returns the id.
+        """Fill polygons (unit coordinates) with one new primitive id (or the existing `pid`); returns the id.
 
         `polygons`: one polygon (n, 2), a stack of equal-sized polygons (m, n, 2), or a list of polygons. Disjoint
         polygons of one id still become separate regions; overlapping ones merge into one shape without an outline.
         """
-        pid = self.new_id(group, part, casts_shadow)
+        if pid is None:
+            pid = self.new_id(group, part, casts_shadow)
+        elif not 0 < pid < self.n_ids or (self.group_of[pid], self.part_of[pid]) != (group, part):
+            raise ValueError(f"primitive id {pid} is not an existing id of group {group} and part {part}")
         if isinstance(polygons, np.ndarray):
             fixed = self.to_fixed(polygons)
             polys = [fixed] if fixed.ndim == 2 else list(fixed)

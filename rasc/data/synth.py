@@ -85,6 +85,7 @@ class SynthConfig:
     pattern_prob: float = 0.6  # probability that the top / the bottom carries a pattern (stripes, checks, dots)
     accessory_prob: float = 0.7  # probability of each accessory kind (hair ribbon/clips, belt, buttons, ...)
     detail: float = 1.0  # multiplier of the number of hair strands, pleats and frills
+    hair_locks: bool = True  # outline every hair lock; False: the hair is one flat silhouette (simple cel art)
     clutter: float = 1.0  # multiplier of the number of background objects (0 = plain wall)
     wallpaper_prob: float = 0.75  # probability that the wall carries a pattern (stripes, dots, diamonds)
     zoom: float = 1.0  # framing: multiplier of the head size (2 ≈ a face close-up with fewer, larger regions)
@@ -178,6 +179,7 @@ class _Scene:
         self.puffy = False  # puffy short sleeves (dress-like outfits)
         self.sleeve_stripes = False  # accent stripes along the sleeves (sporty outfits)
         self.shadow_ids: set[int] = set()  # primitive ids of cel shadows
+        self.hair_pid: int | None = None  # the one hair primitive when cfg.hair_locks is False
         self.ink: np.ndarray | None = None  # (H, W) bool outline mask, set before overlays and shadows
         self._pose()
         self._palette()
@@ -248,6 +250,10 @@ class _Scene:
     def fill(self, pts, group: int, part: str, target=None, casts_shadow: bool | None = None) -> int:
         """Fill polygons on the canvas (or on a clipped draw `target`); clipped fills cast no shadow by default."""
         casts = (target is None) if casts_shadow is None else casts_shadow
+        if part == "hair" and not self.cfg.hair_locks:  # every lock joins one silhouette, no lines inside it
+            if target is None:
+                self.hair_pid = self.canvas.fill(pts, group, _P[part], casts_shadow=casts, pid=self.hair_pid)
+            return self.hair_pid  # clipped locks (inside a bun) would only draw lines within the silhouette
         return (self.canvas if target is None else target).fill(pts, group, _P[part], casts_shadow=casts)
 
     # ------------------------------------------------------------- background
