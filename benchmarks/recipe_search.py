@@ -6,6 +6,7 @@ the ground truth) colourings on test set A, both as ΔE and as a fraction of the
 the CPU default's recipe was chosen (README, "Design decisions"; config/README.md). Data are cached per setting.
 
     python benchmarks/recipe_search.py --steps 800 --train '{"lambda_l1": 10}' --synth '{"zoom": 2.0}'
+    python benchmarks/recipe_search.py --steps 4000 --curve 60    # + the learning curve of a long run
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def main() -> None:
     parser.add_argument("--cache", default="/tmp/rasc-recipe")
     parser.add_argument("--out", default=None, help="training folder (default: under --cache, by settings)")
     parser.add_argument("--label", default="")
+    parser.add_argument("--curve", type=int, default=0,
+                        help="score the EMA generator on this many test-set-A images at every snapshot "
+                             "(curves.jsonl in the run folder: the learning curve of a long run)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -81,7 +85,16 @@ def main() -> None:
     train_cfg = TrainConfig.from_section({**config["train"], "threads": args.threads, "device": "cpu"}, seed=0)
     data = TrainData(sketch=train_split["sketch"], color=train_split["color"], regions=train_split["trapped_ball"])
     start = time.perf_counter()
-    result = train(train_cfg, gen_cfg, disc_cfg, data, out_dir, progress=False)
+    validation = None
+    if args.curve:
+        from rasc.references import mean_colour
+        from rasc.validation import ValidationSet
+
+        keys = ("color", "regions", "region_group", "lines_clean")
+        validation = ValidationSet(test_split["sketch"][:args.curve], test_split["trapped_ball"][:args.curve],
+                                   {key: test_split[key][:args.curve] for key in keys},
+                                   np.clip(np.rint(mean_colour(train_split["color"])), 0, 255).astype(np.uint8))
+    result = train(train_cfg, gen_cfg, disc_cfg, data, out_dir, progress=False, validation=validation)
     seconds = time.perf_counter() - start
 
     from rasc.training.checkpoint import load_generator

@@ -37,7 +37,8 @@ def image_grid(rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], 
     """A grid of images (grey or RGB uint8) with titled rows and columns; ``footnote`` (a licence notice) below."""
     plt = pyplot()
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
-    figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.6 * n_rows), squeeze=False)
+    figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.6 * n_rows), squeeze=False,
+                                layout="constrained")  # the title sits on the first row, without a blank band
     for r, images in enumerate(rows):
         for c in range(n_cols):
             axis = axes[r, c]

@@ -80,3 +80,16 @@ def test_ground_truth_of_another_size_is_refused(inputs, tmp_path):
     sketches, colorized, region_maps, sources, ground_truth = inputs
     with pytest.raises(ValueError, match="ground truth has shape"):
         region_comparison_panels(sketches, colorized, region_maps, sources, ground_truth[:, :8, :8], n_sketches=3)
+
+
+def test_image_grid_has_no_blank_band_under_its_title(tmp_path):
+    """A tall grid (the qualitative figure has ten rows) starts right under its title, not a tenth of the page lower."""
+    import cv2
+
+    from rasc.plotting import image_grid
+
+    rows = [[np.zeros((16, 16, 3), np.uint8)] * 3 for _ in range(10)]
+    image_grid(rows, [f"row {r}" for r in range(10)], ["#0", "#1", "#2"], tmp_path / "grid.png", "title")
+    page = cv2.imread(str(tmp_path / "grid.png"), cv2.IMREAD_GRAYSCALE)
+    mostly_black = np.flatnonzero((page < 60).mean(axis=1) > 0.5)  # pixel rows across the black images
+    assert mostly_black[0] < 0.05 * page.shape[0]

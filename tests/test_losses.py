@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -155,10 +156,25 @@ def test_failed_download_falls_back_with_the_reason(empty_hub, monkeypatch):
     def offline(allow_download):
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(perceptual, "_torchvision_imagenet_vgg19", offline)
+    monkeypatch.setattr(perceptual, "_torchvision_imagenet_vgg19_file", offline)
     with pytest.warns(RuntimeWarning, match="Name or service not known"):
         _, backbone = build_vgg_features(PerceptualConfig(layers=("relu1_1",), download=True))
     assert backbone == "vgg19-random-seed0"
+
+
+def test_the_hub_cache_file_is_loaded_as_the_imagenet_trunk(empty_hub, monkeypatch):
+    """A vgg19-dcbb9e9d.pth in the torch hub cache is used without a download, and only its trunk is built."""
+    import rasc.training.perceptual as perceptual
+
+    trunk = random_vgg19_trunk(seed=7)
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / "vgg19-dcbb9e9d.pth"
+    cached.parent.mkdir(parents=True)
+    torch.save({f"features.{key}": value for key, value in trunk.state_dict().items()}, cached)
+    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda *args, **kwargs: pytest.fail("downloaded"))
+    network, backbone = build_vgg_features(PerceptualConfig(layers=("relu1_1",), download=True))
+    assert backbone == "vgg19-imagenet"
+    assert torch.equal(network.trunk[0].weight, trunk[0].weight)
+    assert perceptual._torchvision_imagenet_vgg19_file(allow_download=False) == cached
 
 
 @pytest.mark.parametrize("layout", ["torchvision", "trunk"])

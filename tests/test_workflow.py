@@ -111,9 +111,8 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
         assert (table["data_source"] == "procedural").all()
     assert set(pd.read_csv(results / "table1.csv")["test_set"]) == {"A"}
     table1 = pd.read_csv(results / "table1.csv")
-    assert list(table1["method"]) == ["full", "full:oracle", "no_region_maps", "no_region_maps:oracle",
-                                      "no_region_formulation", "no_region_formulation:oracle", "cwr_skeleton",
-                                      "cwr_skeleton:oracle", "pix2pix", "reference:constant", "reference:nearest"]
+    assert list(table1["method"]) == ["full", "full:oracle", "cwr_skeleton", "cwr_skeleton:oracle", "pix2pix",
+                                      "reference:constant", "reference:nearest"]
     constant = table1[table1["method"] == "reference:constant"]
     assert constant["colour_error_vs_constant"].tolist() == [1.0] and constant["bleeding_mean"].tolist() == [0.0]
     assert table1["colour_error_vs_constant"].notna().all()
