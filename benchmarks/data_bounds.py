@@ -23,7 +23,7 @@ from recipe_search import build_split, deep_update
 
 from rasc.config import load_config
 from rasc.evaluate import region_metrics
-from rasc.references import constant_colouring
+from rasc.references import constant_colouring, mean_colour
 
 
 def class_means(split: dict[str, np.ndarray], keys: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:
@@ -50,7 +50,7 @@ def pixel_keys(split: dict[str, np.ndarray], with_archetype: bool) -> np.ndarray
 def class_colouring(train: dict[str, np.ndarray], test: dict[str, np.ndarray], with_archetype: bool) -> np.ndarray:
     """Test images (N, H, W, 3) uint8 with every pixel the training mean colour of its key (fallback: overall)."""
     means = class_means(train, pixel_keys(train, with_archetype))
-    fallback = train["color"].reshape(-1, 3).mean(axis=0)
+    fallback = mean_colour(train["color"])
     keys = pixel_keys(test, with_archetype)
     flat = keys.reshape(-1, keys.shape[-1])
     out = np.stack([means.get(tuple(key), fallback) for key in flat.tolist()])

@@ -87,13 +87,10 @@ def main() -> None:
     start = time.perf_counter()
     validation = None
     if args.curve:
-        from rasc.references import mean_colour
         from rasc.validation import ValidationSet
 
-        keys = ("color", "regions", "region_group", "lines_clean")
-        validation = ValidationSet(test_split["sketch"][:args.curve], test_split["trapped_ball"][:args.curve],
-                                   {key: test_split[key][:args.curve] for key in keys},
-                                   np.clip(np.rint(mean_colour(train_split["color"])), 0, 255).astype(np.uint8))
+        validation = ValidationSet.from_arrays(test_split, test_split["sketch"], test_split["trapped_ball"],
+                                               train_split["color"], args.curve)
     result = train(train_cfg, gen_cfg, disc_cfg, data, out_dir, progress=False, validation=validation)
     seconds = time.perf_counter() - start
 

@@ -35,11 +35,15 @@ def mean_colour(train_colors: np.ndarray) -> np.ndarray:
     return train_colors.reshape(-1, 3).mean(axis=0, dtype=np.float64)
 
 
+def constant_colour(train_colors: np.ndarray) -> np.ndarray:
+    """The training split's mean colour rounded to a displayable colour → (3,) uint8."""
+    return np.clip(np.rint(mean_colour(train_colors)), 0, 255).astype(np.uint8)
+
+
 def constant_colouring(train_colors: np.ndarray, count: int, shape: tuple[int, int] | None = None) -> np.ndarray:
     """``count`` images (H, W) (default: the training images' size) of the training mean colour → uint8 (N, H, W, 3)."""
     height, width = shape or train_colors.shape[1:3]
-    colour = np.clip(np.rint(mean_colour(train_colors)), 0, 255).astype(np.uint8)
-    return np.broadcast_to(colour, (count, height, width, 3)).copy()
+    return np.broadcast_to(constant_colour(train_colors), (count, height, width, 3)).copy()
 
 
 def _blurred_rows(sketches: np.ndarray) -> np.ndarray:

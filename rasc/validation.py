@@ -30,16 +30,24 @@ class ValidationSet:
     constant_colour: np.ndarray  # (3,) uint8, the training split's mean colour
 
     @classmethod
-    def from_files(cls, illustrations: str | Path, sketches: str | Path, regions: str | Path,
-                   train_colors: np.ndarray, count: int) -> ValidationSet:
-        """The first ``count`` test sketches of the given files, with the training colours' mean as reference."""
-        from rasc.data.prepare import load_npz
-        from rasc.references import mean_colour
+    def from_arrays(cls, illustrations: Mapping[str, np.ndarray], sketches: np.ndarray, regions: np.ndarray,
+                    train_colors: np.ndarray, count: int) -> ValidationSet:
+        """The first ``count`` sketches (N, H, W) with their region maps and illustrations, with the training
+        colours' mean as reference."""
+        from rasc.references import constant_colour
 
         keys = ("color", "regions", "region_group", "lines_clean")
-        truth = {key: value[:count] for key, value in load_npz(illustrations).items() if key in keys}
-        colour = np.clip(np.rint(mean_colour(train_colors)), 0, 255).astype(np.uint8)
-        return cls(load_npz(sketches)["sketch"][:count], load_npz(regions)["labels"][:count], truth, colour)
+        truth = {key: value[:count] for key, value in illustrations.items() if key in keys}
+        return cls(sketches[:count], regions[:count], truth, constant_colour(train_colors))
+
+    @classmethod
+    def from_files(cls, illustrations: str | Path, sketches: str | Path, regions: str | Path,
+                   train_colors: np.ndarray, count: int) -> ValidationSet:
+        """`from_arrays` on the data stage's npz files of the illustrations, sketches and region maps."""
+        from rasc.data.prepare import load_npz
+
+        return cls.from_arrays(load_npz(illustrations), load_npz(sketches)["sketch"], load_npz(regions)["labels"],
+                               train_colors, count)
 
     def __len__(self) -> int:
         return len(self.sketch)
