@@ -1,4 +1,5 @@
-"""Shared fixtures: every test tracks into its own temporary SQLite database and runs on one CPU thread."""
+"""Shared fixtures: every test tracks into its own temporary SQLite database and runs on one CPU thread; the tiny
+end-to-end run of the DAG is made once per session."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from workflow_run import TINY_TARGETS, copy_test_folder, run_in
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,3 +26,15 @@ def _isolated_tracking(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole DAG (tables 1–4, claims, figures) on the tiny test config, in a copy of .test/.
+
+    Tests must not change it; a test that builds on it works on a copy (tests/test_workflow_real.py).
+    """
+    workdir = copy_test_folder(tmp_path_factory.mktemp("tiny"))
+    result = run_in(workdir, *TINY_TARGETS)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    return workdir

@@ -8,7 +8,13 @@ import cv2
 import numpy as np
 import pytest
 
-from rasc.data.prepare import TEST_SETS, drawn_from_test_split, prepare_real_sketches, real_sketch_files
+from rasc.data.prepare import (
+    TEST_SETS,
+    drawn_from_test_split,
+    illustration_settings,
+    prepare_real_sketches,
+    real_sketch_files,
+)
 from rasc.data.sketch import pad_resize
 from rasc.data.synth import SynthConfig, synthesize
 from rasc.imageio import ImageReadError
@@ -83,3 +89,16 @@ def test_missing_or_empty_folder_names_the_key(tmp_path):
 
 def test_only_r_lacks_paired_illustrations():
     assert [name for name in TEST_SETS if not drawn_from_test_split(name)] == ["R"]
+
+
+def test_a_folder_of_real_sketches_leaves_the_illustration_settings_alone():
+    """Adding test set R to a finished run must not change the params of the data jobs (Snakemake would retrain)."""
+    data = {"source": "folder", "size": 32, "seed": 0,
+            "folder": {"illustrations": "art", "sketches": None, "test_fraction": 0.1, "on_unreadable": "error"}}
+    with_real = {**data, "folder": {**data["folder"], "sketches": "my_sketches"}}
+    assert illustration_settings(with_real) == illustration_settings(data)
+    assert illustration_settings(with_real)["folder"] == {"illustrations": "art", "test_fraction": 0.1,
+                                                          "on_unreadable": "error"}
+    assert with_real["folder"]["sketches"] == "my_sketches"  # the config itself is left as it was
+    changed = {**data, "folder": {**data["folder"], "illustrations": "other_art"}}
+    assert illustration_settings(changed) != illustration_settings(data)

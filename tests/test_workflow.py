@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-    )
+from workflow_run import REPO, snakemake
 
 
 def test_lint_is_clean():
@@ -80,22 +71,6 @@ def test_device_cuda_without_a_gpu_stops_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "no usable CUDA GPU" in result.stdout + result.stderr
     assert not (workdir / "results").exists()
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """The whole DAG (table 1–4, claims, figures) on the tiny test config, in a copy of .test/."""
-    workdir = tmp_path_factory.mktemp("tiny") / "run"
-    shutil.copytree(REPO / ".test", workdir, ignore=shutil.ignore_patterns("results", "logs", ".snakemake", "mlflow.db"))
-    targets = ["results/table1.csv", "results/table2.csv", "results/table3.csv", "results/table4.csv",
-               "results/claims.csv", "results/figures/multicolor.png", "results/figures/grad_cosine.png",
-               "results/regions/quality.csv", "results/figures/data_samples.png", "results/figures/qualitative_A.png",
-               "results/figures/region_sources_colorized.png", "results/figures/patch_sizes_colorized.png",
-               "results/figures/learning_curves.png"]
-    result = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", *targets,
-                       cwd=REPO, timeout=1500)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
-    return workdir
 
 
 @pytest.mark.slow

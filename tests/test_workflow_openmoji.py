@@ -4,14 +4,13 @@ every figure caption that shows the data."""
 from __future__ import annotations
 
 import re
-import shutil
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from jinja2 import Environment
-from test_workflow import REPO, snakemake
+from workflow_run import REPO, copy_test_folder, run_in
 
 from rasc.data.attribution import OPENMOJI_ATTRIBUTION, OPENMOJI_LICENSE_URL, OPENMOJI_NOTICE
 from rasc.data.prepare import load_npz
@@ -22,11 +21,9 @@ FIGURE_CAPTIONS = ("data_samples", "qualitative", "multicolor", "region_comparis
 @pytest.fixture(scope="module")
 def openmoji_run(tmp_path_factory):
     """Table 1 (full model, test set B = the line layer), the data statistics and a qualitative grid on 16 + 6 files."""
-    workdir = tmp_path_factory.mktemp("openmoji") / "run"
-    shutil.copytree(REPO / ".test", workdir, ignore=shutil.ignore_patterns("results", "logs", ".snakemake", "mlflow.db"))
-    result = snakemake("-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2",
-                       "results/table1.csv", "results/data/stats.csv", "results/figures/qualitative_B.png",
-                       "--configfile", str(workdir / "config" / "openmoji.yaml"), cwd=REPO, timeout=900)
+    workdir = copy_test_folder(tmp_path_factory.mktemp("openmoji"))
+    result = run_in(workdir, "results/table1.csv", "results/data/stats.csv", "results/figures/qualitative_B.png",
+                    "--configfile", str(workdir / "config" / "openmoji.yaml"), timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return workdir
 

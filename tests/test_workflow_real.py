@@ -1,4 +1,5 @@
-"""Test set R end to end: a folder of real sketches (no ground truth) through the tiny DAG, and its bad inputs."""
+"""Test set R end to end: a folder of real sketches (no ground truth) added to the finished tiny DAG run, and its bad
+inputs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from test_workflow import REPO, snakemake
+from workflow_run import copy_test_folder, run_in
 
 from rasc.data.synth import SynthConfig, synthesize
 
@@ -39,32 +40,61 @@ def write_real_sketches(folder: Path) -> list[str]:
     return sorted(files)
 
 
-def real_run_folder(base: Path) -> Path:
-    """A copy of .test/ with a folder of real sketches and a config override that adds test set R."""
-    workdir = base / "run"
-    shutil.copytree(REPO / ".test", workdir, ignore=shutil.ignore_patterns("results", "logs", ".snakemake", "mlflow.db"))
+REAL_CONFIG = ("data:\n  folder:\n    sketches: my_sketches\n"
+               "eval:\n  test_sets: [A, R]\n"
+               "tables:\n  table1: [full, learned_regions, patches_1]  # one experiment per region source\n")
+REAL_TARGETS = ("results/table1.csv", "results/figures/qualitative_R.png", "results/figures/qualitative_A.png",
+                "results/regions/quality.csv")
+
+
+def add_real_sketches(workdir: Path) -> Path:
+    """A folder of real sketches in ``workdir`` and a config override that adds test set R."""
     write_real_sketches(workdir / "my_sketches")
-    (workdir / "config" / "real.yaml").write_text(
-        "data:\n  folder:\n    sketches: my_sketches\n"
-        "eval:\n  test_sets: [A, R]\n"
-        "tables:\n  table1: [full, learned_regions, patches_1]  # one experiment per region source\n"
-    )
+    (workdir / "config" / "real.yaml").write_text(REAL_CONFIG)
     return workdir
+
+
+def real_run_folder(base: Path) -> Path:
+    """A fresh copy of .test/ with real sketches and test set R."""
+    return add_real_sketches(copy_test_folder(base))
 
 
 def run_real(workdir: Path, *targets: str, timeout: int = 1500):
-    return snakemake("-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--configfile",
-                     str(workdir / "config" / "real.yaml"), "--cores", "2", *targets, cwd=REPO, timeout=timeout)
+    """Snakemake with the test-set-R override (``--configfile`` goes last: it takes every value after it)."""
+    return run_in(workdir, *targets, "--configfile", str(workdir / "config" / "real.yaml"), timeout=timeout)
+
+
+def scheduled_jobs(output: str) -> dict[str, int]:
+    """Snakemake's "Job stats" table: rule name → number of jobs it ran."""
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    rows = (line.split() for line in table.splitlines()[3:])
+    return {row[0]: int(row[1]) for row in rows if len(row) == 2}
 
 
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory):
-    """Table 1, both qualitative grids and the region summary with test sets A and R on the tiny config."""
-    workdir = real_run_folder(tmp_path_factory.mktemp("real"))
-    result = run_real(workdir, "results/table1.csv", "results/figures/qualitative_R.png",
-                      "results/figures/qualitative_A.png", "results/regions/quality.csv")
+def real_run(tiny_run, tmp_path_factory):
+    """Test set R added to a copy of the finished tiny run: table 1, both qualitative grids, the region summary.
+
+    The copy keeps the run's MLflow database, whose artifact root MLflow stored as an absolute path in the tiny run:
+    the new evaluations' artifacts land there, beside the tiny run's own.
+    """
+    workdir = tmp_path_factory.mktemp("real") / "run"
+    shutil.copytree(tiny_run, workdir)  # file times kept: Snakemake sees a finished run
+    add_real_sketches(workdir)
+    result = run_real(workdir, *REAL_TARGETS)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    (workdir / "jobs.json").write_text(json.dumps(scheduled_jobs(result.stdout + result.stderr)))
     return workdir
+
+
+@pytest.mark.slow
+def test_adding_real_sketches_to_a_finished_run_retrains_nothing(real_run):
+    """Only R's import, region maps, evaluations and the reports run; the data, the models and A's scores stay."""
+    jobs = json.loads((real_run / "jobs.json").read_text())
+    assert jobs["import_real_sketches"] == 1 and jobs["evaluate_model"] == len(SOURCES)  # R only
+    assert jobs["evaluate_reference"] == 2  # constant and nearest on R
+    for rule in ("prepare_illustrations", "make_sketches", "train_region_net", "train_model", "fid_backbone"):
+        assert rule not in jobs, rule
 
 
 @pytest.mark.slow

@@ -90,6 +90,17 @@ def prepare_folder(data_cfg: Mapping[str, Any], split: str) -> dict[str, np.ndar
     }
 
 
+def illustration_settings(data_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The data settings the illustrations depend on: the data section without ``folder.sketches``.
+
+    The folder of real sketches (test set R) has no illustrations, so adding one to a finished run must not make
+    Snakemake rebuild the data and retrain every model (it reruns a job whose params change).
+    """
+    settings = {key: value for key, value in data_cfg.items() if key != "folder"}
+    settings["folder"] = {key: value for key, value in data_cfg["folder"].items() if key != "sketches"}
+    return settings
+
+
 def prepare_illustrations(data_cfg: Mapping[str, Any], split: str) -> dict[str, np.ndarray]:
     """The illustrations of ``split`` from the configured source."""
     if data_cfg["source"] == "procedural":

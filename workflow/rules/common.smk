@@ -15,6 +15,7 @@ from rasc.data.prepare import (
     REAL_SPLIT,
     TEST_SETS,
     drawn_from_test_split,
+    illustration_settings,
     real_sketch_files,
 )
 from rasc.references import REFERENCES

@@ -14,7 +14,7 @@ rule prepare_illustrations:
     conda:
         ENV
     params:
-        data=lookup(dpath="data", within=config),
+        data=illustration_settings(config["data"]),
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/prepare_illustrations.py"
@@ -32,7 +32,7 @@ rule prepare_alternatives:
     conda:
         ENV
     params:
-        data=lookup(dpath="data", within=config),
+        data=illustration_settings(config["data"]),
         alternatives=lookup(dpath="eval/alternatives", within=config),
     script:
         "../scripts/prepare_alternatives.py"

@@ -16,7 +16,9 @@ rule fid_backbone:
     conda:
         ENV
     params:
-        eval=lookup(dpath="eval", within=config),
+        weights=lookup(dpath="eval/fid_weights", within=config),
+        dims=lookup(dpath="eval/fid_dims", within=config),
+        calibration_images=lookup(dpath="eval/fid_calibration_images", within=config),
     script:
         "../scripts/fid_backbone.py"
 
@@ -52,7 +54,7 @@ rule evaluate_model:
     resources:
         gpu=get_gpu_request(),
     params:
-        eval=lookup(dpath="eval", within=config),
+        diversity_samples=lookup(dpath="eval/diversity_samples", within=config),
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/evaluate_model.py"

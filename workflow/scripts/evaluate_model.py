@@ -11,7 +11,7 @@ from rasc.metrics.fid import FIDBackbone, FIDFeatures
 from rasc.tracking import Tracker
 
 with script_logging(snakemake.log[0]) as log:
-    wildcards, settings = snakemake.wildcards, snakemake.params.eval
+    wildcards = snakemake.wildcards
     parent = json.loads(open(snakemake.input.run).read()).get("run_id")
     tracker = Tracker.start(
         snakemake.params.mlflow_experiment,
@@ -36,7 +36,7 @@ with script_logging(snakemake.log[0]) as log:
             backbone=FIDBackbone.from_file(snakemake.input.backbone),
             reference_features=FIDFeatures.load(snakemake.input.reference),
             floor=json.loads(open(snakemake.input.floor).read())["fid_floor"],
-            diversity_samples=settings["diversity_samples"],
+            diversity_samples=snakemake.params.diversity_samples,
         )
         metrics |= {"experiment": wildcards.experiment, "seed": int(wildcards.seed), "test_set": wildcards.testset}
         tracker.set_tags({"fid_backbone": metrics["fid_backbone"]})

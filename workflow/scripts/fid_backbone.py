@@ -9,12 +9,12 @@ from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, floor_record
 
 with script_logging(snakemake.log[0]) as log:
-    settings = snakemake.params.eval
+    settings = snakemake.params
     training = load_npz(snakemake.input.illustrations)["color"]
     backbone = FIDBackbone.load(
-        weights_path=settings["fid_weights"],
-        dims=settings["fid_dims"],
-        calibration_images=training[: settings["fid_calibration_images"]],
+        weights_path=settings.weights,
+        dims=settings.dims,
+        calibration_images=training[: settings.calibration_images],
     )
     backbone.save(snakemake.output.backbone)
     reference_images = load_npz(snakemake.input.reference)["color"]
