@@ -41,7 +41,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-channels", type=int, default=GeneratorConfig.max_channels)
     parser.add_argument("--num-blocks", type=int, default=GeneratorConfig.num_blocks)
     parser.add_argument("--perceptual-layers", nargs="*", default=list(TrainConfig.perceptual_layers),
-                        help="VGG-19 layers; none = no perceptual loss")
+                        help="VGG-19 layers; none (or the flag alone) = no perceptual loss")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
@@ -56,9 +56,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
+    layers = tuple(layer for layer in args.perceptual_layers if layer != "none")
     cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=4,
-                      perceptual_layers=tuple(args.perceptual_layers) or ("relu1_1",),
-                      lambda_perceptual=1.0 if args.perceptual_layers else 0.0)
+                      perceptual_layers=layers or ("relu1_1",), lambda_perceptual=1.0 if layers else 0.0)
     data = synthetic_train_data(num_samples=max(2 * args.batch, 16), image_size=args.size, seed=0, cell=args.cell)
     sampler = StepSampler(len(data), args.batch, seed=0)
     with warnings.catch_warnings():
