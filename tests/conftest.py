@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from workflow_run import TINY_TARGETS, copy_test_folder, run_in
-
-REPO = Path(__file__).resolve().parent.parent
+from workflow_run import REPO, TINY_TARGETS, copy_test_folder, run_in
 
 torch.set_num_threads(1)
 
