@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--train", default="{}", help="JSON overrides of the train section")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0, help="training seed (initialisation, data order, noise)")
     parser.add_argument("--cache", default="/tmp/rasc-recipe")
     parser.add_argument("--out", default=None, help="training folder (default: under --cache, by settings)")
     parser.add_argument("--label", default="")
@@ -79,10 +80,11 @@ def main() -> None:
     cache = Path(args.cache)
     train_split, test_split = (build_split(config, split, cache) for split in ("train", "test"))
 
-    settings = json.dumps([config["data"], config["model"], config["train"]], sort_keys=True)
+    settings = json.dumps([config["data"], config["model"], config["train"]] + ([args.seed] if args.seed else []),
+                          sort_keys=True)
     out_dir = Path(args.out or cache / "runs" / hashlib.sha256(settings.encode()).hexdigest()[:12])
     gen_cfg, disc_cfg = model_configs(config["model"], int(config["data"]["size"]))
-    train_cfg = TrainConfig.from_section({**config["train"], "threads": args.threads, "device": "cpu"}, seed=0)
+    train_cfg = TrainConfig.from_section({**config["train"], "threads": args.threads, "device": "cpu"}, seed=args.seed)
     data = TrainData(sketch=train_split["sketch"], color=train_split["color"], regions=train_split["trapped_ball"])
     start = time.perf_counter()
     validation = None
@@ -110,6 +112,7 @@ def main() -> None:
     constant = scores["constant"]["colour_error"]
     row = {
         "label": args.label,
+        "seed": args.seed,
         "steps": result.steps,
         "sec_per_step": round(seconds / max(result.steps, 1), 3),
         "regions_per_image": float(np.mean(test_split["regions"].reshape(len(sketches), -1).max(1) + 1)),

@@ -16,7 +16,8 @@ from rasc.training.checkpoint import CheckpointError, load_checkpoint, load_gene
 from rasc.models import DiscriminatorConfig, GeneratorConfig
 from rasc.tracking import NullTracker
 from rasc.training.loop import NonFiniteLossError, TrainConfig, snapshot_run_id, train
-from rasc.training.data import StepSampler, load_train_data, synthetic_train_data
+from rasc.training.data import StepSampler, load_train_data, make_batch, synthetic_train_data
+from rasc.training.distributed import DistributedContext
 
 GEN_CFG = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=8)
 DISC_CFG = DiscriminatorConfig(image_size=32, base_channels=4, max_channels=8)
@@ -315,3 +316,26 @@ def test_predicted_w_reconstruction_trains_the_sketch_mlp(tmp_path, weight):
     moved = any(not torch.equal(before[k], v) for k, v in generator.sketch_mlp.state_dict().items())
     assert moved == (weight > 0)
     assert ("loss/L1_predicted" in _stats(tmp_path)[-1]) == (weight > 0)
+
+
+@pytest.mark.parametrize("every", [1, 2])
+def test_adversarial_every_skips_the_discriminator_on_the_steps_between(every):
+    """With adversarial_every k, D steps (and G's adversarial term) happen on steps 0, k, 2k, … only."""
+    cfg = tiny_config(adversarial_every=every, lambda_perceptual=0, lambda_l1=1.0, grad_cos_every=0)
+    nets = train_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
+    sampler = StepSampler(len(DATA), cfg.batch_size, seed=0)
+    moved_d, adversarial_terms = [], []
+    for step in range(4):
+        before = [p.detach().clone() for p in nets.D.parameters()]
+        batch = make_batch(DATA, *sampler.batch(step), torch.device("cpu"))
+        stats, _ = train_module.train_step(nets, batch, step, cfg, None, ctx)
+        moved_d.append(any(not torch.equal(b, p) for b, p in zip(before, nets.D.parameters())))
+        adversarial_terms.append("loss/G_adv" in stats and "loss/D" in stats)
+    expected = [step % every == 0 for step in range(4)]
+    assert moved_d == expected and adversarial_terms == expected
+
+
+def test_adversarial_every_must_be_positive():
+    with pytest.raises(ValueError, match="adversarial_every"):
+        tiny_config(adversarial_every=0)

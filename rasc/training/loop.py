@@ -5,7 +5,8 @@ Per step (pix2pix order, one generator forward per step):
 1. the generator colours the batch; with ``latent="posterior"`` the style encoder gives (mu, logvar) of the colour
    image and w = mu + ε·exp(logvar / 2) (cVAE-GAN, DESIGN §4); with ``latent="sketch"`` w is the sketch MLP's;
 2. the discriminator takes one Adam step on the logistic loss (eq. 6) of real images and detached fakes, plus the
-   lazy R1 penalty on real images every ``r1_every`` steps (weighted γ/2 · r1_every);
+   lazy R1 penalty on real images every ``r1_every`` D steps (weighted γ/2 · r1_every); with
+   ``adversarial_every`` k > 1 this step and G's adversarial term run every k-th step only (the term weighted k);
 3. the generator takes one Adam step on λ_adv·non-saturating loss + λ_p·perceptual L1 (eq. 7) + λ_kl·KL
    + λ_w·|w_pred − mu| (+ λ_l1·pixel L1, off by default: the paper has none);
 4. the EMA generator follows G; it is what the sample grids show and what ``generator.pt`` holds.
@@ -103,7 +104,9 @@ class TrainConfig:
     vgg_weights: str | None = None  # local VGG-19 state_dict; None = torchvision's ImageNet weights or the fallback
     vgg_download: bool = True  # let torchvision download the ImageNet VGG-19 when it is not cached
     r1_gamma: float = 1.0  # R1 weight γ (penalty · γ / 2 on real images); 0 = off
-    r1_every: int = 4  # lazy R1: computed every this many steps and scaled by it
+    r1_every: int = 4  # lazy R1: computed every this many discriminator updates and scaled by it
+    adversarial_every: int = 1  # steps between adversarial updates (the D step and G's adversarial term, which is
+    #                             then scaled by this, as lazy R1 is); 1 = every step, as the paper
     ema_beta: float = 0.99  # per-step EMA decay of G (ramped up over the first steps); 0 = G_ema copies G
     hflip: bool = True  # random horizontal flips of whole (sketch, colour, regions) triplets
     seed: int = 0  # seeds the initialisation, data order, flips and latent noise
@@ -117,7 +120,7 @@ class TrainConfig:
     grad_cos_bins: int = 20  # histogram bins over [-1, 1]
 
     def __post_init__(self) -> None:
-        positive = ("steps", "batch_size", "r1_every", "log_every", "sample_every", "snapshot_every", "grid_size",
+        positive = ("steps", "batch_size", "r1_every", "adversarial_every", "log_every", "sample_every", "snapshot_every", "grid_size",
                     "grad_cos_bins")
         for name in positive:
             if getattr(self, name) < 1:
@@ -233,6 +236,29 @@ def _optimise(optimizer: torch.optim.Optimizer, loss: Tensor, module: nn.Module,
     optimizer.step()
 
 
+def _discriminator_update(nets: Networks, color: Tensor, fake: Tensor, condition: Tensor | None, update: int,
+                          cfg: TrainConfig, ctx: DistributedContext) -> dict[str, Tensor]:
+    """One D step on reals ``color`` and ``fake`` (B, 3, H, W), with lazy R1 on D's ``update``-th step → stats."""
+    D = nets.D
+    D.requires_grad_(True)
+    regularize = cfg.r1_gamma > 0 and update % cfg.r1_every == 0
+    real = color.detach().requires_grad_(regularize)
+    real_logits = D(real, condition)  # (B,)
+    fake_logits = D(fake.detach(), condition)  # (B,)
+    d_loss = d_logistic_loss(real_logits, fake_logits)
+    d_total = d_loss
+    stats = {}
+    if regularize:
+        r1 = d_r1_penalty(real, real_logits)
+        d_total = d_total + (cfg.r1_gamma / 2) * cfg.r1_every * r1
+        stats["loss/R1"] = r1.detach()
+    _optimise(nets.opt_D, d_total, D, ctx)
+    stats["loss/D"] = d_loss.detach()
+    stats["D/real_logit"] = real_logits.detach().mean()
+    stats["D/fake_logit"] = fake_logits.detach().mean()
+    return stats
+
+
 def train_step(
     nets: Networks,
     batch: Mapping[str, Tensor],
@@ -242,7 +268,10 @@ def train_step(
     ctx: DistributedContext,
     capture_branches: bool = False,
 ) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
-    """One D and one G update on ``batch`` at 0-based ``step`` → (detached losses/stats, gradient-cosine records)."""
+    """One G update (and, every ``adversarial_every`` steps, one D update) on ``batch`` at 0-based ``step``.
+
+    Returns (detached losses/stats, gradient-cosine records).
+    """
     G, D = nets.G, nets.D
     sketch, color, regions = batch["sketch"], batch["color"], batch["regions"]  # (B,1,H,W), (B,3,H,W), (B,H,W)
     gen_cfg = G.cfg
@@ -263,29 +292,19 @@ def train_step(
         out = G(sketch, regions)
     fake = out.rgb  # (B, 3, H, W)
 
-    # 2. discriminator update: logistic loss (eq. 6) + lazy R1 on reals
-    D.requires_grad_(True)
-    regularize = cfg.r1_gamma > 0 and step % cfg.r1_every == 0
+    # 2. discriminator update: logistic loss (eq. 6) + lazy R1 on reals; every `adversarial_every` steps
+    adversarial = step % cfg.adversarial_every == 0
     condition = sketch if D.cfg.conditional else None  # the pix2pix baseline's D also sees the sketch
-    real = color.detach().requires_grad_(regularize)
-    real_logits = D(real, condition)  # (B,)
-    fake_logits = D(fake.detach(), condition)  # (B,)
-    d_loss = d_logistic_loss(real_logits, fake_logits)
-    d_total = d_loss
-    if regularize:
-        r1 = d_r1_penalty(real, real_logits)
-        d_total = d_total + (cfg.r1_gamma / 2) * cfg.r1_every * r1
-        stats["loss/R1"] = r1.detach()
-    _optimise(nets.opt_D, d_total, D, ctx)
-    stats["loss/D"] = d_loss.detach()
-    stats["D/real_logit"] = real_logits.detach().mean()
-    stats["D/fake_logit"] = fake_logits.detach().mean()
+    if adversarial:
+        stats.update(_discriminator_update(nets, color, fake, condition, step // cfg.adversarial_every, cfg, ctx))
 
     # 3. generator update
-    D.requires_grad_(False)
-    g_adv = g_nonsaturating_loss(D(fake, condition))
-    g_total = cfg.lambda_adv * g_adv
-    stats["loss/G_adv"] = g_adv.detach()
+    g_total = torch.zeros((), device=fake.device)
+    if adversarial:
+        D.requires_grad_(False)
+        g_adv = g_nonsaturating_loss(D(fake, condition))
+        g_total = g_total + cfg.lambda_adv * cfg.adversarial_every * g_adv
+        stats["loss/G_adv"] = g_adv.detach()
     if perceptual is not None:
         with torch.no_grad():
             real_features = perceptual(color)
