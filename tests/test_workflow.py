@@ -10,6 +10,9 @@ import pandas as pd
 import pytest
 from workflow_run import REPO, snakemake
 
+from rasc.claims import claim_experiments, paper_claims
+from rasc.config import load_config
+
 
 def test_lint_is_clean():
     result = snakemake("--lint")
@@ -44,6 +47,18 @@ def test_run_experiments_selects_what_a_configfile_cannot_delete(tmp_path):
 
     assert trainings(merged) == ["cwr_skeleton", "full", "no_region_formulation", "no_region_maps"]
     assert trainings(selected) == ["full", "no_region_maps"]
+
+
+def test_claims_train_exactly_the_experiments_their_claims_compare(tmp_path):
+    """The claims target trains what some claim compares on every claims seed, and no other table row."""
+    config = load_config(REPO / "config" / "config.yaml")
+    workdir = _workdir_with_config(tmp_path, (REPO / "config" / "config.yaml").read_text())
+    result = snakemake("-n", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "results/claims.csv")
+    assert result.returncode == 0, result.stderr
+    trainings = set(re.findall(r"train_model/(\w+_seed\d+)\.log", result.stdout))
+    claimed = claim_experiments(paper_claims(config["tables"]))
+    assert trainings == {f"{name}_seed{seed}" for name in claimed for seed in config["claims"]["seeds"]}
+    assert "patches_64_seed1" not in trainings and "patches_1024_seed2" in trainings
 
 
 def _workdir_with_config(tmp_path, text):
