@@ -120,8 +120,8 @@ class TrainConfig:
     grad_cos_bins: int = 20  # histogram bins over [-1, 1]
 
     def __post_init__(self) -> None:
-        positive = ("steps", "batch_size", "r1_every", "adversarial_every", "log_every", "sample_every", "snapshot_every", "grid_size",
-                    "grad_cos_bins")
+        positive = ("steps", "batch_size", "r1_every", "adversarial_every", "log_every", "sample_every",
+                    "snapshot_every", "grid_size", "grad_cos_bins")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}")
