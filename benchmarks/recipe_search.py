@@ -80,8 +80,8 @@ def main() -> None:
     cache = Path(args.cache)
     train_split, test_split = (build_split(config, split, cache) for split in ("train", "test"))
 
-    settings = json.dumps([config["data"], config["model"], config["train"]] + ([args.seed] if args.seed else []),
-                          sort_keys=True)
+    seed_key = [args.seed] if args.seed else []  # seed 0 keeps the run folders of the rows measured before --seed
+    settings = json.dumps([config["data"], config["model"], config["train"]] + seed_key, sort_keys=True)
     out_dir = Path(args.out or cache / "runs" / hashlib.sha256(settings.encode()).hexdigest()[:12])
     gen_cfg, disc_cfg = model_configs(config["model"], int(config["data"]["size"]))
     train_cfg = TrainConfig.from_section({**config["train"], "threads": args.threads, "device": "cpu"}, seed=args.seed)
