@@ -42,6 +42,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--num-blocks", type=int, default=GeneratorConfig.num_blocks)
     parser.add_argument("--perceptual-layers", nargs="*", default=list(TrainConfig.perceptual_layers),
                         help="VGG-19 layers; none (or the flag alone) = no perceptual loss")
+    parser.add_argument("--lambda-l1", type=float, default=0.0, help="posterior-w pixel L1 weight (config: 10)")
+    parser.add_argument("--lambda-l1-predicted", type=float, default=0.0,
+                        help="predicted-w pixel L1 weight; > 0 adds the second generator pass (config: 10)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
@@ -57,7 +60,8 @@ def main() -> None:
     device = resolve_device(args.device)
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
     layers = tuple(layer for layer in args.perceptual_layers if layer != "none")
-    cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=4,
+    cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=4, lambda_l1=args.lambda_l1,
+                      lambda_l1_predicted=args.lambda_l1_predicted,
                       perceptual_layers=layers or ("relu1_1",), lambda_perceptual=1.0 if layers else 0.0)
     data = synthetic_train_data(num_samples=max(2 * args.batch, 16), image_size=args.size, seed=0, cell=args.cell)
     sampler = StepSampler(len(data), args.batch, seed=0)

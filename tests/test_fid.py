@@ -208,3 +208,24 @@ def test_bad_inputs_are_rejected(backbone: FIDBackbone) -> None:
         FIDConfig(dims=100)
     chosen = calibration_sample(cartoons(10, seed=0), size=4, seed=0)
     assert chosen.shape == (4, 32, 32, 3)
+
+
+def test_frechet_distance_survives_a_scipy_without_sqrtm_disp(monkeypatch):
+    """SciPy 1.18 removed sqrtm's `disp`, which pytorch-fid 0.3.0 passes (seen on the lent GPU machine)."""
+    import types
+
+    import pytorch_fid.fid_score
+    import scipy.linalg
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(40, 8)), rng.normal(0.5, 1.2, size=(30, 8))
+    expected = fid_module.frechet_distance(a, b)
+
+    def sqrtm_without_disp(matrix):
+        return scipy.linalg.sqrtm(matrix)
+
+    monkeypatch.setattr(pytorch_fid.fid_score, "linalg", types.SimpleNamespace(sqrtm=sqrtm_without_disp))
+    with pytest.raises(TypeError, match="disp"):
+        calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+    assert fid_module.frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
+    assert expected > 0.5

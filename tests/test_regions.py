@@ -329,3 +329,13 @@ def test_dispatcher() -> None:
     assert parse_source("learned") == parse_source("learned_all_styles") == ("learned", {})
     with pytest.raises(ValueError, match="unknown region source"):
         parse_source("patches_x")
+
+
+def test_timing_row_names_the_device_a_source_ran_on():
+    from rasc.regions.build import timing_row
+
+    labels, seconds = np.zeros((2, 8, 8), np.uint16), np.array([0.1, 0.3])
+    assert timing_row("learned", "test", "xdog", seconds, labels, "cuda:0")["device"] == "cuda:0"
+    assert timing_row("learned_all_styles", "test", "xdog", seconds, labels, "cuda:0")["device"] == "cuda:0"
+    assert timing_row("trapped_ball", "test", "xdog", seconds, labels, "cuda:0")["device"] == "cpu"  # no network
+    assert timing_row("patches_64", "test", "xdog", seconds, labels)["device"] == "cpu"

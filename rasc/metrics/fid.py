@@ -42,6 +42,7 @@ import torchvision
 from pytorch_fid import inception as pytorch_fid_inception
 from pytorch_fid.fid_score import calculate_frechet_distance
 from pytorch_fid.inception import FID_WEIGHTS_URL, InceptionV3
+import scipy.linalg
 from scipy.linalg import LinAlgWarning
 from torch import nn
 
@@ -433,8 +434,24 @@ def frechet_distance(activations_a: np.ndarray, activations_b: np.ndarray) -> fl
         warnings.filterwarnings("ignore", message="The `disp` argument is deprecated", category=DeprecationWarning)
         # with N <= D the covariances are singular by construction; sqrtm says so on every call
         warnings.filterwarnings("ignore", message="Matrix is (ill-conditioned|singular)", category=LinAlgWarning)
-        distance = calculate_frechet_distance(mean_a, np.cov(a, rowvar=False), mean_b, np.cov(b, rowvar=False))
+        distance = _calculate_frechet_distance(mean_a, np.cov(a, rowvar=False), mean_b, np.cov(b, rowvar=False))
     return max(float(distance), 0.0)
+
+
+def _calculate_frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """pytorch-fid's `calculate_frechet_distance`; where SciPy no longer takes the ``disp`` argument that pytorch-fid
+    0.3.0 passes to ``sqrtm`` (SciPy 1.18 removed it), the same formula with SciPy's current ``sqrtm``."""
+    try:
+        return float(calculate_frechet_distance(mu1, sigma1, mu2, sigma2))
+    except TypeError as error:
+        if "disp" not in str(error):
+            raise
+    covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
+    if not np.isfinite(covmean).all():  # as pytorch-fid: a tiny offset for a singular product
+        offset = np.eye(len(sigma1)) * 1e-6
+        covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean).real)
 
 
 def fid_between(features_a: FIDFeatures, features_b: FIDFeatures) -> float:

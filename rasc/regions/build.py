@@ -20,16 +20,19 @@ from rasc.regions.labels import relabel_contiguous
 
 
 def region_extractor(
-    source: str, model_path: str | Path | None = None, trapped_ball_radii: Sequence[int] | None = None
+    source: str,
+    model_path: str | Path | None = None,
+    trapped_ball_radii: Sequence[int] | None = None,
+    device: str = "cpu",
 ) -> Callable[[np.ndarray], np.ndarray]:
     """A function sketch (H, W) uint8 → labels (H, W) uint16 for ``source`` (the learned ones need their
-    checkpoint). ``trapped_ball_radii``: ball radii in px at the sketch's size (``regions.trapped_ball_radii``);
-    None scales the default (2, 1) at 256² to the sketch."""
+    checkpoint and run their network on ``device``). ``trapped_ball_radii``: ball radii in px at the sketch's size
+    (``regions.trapped_ball_radii``); None scales the default (2, 1) at 256² to the sketch."""
     method, options = parse_source(source)
     if method == "learned":
         if model_path is None:
             raise ValueError(f"the {source} region source needs the trained model's checkpoint")
-        options["checkpoint"] = model_path
+        options |= {"checkpoint": model_path, "device": device}
     if method == "trapped_ball" and trapped_ball_radii is not None:
         options["radii_px"] = tuple(int(r) for r in trapped_ball_radii)
     return functools.partial(extract_regions, method=method, **options)
@@ -40,9 +43,11 @@ def build_region_maps(
     source: str,
     model_path: str | Path | None = None,
     trapped_ball_radii: Sequence[int] | None = None,
+    device: str = "cpu",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Region maps of every sketch (N, H, W) → (labels (N, H, W) uint16, seconds per image (N,))."""
-    extract = region_extractor(source, model_path, trapped_ball_radii)
+    """Region maps of every sketch (N, H, W) → (labels (N, H, W) uint16, seconds per image (N,)); a learned
+    source's network runs on ``device`` (the other sources always run on the CPU)."""
+    extract = region_extractor(source, model_path, trapped_ball_radii, device)
     labels = np.empty(sketches.shape, dtype=np.uint16)
     seconds = np.empty(len(sketches))
     for i, sketch in enumerate(sketches):
@@ -52,13 +57,17 @@ def build_region_maps(
     return labels, seconds
 
 
-def timing_row(source: str, split: str, style: str, seconds: np.ndarray, labels: np.ndarray) -> dict[str, float | str]:
-    """One row of ``results/regions/timing.csv``: median and p90 sec/img and regions per image."""
+def timing_row(
+    source: str, split: str, style: str, seconds: np.ndarray, labels: np.ndarray, device: str = "cpu"
+) -> dict[str, float | str]:
+    """One row of ``results/regions/timing.csv``: median and p90 sec/img, the device it ran on (a learned
+    source's ``device``; the CPU for the others) and regions per image."""
     counts = labels.reshape(len(labels), -1).max(axis=1) + 1
     return {
         "method": source,
         "split": split,
         "style": style,
+        "device": device if parse_source(source)[0] == "learned" else "cpu",
         "images": len(seconds),
         "sec_per_img_median": float(np.median(seconds)),
         "sec_per_img_p90": float(np.percentile(seconds, 90)),

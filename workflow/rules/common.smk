@@ -100,6 +100,11 @@ def get_gpu_request():
     return 1 if config["train"]["device"] == "cuda" else 0
 
 
+def get_region_map_gpu_request(wildcards):
+    """The GPU request of a region-map job: only the learned sources run a network."""
+    return get_gpu_request() if wildcards.source in LEARNED_SOURCES else 0
+
+
 def get_region_map_inputs(wildcards):
     """The sketches of one split/style, and the learned extractor's checkpoint when the source is a learned one."""
     inputs = {

@@ -15,10 +15,13 @@ rule fid_backbone:
         "benchmarks/fid_backbone/backbone.tsv"
     conda:
         ENV
+    resources:
+        gpu=get_gpu_request(),
     params:
         weights=lookup(dpath="eval/fid_weights", within=config),
         dims=lookup(dpath="eval/fid_dims", within=config),
         calibration_images=lookup(dpath="eval/fid_calibration_images", within=config),
+        device=lookup(dpath="train/device", within=config),
     script:
         "../scripts/fid_backbone.py"
 
@@ -55,6 +58,7 @@ rule evaluate_model:
         gpu=get_gpu_request(),
     params:
         diversity_samples=lookup(dpath="eval/diversity_samples", within=config),
+        device=lookup(dpath="train/device", within=config),
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/evaluate_model.py"

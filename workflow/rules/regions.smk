@@ -24,6 +24,7 @@ rule train_region_net:
     params:
         learned=get_region_net_settings,
         train_styles=get_region_net_styles,
+        device=lookup(dpath="train/device", within=config),
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/train_region_net.py"
@@ -42,8 +43,11 @@ rule region_maps:
     priority: 20  # trainings wait for their region maps
     conda:
         ENV
+    resources:
+        gpu=get_region_map_gpu_request,
     params:
         trapped_ball_radii=lookup(dpath="regions/trapped_ball_radii", within=config),
+        device=lookup(dpath="train/device", within=config),
     script:
         "../scripts/region_maps.py"
 

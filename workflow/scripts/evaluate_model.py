@@ -9,6 +9,7 @@ from rasc.imageio import atomic_path, save_npz
 from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, FIDFeatures
 from rasc.tracking import Tracker
+from rasc.training.distributed import resolve_device
 
 with script_logging(snakemake.log[0]) as log:
     wildcards = snakemake.wildcards
@@ -25,7 +26,8 @@ with script_logging(snakemake.log[0]) as log:
         parent_run_id=parent,
     )
     with tracker:
-        generator, _ = load_generator(snakemake.input.generator)
+        device = str(resolve_device(snakemake.params.device))
+        generator, _ = load_generator(snakemake.input.generator, device)
         truth = snakemake.input.get("illustrations")  # None for test set R: real sketches without ground truth
         ground_truth = (load_npz(truth) | load_npz(snakemake.input.alternatives)) if truth else None
         metrics, colourings = evaluate_set(
@@ -33,10 +35,11 @@ with script_logging(snakemake.log[0]) as log:
             sketches=load_npz(snakemake.input.sketches)["sketch"],
             regions=load_npz(snakemake.input.regions)["labels"],
             ground_truth=ground_truth,
-            backbone=FIDBackbone.from_file(snakemake.input.backbone),
+            backbone=FIDBackbone.from_file(snakemake.input.backbone, device),
             reference_features=FIDFeatures.load(snakemake.input.reference),
             floor=json.loads(open(snakemake.input.floor).read())["fid_floor"],
             diversity_samples=snakemake.params.diversity_samples,
+            device=device,
         )
         metrics |= {"experiment": wildcards.experiment, "seed": int(wildcards.seed), "test_set": wildcards.testset}
         tracker.set_tags({"fid_backbone": metrics["fid_backbone"]})

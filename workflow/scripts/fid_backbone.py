@@ -7,6 +7,7 @@ from rasc.data.prepare import load_npz
 from rasc.imageio import atomic_path
 from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, floor_record
+from rasc.training.distributed import resolve_device
 
 with script_logging(snakemake.log[0]) as log:
     settings = snakemake.params
@@ -15,6 +16,7 @@ with script_logging(snakemake.log[0]) as log:
         weights_path=settings.weights,
         dims=settings.dims,
         calibration_images=training[: settings.calibration_images],
+        device=resolve_device(settings.device),
     )
     backbone.save(snakemake.output.backbone)
     reference_images = load_npz(snakemake.input.reference)["color"]

@@ -4,6 +4,7 @@ from rasc.data.prepare import load_npz
 from rasc.logs import script_logging
 from rasc.regions.learned import RegionNetConfig, train_region_net, training_set
 from rasc.tracking import Tracker, config_hash
+from rasc.training.distributed import resolve_device
 
 with script_logging(snakemake.log[0]) as log:
     illustrations = load_npz(snakemake.input.illustrations)
@@ -26,5 +27,6 @@ with script_logging(snakemake.log[0]) as log:
             snakemake.output.model,
             tracker=tracker,
             progress=False,
+            device=resolve_device(snakemake.params.device),
         )
         log.info("trained region net %s on %s: %s", net, styles, stats)
