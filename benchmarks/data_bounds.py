@@ -1,5 +1,5 @@
-"""Bounds of a procedural data setting: how well can a colouring do that knows only the part, or the part and the
-character archetype?
+"""Bounds of a data setting: how well can a colouring do that knows only the part, or the part and the character
+archetype (procedural data), or every known colouring of the line drawing (OpenMoji)?
 
 Colours every ground-truth region of test set A with the training split's mean colour of its part class (skin,
 hair, iris, ...), or of its part class within its archetype, and scores both with the workflow's own metric code
@@ -8,8 +8,14 @@ can at best recognise the part and the archetype (the rest is the random remaind
 figure is about the floor of the predicted-w colouring, and the first what it gets without the archetype. Also
 prints regions per image and pixels per region (the paper's maps: about 395 px per region).
 
+Where the data know which test images share one line drawing (OpenMoji's skin-tone and colour variants), the
+``variant_mean`` colouring gives each image the mean colour (in CIELAB) of all its drawing's variants at every
+pixel: the one colouring per line art that is right up to what the line art cannot say. Its error is how far the
+ambiguity between variants alone keeps any colouring predicted from the sketch from the ground truth.
+
     python benchmarks/data_bounds.py
     python benchmarks/data_bounds.py --synth '{"zoom": 1.0, "detail": 0}'
+    python benchmarks/data_bounds.py --config config/openmoji.yaml
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import argparse
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 from recipe_search import build_split, deep_update
 
@@ -57,6 +64,18 @@ def class_colouring(train: dict[str, np.ndarray], test: dict[str, np.ndarray], w
     return np.clip(np.rint(out), 0, 255).astype(np.uint8).reshape(*keys.shape[:3], 3)
 
 
+def variant_mean_colouring(test: dict[str, np.ndarray]) -> np.ndarray:
+    """Test images (N, H, W, 3) uint8, each pixel the CIELAB mean of that pixel over its drawing's variants."""
+    colours = test["color"].astype(np.float32) / 255  # (N, H, W, 3)
+    lab = np.stack([cv2.cvtColor(image, cv2.COLOR_RGB2LAB) for image in colours])  # (N, H, W, 3)
+    out = np.empty_like(lab)
+    for drawing in np.unique(test["drawing"]):
+        members = test["drawing"] == drawing
+        out[members] = lab[members].mean(axis=0)
+    rgb = np.stack([cv2.cvtColor(image, cv2.COLOR_LAB2RGB) for image in out])  # (N, H, W, 3) in [0, 1]
+    return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml")
@@ -70,13 +89,19 @@ def main() -> None:
     colourings = {
         "constant": constant_colouring(train["color"], len(sketches)),
         "part_mean": class_colouring(train, test, with_archetype=False),
-        "archetype_part_mean": class_colouring(train, test, with_archetype=True),
     }
+    if "archetype" in train:
+        colourings["archetype_part_mean"] = class_colouring(train, test, with_archetype=True)
+    if "drawing" in test:
+        colourings["variant_mean"] = variant_mean_colouring(test)
     errors = {name: region_metrics(images, None, sketches, test)["colour_error"] for name, images in colourings.items()}
     regions = test["regions"].reshape(len(sketches), -1).max(axis=1) + 1  # (N,)
     size = test["regions"].shape[1] * test["regions"].shape[2]
     print(json.dumps({
+        "source": config["data"]["source"],
         "synth": json.loads(args.synth),
+        "test_images": len(sketches),
+        **({"test_drawings": len(np.unique(test["drawing"]))} if "drawing" in test else {}),
         "regions_per_image": round(float(regions.mean()), 1),
         "px_per_region": round(float(size / regions.mean()), 1),
         **{f"{name}_colour_error": round(error, 2) for name, error in errors.items()},

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from rasc.config import load_config
-from rasc.data.prepare import make_sketches, prepare_procedural
+from rasc.data.prepare import make_sketches, prepare_illustrations
 from rasc.evaluate import colorize_set, region_metrics
 from rasc.experiment import model_configs
 from rasc.references import constant_colouring, nearest_colouring
@@ -38,13 +38,14 @@ def deep_update(base: dict, overrides: dict) -> dict:
 
 
 def build_split(config: dict, split: str, cache: Path) -> dict[str, np.ndarray]:
-    """Illustrations, XDoG sketches and trapped-ball regions of one split, cached by the data settings."""
+    """Illustrations (of the configured source), XDoG sketches and trapped-ball regions of one split, cached by the
+    data settings."""
     key = hashlib.sha256(json.dumps([config["data"], config["sketch"], split], sort_keys=True).encode()).hexdigest()[:12]
     path = cache / f"{split}_{key}.npz"
     if path.is_file():
         with np.load(path) as archive:
             return dict(archive)
-    arrays = prepare_procedural(config["data"], split)
+    arrays = prepare_illustrations(config["data"], split)
     arrays["sketch"] = make_sketches(arrays, "xdog", config["sketch"], seed=int(config["data"]["seed"]))
     arrays["trapped_ball"] = extract_regions_batch(arrays["sketch"], "trapped_ball")
     cache.mkdir(parents=True, exist_ok=True)
