@@ -38,6 +38,10 @@ rule fid_floor_real:
         "logs/fid_floor_real/real.log",
     conda:
         ENV
+    resources:
+        gpu=get_gpu_request(),
+    params:
+        device=lookup(dpath="train/device", within=config),
     script:
         "../scripts/fid_floor_real.py"
 
@@ -76,7 +80,10 @@ rule evaluate_reference:
         kind="|".join(REFERENCES),
     conda:
         ENV
+    resources:
+        gpu=get_gpu_request(),
     params:
+        device=lookup(dpath="train/device", within=config),
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/evaluate_reference.py"

@@ -9,6 +9,7 @@ from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, FIDFeatures
 from rasc.references import reference_colouring, reference_name
 from rasc.tracking import Tracker
+from rasc.training.distributed import resolve_device
 
 with script_logging(snakemake.log[0]) as log:
     kind, test_set = snakemake.wildcards.kind, snakemake.wildcards.testset
@@ -27,7 +28,7 @@ with script_logging(snakemake.log[0]) as log:
             colouring,
             sketches,
             load_npz(truth) if truth else None,
-            backbone=FIDBackbone.from_file(snakemake.input.backbone),
+            backbone=FIDBackbone.from_file(snakemake.input.backbone, resolve_device(snakemake.params.device)),
             reference_features=FIDFeatures.load(snakemake.input.reference),
             floor=json.loads(open(snakemake.input.floor).read())["fid_floor"],
         )

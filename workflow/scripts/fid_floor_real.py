@@ -7,11 +7,12 @@ from rasc.data.prepare import load_npz
 from rasc.imageio import atomic_path
 from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, FIDFeatures, floor_record
+from rasc.training.distributed import resolve_device
 
 with script_logging(snakemake.log[0]) as log:
     count = len(load_npz(snakemake.input.sketches)["sketch"])
     floor = floor_record(
-        FIDBackbone.from_file(snakemake.input.backbone),
+        FIDBackbone.from_file(snakemake.input.backbone, resolve_device(snakemake.params.device)),
         load_npz(snakemake.input.illustrations)["color"],
         FIDFeatures.load(snakemake.input.reference),
         count,
