@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from rasc.config import load_config  # noqa: E402
+
 MEDIAN = re.compile(r"^\s+full\s.*median ([0-9.]+) s/step", re.MULTILINE)
 
 
