@@ -20,13 +20,14 @@ also judged as ``learned_regions`` vs ``cwr_skeleton`` (same region source).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from rasc.data.prepare import drawn_from_test_split
-from rasc.metrics.stats import NO, WITHIN_NOISE, YES, holm, judge_claim
+from rasc.metrics.stats import NO, WITHIN_NOISE, YES, holm, judge_claim, min_detectable_improvement
 
 TEST_SETS_NOTE = ("Test sets A, B and C are three sketch styles drawn from the same held-out illustrations, so their "
                   "rows are not independent evidence: a claim holding on all three is one result seen three ways.")
@@ -113,11 +114,12 @@ def _judge(runs: pd.DataFrame, claim: Claim, test_set: str, confidence: float, b
     better, worse = (per_seed_values(runs, m, claim.metric, test_set) for m in claim.methods)
     result = judge_claim(better, worse, claim.lower_is_better, confidence=confidence, n_resamples=bootstrap,
                          require_test=False)
+    improvements = [worse[seed] - better[seed] for seed in result.seeds]  # sign irrelevant: only the spread is used
     measured = "; ".join(f"{m}: {pd.Series(v).mean():.4g} ± {pd.Series(v).std():.2g} (n={len(v)})"
                          for m, v in zip(claim.methods, (better, worse)))
     return row | {"measured": measured, "mean_improvement": result.mean_improvement, "ci_low": result.ci_low,
                   "ci_high": result.ci_high, "n_seeds": result.n, "p_value": result.t_pvalue,
-                  "reproduced": result.verdict, "reason": result.reason}
+                  "reproduced": result.verdict, "reason": result.reason, "improvements": improvements}
 
 
 def _holm_verdict(row: pd.Series, alpha: float, family: int) -> tuple[str, str]:
@@ -129,6 +131,15 @@ def _holm_verdict(row: pd.Series, alpha: float, family: int) -> tuple[str, str]:
     if row["p_holm"] < alpha:
         return verdict, f"{reason}; {corrected}"
     return WITHIN_NOISE, f"{reason}, but the {corrected} is not below {alpha:.3g}"
+
+
+def _min_detectable(table: pd.DataFrame, alpha: float, family: int) -> list[float]:
+    """Per row, the smallest mean improvement that could have been called at its seed spread: a paired t-test at
+    alpha / family, Holm's most lenient step (the row with the smallest p); nan where nothing was run."""
+    if "improvements" not in table or family == 0:
+        return [math.nan] * len(table)
+    return [min_detectable_improvement(values, alpha / family) if isinstance(values, list) else math.nan
+            for values in table["improvements"]]
 
 
 def judge_claims(runs: pd.DataFrame, claims: Sequence[Claim], confidence: float, bootstrap: int) -> pd.DataFrame:
@@ -145,6 +156,7 @@ def judge_claims(runs: pd.DataFrame, claims: Sequence[Claim], confidence: float,
     verdicts = [_holm_verdict(row, 1.0 - confidence, family) for _, row in table.iterrows()]
     table["reproduced"] = [verdict for verdict, _ in verdicts]
     table["reason"] = [reason for _, reason in verdicts]
+    table["min_detectable"] = _min_detectable(table, 1.0 - confidence, family)
     columns = ["claim", "paper", "metric", "methods", "test_set", "measured", "mean_improvement", "ci_low",
-               "ci_high", "n_seeds", "p_value", "p_holm", "reproduced", "reason"]
+               "ci_high", "n_seeds", "p_value", "p_holm", "min_detectable", "reproduced", "reason"]
     return table.reindex(columns=columns)

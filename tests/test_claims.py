@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rasc.claims import Claim, claim_experiments, judge_claims, paper_claims
-from rasc.metrics.stats import holm
+from rasc.metrics.stats import holm, min_detectable_improvement
 
 EXPERIMENTS = ("full", "no_region_formulation", "no_region_maps")
 METRICS = ("fid", "bleeding", "inconsistency", "colour_error", "diversity")
@@ -82,3 +82,14 @@ def test_table_iv_diversity_is_also_judged_on_precision_and_recall():
     diversity = {claim.metric: claim for claim in claims if claim.metric.startswith("diversity")}
     assert set(diversity) == {"diversity", "diversity_precision", "diversity_recall"}
     assert all(c.methods == ("patches_64", "patches_1") and not c.lower_is_better for c in diversity.values())
+
+
+def test_min_detectable_uses_the_family_level_and_each_rows_spread():
+    steps = (1.0, 2.0, 3.0, 2.5)
+    judged = judge(pd.DataFrame(metrics_rows("A", steps)))
+    tested = judged[judged["p_value"].notna()]
+    family = len(tested)
+    row = tested[tested["methods"] == "full > no_region_formulation"].iloc[0]  # rank 0 vs 1: improvement = steps
+    assert row["min_detectable"] == pytest.approx(min_detectable_improvement(steps, 0.05 / family))
+    assert row["min_detectable"] > row["mean_improvement"]  # called within noise: the seeds could not tell
+    assert judged.loc[judged["p_value"].isna(), "min_detectable"].isna().all()  # not run

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rasc.metrics.stats import (INSUFFICIENT_SEEDS, NO, WITHIN_NOISE, YES, holm, judge_claim, judge_ordering,
-                                summarize_seeds)
+                                min_detectable_improvement, summarize_seeds)
 
 FULL = {0: 30.1, 1: 29.5, 2: 30.4, 3: 29.9}  # FID, lower is better
 ABLATED = {0: 34.8, 1: 35.2, 2: 34.1, 3: 35.5}
@@ -101,3 +101,18 @@ def test_holm_adjusts_by_rank_and_keeps_nan() -> None:
     np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, np.nan, 0.02])  # 3×, max(1×0.04, 2×0.03), 2×, -, 4×
     np.testing.assert_array_equal(holm([0.5, 0.6]), [1.0, 1.0])  # capped at 1, never decreasing with rank
     assert holm([]).shape == (0,)
+
+
+def test_min_detectable_improvement_is_where_the_t_test_turns() -> None:
+    improvements = np.array([0.5, 1.5, 1.0])  # sd 0.5 over three seeds
+    detectable = min_detectable_improvement(improvements, alpha=0.05)
+    assert detectable == pytest.approx(4.303 * 0.5 / math.sqrt(3), rel=1e-3)  # t_{0.975, 2} = 4.303
+    for shift in (-0.01, 0.01):  # the same spread, the mean just below and just above the threshold
+        shifted = improvements - improvements.mean() + detectable + shift
+        p_value = judge_claim({s: 0.0 for s in range(3)}, dict(enumerate(shifted)), lower_is_better=False).t_pvalue
+        assert (p_value < 0.05) == (shift > 0)
+    assert min_detectable_improvement(improvements, alpha=0.05 / 42) > 6 * detectable  # 42 rows: far less power
+    assert min_detectable_improvement([2.0, 2.0], alpha=0.05) == 0.0
+    assert math.isnan(min_detectable_improvement([1.0], alpha=0.05))
+    with pytest.raises(ValueError, match="alpha"):
+        min_detectable_improvement(improvements, alpha=0.0)

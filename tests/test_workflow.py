@@ -108,7 +108,8 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
     assert table1["colour_error_vs_constant"].notna().all()
     assert "region_sec_per_img" in pd.read_csv(results / "table3.csv").columns
     claims = pd.read_csv(results / "claims.csv")
-    assert {"claim", "metric", "test_set", "measured", "p_value", "p_holm", "reproduced"} <= set(claims.columns)
+    expected = {"claim", "metric", "test_set", "measured", "p_value", "p_holm", "min_detectable", "reproduced"}
+    assert expected <= set(claims.columns)
     assert set(claims["test_set"]) == {"A"}
     assert set(claims["reproduced"]) <= {"yes", "no", "within noise", "insufficient seeds", "not run"}
     assert (claims["data_source"] == "procedural").all()

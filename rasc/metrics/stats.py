@@ -13,6 +13,8 @@ seed s is `B_s - A_s` when lower is better and `A_s - B_s` otherwise, so positiv
   by chance one time in four under no effect; the t-test asks that the improvement be large against its spread.
 - family: `holm` adjusts the p-values of many claims at once (Holm 1979), so that a table of verdicts keeps its
   family-wise error rate at 1 - confidence (`rasc.claims` judges with the adjusted p and `require_test=False`).
+- power: `min_detectable_improvement` is the smallest mean improvement a paired t-test at a given level could call
+  at the observed seed-to-seed spread; a "within noise" beside a large one says the seeds were too few to tell.
 """
 
 from __future__ import annotations
@@ -176,6 +178,21 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     multipliers = len(order) - np.arange(len(order))  # (m,) m, m - 1, ..., 1
     adjusted[order] = np.minimum(np.maximum.accumulate(multipliers * p[order]), 1.0)
     return adjusted
+
+
+def min_detectable_improvement(improvements: Sequence[float], alpha: float) -> float:
+    """Smallest |mean improvement| the two-sided paired t-test calls at level `alpha`, at the spread of these
+    per-seed improvements (n,): t_{1 - alpha/2, n-1} · sd / sqrt(n), sd with n - 1 degrees of freedom.
+
+    nan for fewer than two seeds; 0 when the improvements do not vary (the test then calls any non-zero mean).
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    values = np.asarray(improvements, dtype=np.float64)  # (n,)
+    if len(values) < 2:
+        return math.nan
+    critical = float(scipy_stats.t.ppf(1.0 - alpha / 2.0, len(values) - 1))
+    return critical * float(values.std(ddof=1)) / math.sqrt(len(values))
 
 
 def judge_ordering(values_by_method: Sequence[tuple[str, Mapping[int, float]]], lower_is_better: bool,

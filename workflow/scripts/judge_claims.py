@@ -16,10 +16,12 @@ with script_logging(snakemake.log[0]) as log:
     )
     claims = with_data_source(claims, snakemake.params.data_source)
     write_csv(claims, snakemake.output.claims)
-    shown = claims[["claim", "test_set", "metric", "measured", "p_value", "p_holm", "reproduced"]]
+    shown = claims[["claim", "test_set", "metric", "measured", "mean_improvement", "min_detectable", "p_value",
+                    "p_holm", "reproduced"]]
     caption = (
         "Claims of the paper, judged over training seeds on each test set; p_value: paired t-test over seeds, "
-        "p_holm: Holm-corrected over every row (the verdict uses it). "
+        "p_holm: Holm-corrected over every row (the verdict uses it); mean_improvement: positive = as claimed; "
+        "min_detectable: the smallest mean improvement that could have been called at the row's seed spread. "
         f"{TEST_SETS_NOTE} {describe_data_source(snakemake.params.data_source)}"
     )
     with atomic_path(snakemake.output.markdown) as temporary:
