@@ -54,6 +54,7 @@ class SeedComparison:
     lower_is_better: bool  # direction of the metric
     better: SeedSummary  # claimed-better method over the paired seeds
     worse: SeedSummary  # claimed-worse method over the paired seeds
+    improvements: tuple[float, ...]  # per paired seed, in `seeds` order (positive = as claimed)
     mean_improvement: float  # mean of per-seed improvements (positive = as claimed)
     ci_low: float  # bootstrap interval of the mean improvement, lower end
     ci_high: float  # upper end
@@ -147,8 +148,9 @@ def judge_claim(values_better: Mapping[int, float], values_worse: Mapping[int, f
     mean_improvement = float(improvements.mean()) if len(seeds) else math.nan
 
     def result(ci: tuple[float, float], pvalues: tuple[float, float], verdict: str, reason: str) -> SeedComparison:
-        return SeedComparison(seeds, unpaired, lower_is_better, summary_better, summary_worse, mean_improvement,
-                              ci[0], ci[1], confidence, pvalues[0], pvalues[1], verdict, reason)
+        return SeedComparison(seeds, unpaired, lower_is_better, summary_better, summary_worse,
+                              tuple(improvements.tolist()), mean_improvement, ci[0], ci[1], confidence, pvalues[0],
+                              pvalues[1], verdict, reason)
 
     if len(seeds) < min_seeds:
         return result((math.nan, math.nan), (math.nan, math.nan), INSUFFICIENT_SEEDS,
