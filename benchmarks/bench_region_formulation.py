@@ -12,7 +12,8 @@ Memory, measured per configuration in a fresh subprocess:
   backward, after the inputs and the module exist (includes allocator effects, so it is an upper bound);
 - CUDA: `torch.cuda.max_memory_allocated()` minus the memory allocated before the call.
 Next to it ("fwd act"), the theoretical size of the largest forward activations: dense 2·B·K·C·S² floats (the masked
-features and the broadcast product), fast B·(2·C·S² + K·C + K²) floats.
+features and the broadcast product), fast B·(2·C·S² + K·C + K) floats (the fused attention kernel keeps one
+softmax statistic per region instead of the K² scores).
 
 The dense reference needs ~K·C·S² floats per image (1.4 GB at K = 166, 6 GB at K = 729 with backward), so on the CPU it
 runs on `--dense-batch` images (default 1) and its time and memory are scaled linearly to B (every tensor of the dense
@@ -54,7 +55,7 @@ def theoretical_bytes(method: str, batch: int, regions: int, channels: int, size
     """Largest activations of one forward, float32."""
     if method == "dense":
         return 4 * 2 * batch * regions * channels * size**2
-    return 4 * batch * (2 * channels * size**2 + regions * channels + regions**2)
+    return 4 * batch * (2 * channels * size**2 + regions * channels + regions)  # no K² scores: fused attention
 
 
 def run_worker(args) -> dict:

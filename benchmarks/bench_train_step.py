@@ -44,7 +44,7 @@ def parse_args() -> argparse.Namespace:
                         help="VGG-19 layers; none (or the flag alone) = no perceptual loss")
     parser.add_argument("--lambda-l1", type=float, default=0.0, help="posterior-w pixel L1 weight (config: 10)")
     parser.add_argument("--lambda-l1-predicted", type=float, default=0.0,
-                        help="predicted-w pixel L1 weight; > 0 adds the second generator pass (config: 10)")
+                        help="predicted-w pixel L1 weight; > 0 adds a second decoder pass (config: 10)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from rasc.training.checkpoint import save_generator_checkpoint
 from rasc.cli import build_parser, main
@@ -34,7 +35,8 @@ def line_art(tmp_path):
 
 @pytest.fixture
 def model(tmp_path):
-    """An untrained 32² generator saved as the CLI reads it."""
+    """An untrained 32² generator saved as the CLI reads it (seeded: its weights do not depend on the tests before)."""
+    torch.manual_seed(0)
     cfg = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
     path = tmp_path / "generator.pt"
     save_generator_checkpoint(path, generator=Generator(cfg), generator_config=cfg,

@@ -173,6 +173,44 @@ def test_bad_config_raises(overrides, message):
         tiny_config(**overrides)
 
 
+def test_one_encoding_serves_every_style():
+    """encode → decode is forward, and what encode computes (features, region factors) does not depend on w."""
+    torch.manual_seed(11)
+    generator = Generator(tiny_config())
+    sketch, _, regions = tiny_batch()
+    encoding = generator.encode(sketch, regions)
+    assert all(factor is not None for factor in encoding.region_factors)
+    for w in (None, torch.randn(2, W_DIM), torch.randn(2, W_DIM)):
+        torch.testing.assert_close(generator.decode(encoding, w), generator(sketch, regions, w).rgb)
+    torch.testing.assert_close(encoding.w_pred, generator(sketch, regions).w_pred)
+    repeated = encoding.repeat_interleave(3)
+    assert repeated.w_pred.shape == (6, W_DIM) and repeated.features[0].shape[0] == 6
+    torch.testing.assert_close(repeated.region_factors[-1][3:6], encoding.region_factors[-1][1:2].expand(3, -1, -1, -1))
+
+
+def test_a_shared_encoding_gives_the_gradients_of_two_separate_passes():
+    """The training step colours a batch with two styles from one encoding: its gradients are those of two full
+    passes (in float64, so that only the algorithm is compared, not summation order)."""
+    torch.manual_seed(12)
+    generator = Generator(tiny_config()).double()
+    sketch, color, regions = (t.double() if t.is_floating_point() else t for t in tiny_batch())
+    w = torch.randn(2, W_DIM, dtype=torch.float64)
+
+    def gradients(loss):
+        generator.zero_grad()
+        loss.backward()
+        return {name: param.grad.clone() for name, param in generator.named_parameters() if param.grad is not None}
+
+    encoding = generator.encode(sketch, regions)
+    shared = gradients((generator.decode(encoding, w) - color).abs().mean()
+                       + (generator.decode(encoding) - color).abs().mean())
+    separate = gradients((generator(sketch, regions, w).rgb - color).abs().mean()
+                         + (generator(sketch, regions).rgb - color).abs().mean())
+    assert shared.keys() == separate.keys() and len(shared) > 0
+    for name in shared:
+        torch.testing.assert_close(shared[name], separate[name], atol=1e-10, rtol=1e-9, msg=name)
+
+
 def test_bad_inputs_raise():
     generator = Generator(tiny_config())
     sketch, _, regions = tiny_batch()

@@ -215,18 +215,38 @@ class RMBlock(nn.Module):
         self.gate = gate
         self.out_channels = 2 * skip_channels
 
-    def forward(
-        self, previous: Tensor, skip: Tensor, labels: Tensor | None, style: Tensor, ink: Tensor | None = None
-    ) -> Tensor:
-        """`ink`: (B, h, w) bool pixels left out of the region max, or None (all pixels take part)."""
+    def region_factor(self, skip: Tensor, labels: Tensor, ink: Tensor | None = None) -> Tensor | None:
+        """X^f of eq. 1: the gated Region Formulation of the encoder features `skip` (B, C_e, h, w) over `labels`
+        (B, h, w) → (B, 2·C_e, h, w); None without formulation. It does not depend on w, so one sketch's factor
+        serves every style it is coloured with. `ink`: (B, h, w) bool pixels left out of the region max, or None.
+        """
+        if self.region_formulation is None:
+            return None
+        gate = partial(apply_gate, gate=self.gate)  # applied per region, before the broadcast
+        return self.region_formulation(skip, labels, activation=gate, exclude=ink)
+
+    def forward(self, previous: Tensor, skip: Tensor, style: Tensor, region_factor: Tensor | None) -> Tensor:
+        """previous (B, C_prev, h/2, w/2), skip (B, C_e, h, w), style (B, w_dim) → (B, 2·C_e, h, w)."""
         h = F.interpolate(previous, scale_factor=2, mode="bilinear", align_corners=False)  # (B, C_prev, h, w)
         h = self.conv2(self.conv1(h, style), style)  # (B, C_e, h, w)
         concatenated = torch.cat([skip, h], dim=1)  # (B, 2·C_e, h, w)
-        if self.region_formulation is None:
-            return concatenated
-        gate = partial(apply_gate, gate=self.gate)  # applied per region, before the broadcast
-        region_factor = self.region_formulation(skip, labels, activation=gate, exclude=ink)  # (B, 2·C_e, h, w)
-        return region_factor * concatenated
+        return concatenated if region_factor is None else region_factor * concatenated
+
+
+class SketchEncoding(NamedTuple):
+    """Everything a sketch and its region map determine before a style is chosen (`Generator.encode`)."""
+
+    features: list[Tensor]              # [X^e_0 (B, C_0, H, W), ..., X^e_M (B, C_M, H / 2^M, W / 2^M)]
+    region_factors: list[Tensor | None]  # X^f_n of RM block n = 1..M (B, 2·C_e, h, w), None without formulation
+    w_pred: Tensor                      # (B, w_dim) the sketch MLP's prediction of w
+
+    def repeat_interleave(self, repeats: int) -> SketchEncoding:
+        """Each sketch's encoding repeated `repeats` times along the batch (to colour it with as many styles)."""
+        return SketchEncoding(
+            features=[f.repeat_interleave(repeats, dim=0) for f in self.features],
+            region_factors=[None if f is None else f.repeat_interleave(repeats, dim=0) for f in self.region_factors],
+            w_pred=self.w_pred.repeat_interleave(repeats, dim=0),
+        )
 
 
 class Generator(nn.Module):
@@ -253,7 +273,16 @@ class Generator(nn.Module):
     def forward(self, sketch: Tensor, regions: Tensor | None, w: Tensor | None = None) -> GeneratorOutput:
         """sketch (B, 1, H, W) in [-1, 1]; regions (B, H, W) integer labels (ignored by "no_region_maps", may be
         None there); w (B, w_dim) or None for the MLP's prediction → GeneratorOutput(rgb, w_pred)."""
-        self._validate(sketch, regions, w)
+        encoding = self.encode(sketch, regions)
+        return GeneratorOutput(rgb=self.decode(encoding, w), w_pred=encoding.w_pred)
+
+    def encode(self, sketch: Tensor, regions: Tensor | None) -> SketchEncoding:
+        """The style-independent half of `forward`: encoder features, region factors and the predicted w.
+
+        Colouring one sketch with several styles (the training step's posterior and predicted w, diversity
+        samples) encodes it once and decodes it once per style.
+        """
+        self._validate(sketch, regions)
         uses_regions = self.cfg.variant != "no_region_maps"
         encoder_input = sketch  # (B, 1, H, W), or (B, 1 + GUIDE_CHANNELS[variant], H, W) with the guide below
         guide = encoder_guide(self.cfg.variant, regions)
@@ -261,17 +290,26 @@ class Generator(nn.Module):
             encoder_input = torch.cat([sketch, guide.to(sketch.dtype)], dim=1)
         features = self.encoder(encoder_input)  # [X^e_0 (H), ..., X^e_M (H / 2^M)]
         w_pred = self.sketch_mlp(features[-1].mean(dim=(2, 3)))  # (B, w_dim)
-        style = self.mapping(w_pred if w is None else w)  # (B, w_dim)
-        x = features[-1]
+        region_factors = []
         for n, block in enumerate(self.blocks, start=1):
             level = self.cfg.num_blocks - n
-            labels, ink = None, None
+            factor = None
             if uses_regions and block.region_formulation is not None:
-                labels = downsample_labels(regions, 2**level)
-                if not self.cfg.ink_in_region_max:
-                    ink = ink_mask(sketch, 2**level)  # (B, H / 2^level, W / 2^level)
-            x = block(x, features[level], labels, style, ink)
-        return GeneratorOutput(rgb=torch.tanh(self.to_rgb(x)), w_pred=w_pred)
+                ink = None if self.cfg.ink_in_region_max else ink_mask(sketch, 2**level)  # (B, h, w)
+                factor = block.region_factor(features[level], downsample_labels(regions, 2**level), ink)
+            region_factors.append(factor)
+        return SketchEncoding(features, region_factors, w_pred)
+
+    def decode(self, encoding: SketchEncoding, w: Tensor | None = None) -> Tensor:
+        """The decoder under style w (B, w_dim), or the encoding's predicted w when None → rgb (B, 3, H, W)."""
+        features = encoding.features
+        if w is not None and w.shape != encoding.w_pred.shape:
+            raise ValueError(f"w must be (B, w_dim) = {tuple(encoding.w_pred.shape)}, got {tuple(w.shape)}")
+        style = self.mapping(encoding.w_pred if w is None else w)  # (B, w_dim)
+        x = features[-1]
+        for n, (block, factor) in enumerate(zip(self.blocks, encoding.region_factors), start=1):
+            x = block(x, features[self.cfg.num_blocks - n], style, factor)
+        return torch.tanh(self.to_rgb(x))
 
     def encode_style(self, color: Tensor) -> tuple[Tensor, Tensor]:
         """Colour image (B, 3, H, W) in [-1, 1] → (mu, logvar) of the posterior of w, each (B, w_dim)."""
@@ -285,7 +323,7 @@ class Generator(nn.Module):
         """The Region Formulation modules, coarse to fine (empty for the variants without them)."""
         return [b.region_formulation for b in self.blocks if b.region_formulation is not None]
 
-    def _validate(self, sketch: Tensor, regions: Tensor | None, w: Tensor | None) -> None:
+    def _validate(self, sketch: Tensor, regions: Tensor | None) -> None:
         if sketch.dim() != 4 or sketch.shape[1] != 1 or not sketch.dtype.is_floating_point:
             raise ValueError(f"sketch must be a float (B, 1, H, W) tensor, got {sketch.dtype} {tuple(sketch.shape)}")
         batch, _, height, width = sketch.shape
@@ -299,5 +337,3 @@ class Generator(nn.Module):
                 raise ValueError(f"regions must be (B, H, W) = {(batch, height, width)}, got {tuple(regions.shape)}")
             if regions.dtype.is_floating_point or regions.dtype == torch.bool:
                 raise ValueError(f"regions must be an integer label tensor, got {regions.dtype}")
-        if w is not None and w.shape != (batch, self.cfg.w_dim):
-            raise ValueError(f"w must be (B, w_dim) = {(batch, self.cfg.w_dim)}, got {tuple(w.shape)}")

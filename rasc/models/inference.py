@@ -61,9 +61,12 @@ def colorize(generator: Generator, sketch: Tensor, regions: Tensor | None, w: Te
     if latents is None:
         return generator(sketch, regions).rgb[:, None]
     batch, n = latents.shape[:2]
-    repeated_sketch = sketch.repeat_interleave(n, dim=0)  # (B·n, 1, H, W)
-    repeated_regions = None if regions is None else regions.repeat_interleave(n, dim=0)  # (B·n, H, W)
-    rgb = generator(repeated_sketch, repeated_regions, latents.reshape(batch * n, -1)).rgb  # (B·n, 3, H, W)
+    latents = latents.reshape(batch * n, -1)  # (B·n, w_dim)
+    if isinstance(generator, Generator):  # each sketch encoded once, its encoding repeated for its n styles
+        rgb = generator.decode(generator.encode(sketch, regions).repeat_interleave(n), latents)  # (B·n, 3, H, W)
+    else:  # the U-Net baseline: no style-independent half to share
+        repeated_regions = None if regions is None else regions.repeat_interleave(n, dim=0)  # (B·n, H, W)
+        rgb = generator(sketch.repeat_interleave(n, dim=0), repeated_regions, latents).rgb  # (B·n, 3, H, W)
     return rgb.view(batch, n, *rgb.shape[1:])
 
 

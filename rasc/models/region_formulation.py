@@ -1,6 +1,6 @@
 """Region Formulation (paper §III-B(3), eqs. 2–5): aggregate, correlate and broadcast features region-wise.
 
-Fast path, O(C·H·W + K²·C) time and memory per image:
+Fast path, O(C·H·W + K²·C) time and O(C·H·W + K·C) memory per image:
 
 1. aggregation (eq. 2): a segment max over each region's pixels — `scatter_reduce(..., "amax", include_self=False)`
    along the flattened pixel axis of each image, indexed by the region labels. Eq. 2 literally takes
@@ -13,7 +13,8 @@ Fast path, O(C·H·W + K²·C) time and memory per image:
    whose pixels are all excluded keeps them (otherwise it would have nothing to aggregate). The paper is silent.
 2. correlation (eqs. 3–4): single-head self-attention softmax(QKᵀ/√C)V over the regions of each image. Regions are
    laid out as (B, Kmax, C), one row block per image, so an image's softmax only ever sees its own regions; a key
-   mask keeps the padded slots (images with fewer than Kmax regions) out of it.
+   mask keeps the padded slots (images with fewer than Kmax regions) out of it. PyTorch's fused kernel
+   (`scaled_dot_product_attention`) computes it without materialising the (B, K, K) scores.
 3. broadcast (eq. 5): every pixel takes its region's row (a gather).
 
 Aggregation and broadcast have hand-written backward passes (first-order only: no double backward) that keep the
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
@@ -239,9 +241,9 @@ class RegionFormulation(nn.Module):
         q = self.query(branch_inputs["q"])  # (B, K, C_in)
         k = self.key(branch_inputs["k"])  # (B, K, C_in)
         v = self.value(branch_inputs["v"])  # (B, K, C_out)
-        scores = q @ k.transpose(1, 2) / math.sqrt(self.in_channels)  # (B, K, K)
-        scores = scores.masked_fill(~region_mask[:, None, :], float("-inf"))
-        attended = torch.softmax(scores, dim=-1) @ v  # (B, K, C_out)
+        # softmax(QKᵀ/√C_in)V with the padded slots masked out of every key row; PyTorch's fused kernel never
+        # materialises the (B, K, K) scores, which dominate a step with the paper's 1,024 patches
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=region_mask[:, None, :])  # (B, K, C_out)
         if self.correlation == "skip":
             skip_input = branch_inputs["skip"]
             attended = attended + (skip_input if self.skip is None else self.skip(skip_input))

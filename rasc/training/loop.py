@@ -99,7 +99,8 @@ class TrainConfig:
     lambda_w: float = 1.0  # weight of |w_pred − mu| that trains the sketch MLP; latent "posterior" only
     lambda_l1: float = 0.0  # weight of a pixel L1 to the ground truth (not in the paper; 0 = off)
     lambda_l1_predicted: float = 0.0  # weight of a pixel L1 of the predicted-w colouring (the default output) to the
-    #                                   ground truth; costs a second generator pass (not in the paper; 0 = off)
+    #                                   ground truth; costs a second decoder pass on the shared sketch encoding
+    #                                   (not in the paper; 0 = off)
     perceptual_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1")  # paper: relu1_1 … relu5_1
     vgg_weights: str | None = None  # local VGG-19 state_dict; None = torchvision's ImageNet weights or the fallback
     vgg_download: bool = True  # let torchvision download the ImageNet VGG-19 when it is not cached
@@ -282,15 +283,16 @@ def train_step(
         module.capture_branches = True
 
     # 1. colour the batch (the graph is kept for the generator update)
+    encoding = None
     if gen_cfg.latent == "posterior":
         mu, logvar = G.encode_style(color)  # (B, w_dim) each
         noise = _latent_noise(mu.shape, cfg.seed, ctx.rank, step, mu.device)
         w = mu + noise * torch.exp(0.5 * logvar)  # (B, w_dim)
-        out = G(sketch, regions, w)
+        encoding = G.encode(sketch, regions)  # shared with the predicted-w pass below
+        fake, w_pred = G.decode(encoding, w), encoding.w_pred  # (B, 3, H, W), (B, w_dim)
     else:
         mu = logvar = None
-        out = G(sketch, regions)
-    fake = out.rgb  # (B, 3, H, W)
+        fake, w_pred = G(sketch, regions)
 
     # 2. discriminator update: logistic loss (eq. 6) + lazy R1 on reals; every `adversarial_every` steps
     adversarial = step % cfg.adversarial_every == 0
@@ -313,7 +315,7 @@ def train_step(
         stats["loss/perceptual"] = g_perceptual.detach()
     if mu is not None:
         g_kl = kl_divergence(mu, logvar)
-        g_w = latent_regression_l1(out.w_pred, mu)
+        g_w = latent_regression_l1(w_pred, mu)
         g_total = g_total + cfg.lambda_kl * g_kl + cfg.lambda_w * g_w
         stats["loss/KL"] = g_kl.detach()
         stats["loss/w"] = g_w.detach()
@@ -321,10 +323,8 @@ def train_step(
         g_l1 = (fake - color).abs().mean()
         g_total = g_total + cfg.lambda_l1 * g_l1
         stats["loss/L1"] = g_l1.detach()
-    if cfg.lambda_l1_predicted > 0 and mu is not None:  # the default output: w predicted from the sketch
-        for module in region_modules:  # the histograms are about the first pass's branches
-            module.capture_branches = False
-        g_l1_predicted = (G(sketch, regions).rgb - color).abs().mean()
+    if cfg.lambda_l1_predicted > 0 and encoding is not None:  # the default output: w predicted from the sketch
+        g_l1_predicted = (G.decode(encoding) - color).abs().mean()  # decoder only: the encoding is w-independent
         g_total = g_total + cfg.lambda_l1_predicted * g_l1_predicted
         stats["loss/L1_predicted"] = g_l1_predicted.detach()
     _optimise(nets.opt_G, g_total, G, ctx)
