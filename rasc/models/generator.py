@@ -21,6 +21,9 @@ Layout for M = `num_blocks`, input H × W:
   more than half of its fine pixels are), so strong edge responses on a stroke do not win the max of both regions
   beside it. Ink pixels still receive their region's value; a region that is all ink at a level keeps its pixels.
 - RGB: a 1×1 convolution and tanh.
+- `forward` is `decode(encode(sketch, regions), w)`: `encode` computes what does not depend on w (encoder
+  features, the sketch MLP's w_pred, every block's region factor X^f), `decode` the mapping, the modulated
+  convolutions, eq. 1's product and the RGB, so one encoding serves every style a sketch is coloured with.
 
 Variants: "full"; "no_region_maps" (no Region Formulation: X^d_n = concat(X^e, conv)); "no_region_formulation"
 (the region map enters the encoder as two extra input channels, `region_input_channels`, and the decoder
