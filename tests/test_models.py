@@ -174,7 +174,7 @@ def test_bad_config_raises(overrides, message):
 
 
 def test_one_encoding_serves_every_style():
-    """encode → decode is forward, and what encode computes (features, region factors) does not depend on w."""
+    """decode(encode(...), w) is forward for the predicted and for given w, and a repeated encoding repeats rows."""
     torch.manual_seed(11)
     generator = Generator(tiny_config())
     sketch, _, regions = tiny_batch()
