@@ -9,6 +9,7 @@ what the generator's sketch path can know of the archetype after as many steps.
 
     python benchmarks/archetype_probe.py --steps 2000
     python benchmarks/archetype_probe.py --steps 800 --synth '{"zoom": 1.0}'
+    python benchmarks/archetype_probe.py --steps 1000 --model '{"encoder_norm_groups": 4}'
 """
 
 from __future__ import annotations
@@ -45,18 +46,20 @@ def main() -> None:
     parser.add_argument("--cache", default="/tmp/rasc-recipe")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--synth", default="{}", help="JSON overrides of data.synth (as in recipe_search.py)")
+    parser.add_argument("--model", default="{}", help="JSON overrides of the model section (e.g. encoder_norm_groups)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
 
     config = load_config(args.config)
     config["data"] = deep_update(config["data"], {"synth": json.loads(args.synth)})
+    config["model"] = deep_update(config["model"], json.loads(args.model))
     train_split, test_split = (build_split(config, split, Path(args.cache)) for split in ("train", "test"))
     train_x, train_y = sketches_and_labels(train_split)
     test_x, test_y = sketches_and_labels(test_split)
     gen_cfg, _ = model_configs(config["model"], int(config["data"]["size"]))
     channels = gen_cfg.encoder_channels()
-    encoder, head = ConvEncoder(1, channels), EqualLinear(channels[-1], len(ARCHETYPES))
+    encoder, head = ConvEncoder(1, channels, gen_cfg.encoder_norm_groups), EqualLinear(channels[-1], len(ARCHETYPES))
     train = config["train"]
     optimiser = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=train["lr"],
                                  betas=(train["beta1"], train["beta2"]))

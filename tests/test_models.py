@@ -166,11 +166,31 @@ def test_skeleton_input_channel_is_the_skeleton_field_of_each_map():
 @pytest.mark.parametrize("overrides, message", [
     (dict(variant="no_regions"), "variant"), (dict(correlation="cross"), "correlation"),
     (dict(latent="z"), "latent"), (dict(gate="relu"), "gate"), (dict(image_size=36), "divisible"),
-    (dict(w_dim=0), "w_dim"),
+    (dict(w_dim=0), "w_dim"), (dict(encoder_norm_groups=-1), "encoder_norm_groups"),
 ])
 def test_bad_config_raises(overrides, message):
     with pytest.raises(ValueError, match=message):
         tiny_config(**overrides)
+
+
+def test_encoder_group_norm_normalises_each_encoder_level_and_images_stay_independent():
+    torch.manual_seed(5)
+    plain, normed = Generator(tiny_config()), Generator(tiny_config(encoder_norm_groups=4))
+    assert not any(isinstance(m, torch.nn.GroupNorm) for m in plain.modules())
+    norms = [m for m in normed.modules() if isinstance(m, torch.nn.GroupNorm)]
+    assert len(norms) == 2 * (1 + 2 * normed.cfg.num_blocks)  # stem + two convolutions per block, both encoders
+    sketch, color, regions = tiny_batch()
+    sketch = torch.cat([sketch[:1], sketch[1:] * 10])  # a much stronger second sketch
+    features = normed.encode(sketch, regions).features
+    for level in features:  # every level leaves GroupNorm with zero mean and unit variance per image and group
+        grouped = level.reshape(level.shape[0], min(4, level.shape[1]), -1)  # (B, groups, C/groups·h·w)
+        torch.testing.assert_close(grouped.mean(-1), torch.zeros(grouped.shape[:2]), atol=1e-5, rtol=0)
+        torch.testing.assert_close(grouped.var(-1, unbiased=False), torch.ones(grouped.shape[:2]), atol=1e-2, rtol=0)
+    w = torch.randn(2, W_DIM)
+    out = normed(sketch, regions, w).rgb
+    changed = sketch.clone()
+    changed[1] = -changed[1]
+    torch.testing.assert_close(normed(changed, regions, w).rgb[0], out[0])  # GroupNorm never mixes images
 
 
 def test_one_encoding_serves_every_style():

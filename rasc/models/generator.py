@@ -75,6 +75,7 @@ class GeneratorConfig:
     gate: str = "one_plus_tanh"    # how X^f is bounded in eq. 1: "one_plus_tanh" | "sigmoid" | "none" (unbounded)
     architecture: str = "rasc"     # "rasc" (this module) | "unet" (the pix2pix baseline, rasc.models.unet_baseline)
     ink_in_region_max: bool = True  # False: the sketch's ink stays out of Region Formulation's per-region max
+    encoder_norm_groups: int = 0   # GroupNorm groups in the sketch and style encoders' convolutions; 0 = none
 
     def __post_init__(self):
         choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
@@ -86,6 +87,8 @@ class GeneratorConfig:
         for name in ("image_size", "base_channels", "max_channels", "num_blocks", "w_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GeneratorConfig.{name} must be positive, got {getattr(self, name)}")
+        if self.encoder_norm_groups < 0:
+            raise ValueError(f"GeneratorConfig.encoder_norm_groups must be 0 or positive, got {self.encoder_norm_groups}")
         problem = model_combination_problem(self.architecture, self.latent, self.variant)
         if problem is not None:
             key, reason = problem
@@ -157,22 +160,25 @@ def encoder_guide(variant: str, labels: Tensor | None) -> Tensor | None:
 class EncoderBlock(nn.Module):
     """Conv at the input resolution, 2× average-pool, conv: halves the resolution."""
 
-    def __init__(self, in_channels: int, out_channels: int):
+    def __init__(self, in_channels: int, out_channels: int, norm_groups: int = 0):
         super().__init__()
-        self.conv_in = ConvAct(in_channels, out_channels)
-        self.conv_out = ConvAct(out_channels, out_channels)
+        self.conv_in = ConvAct(in_channels, out_channels, norm_groups=norm_groups)
+        self.conv_out = ConvAct(out_channels, out_channels, norm_groups=norm_groups)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv_out(F.avg_pool2d(self.conv_in(x), 2))
 
 
 class ConvEncoder(nn.Module):
-    """Stem at full resolution then `len(channels) - 1` halving blocks; returns every level [X_0, ..., X_M]."""
+    """Stem at full resolution then `len(channels) - 1` halving blocks; returns every level [X_0, ..., X_M].
 
-    def __init__(self, in_channels: int, channels: list[int]):
+    `norm_groups` > 0 puts a GroupNorm between each convolution and its activation (`ConvAct`).
+    """
+
+    def __init__(self, in_channels: int, channels: list[int], norm_groups: int = 0):
         super().__init__()
-        self.stem = ConvAct(in_channels, channels[0])
-        self.blocks = nn.ModuleList(EncoderBlock(a, b) for a, b in zip(channels[:-1], channels[1:]))
+        self.stem = ConvAct(in_channels, channels[0], norm_groups=norm_groups)
+        self.blocks = nn.ModuleList(EncoderBlock(a, b, norm_groups) for a, b in zip(channels[:-1], channels[1:]))
 
     def forward(self, x: Tensor) -> list[Tensor]:
         features = [self.stem(x)]
@@ -184,9 +190,9 @@ class ConvEncoder(nn.Module):
 class StyleEncoder(nn.Module):
     """Colour image (B, 3, H, W) → posterior (mu, logvar) of w, each (B, w_dim)."""
 
-    def __init__(self, channels: list[int], w_dim: int):
+    def __init__(self, channels: list[int], w_dim: int, norm_groups: int = 0):
         super().__init__()
-        self.encoder = ConvEncoder(3, channels)
+        self.encoder = ConvEncoder(3, channels, norm_groups)
         self.head = EqualLinear(channels[-1], 2 * w_dim)
 
     def forward(self, color: Tensor) -> tuple[Tensor, Tensor]:
@@ -260,9 +266,10 @@ class Generator(nn.Module):
         self.cfg = cfg
         channels = cfg.encoder_channels()  # [C_0, ..., C_M]
         in_channels = 1 + GUIDE_CHANNELS.get(cfg.variant, 0)
-        self.encoder = ConvEncoder(in_channels, channels)
+        self.encoder = ConvEncoder(in_channels, channels, cfg.encoder_norm_groups)
         self.sketch_mlp = MLP([channels[-1], channels[-1], cfg.w_dim])
-        self.style_encoder = StyleEncoder(channels, cfg.w_dim) if cfg.latent == "posterior" else None
+        self.style_encoder = (StyleEncoder(channels, cfg.w_dim, cfg.encoder_norm_groups)
+                              if cfg.latent == "posterior" else None)
         self.mapping = MLP([cfg.w_dim, cfg.w_dim, cfg.w_dim])
         correlation = cfg.correlation if cfg.variant == "full" else None
         blocks, previous = [], channels[-1]

@@ -130,14 +130,20 @@ class StyledConv(nn.Module):
 
 
 class ConvAct(nn.Module):
-    """Equalised convolution followed by the scaled leaky ReLU."""
+    """Equalised convolution and the scaled leaky ReLU, optionally followed by group normalisation.
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+    `norm_groups`: 0 for no normalisation (StyleGAN's blocks), else GroupNorm with min(norm_groups, out_channels)
+    groups after the activation.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, norm_groups: int = 0):
         super().__init__()
         self.conv = EqualConv2d(in_channels, out_channels, kernel_size)
+        self.norm = nn.GroupNorm(min(norm_groups, out_channels), out_channels) if norm_groups else None
 
     def forward(self, x: Tensor) -> Tensor:
-        return lrelu(self.conv(x))
+        x = lrelu(self.conv(x))
+        return x if self.norm is None else self.norm(x)
 
 
 class MLP(nn.Module):
