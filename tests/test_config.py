@@ -163,16 +163,26 @@ def test_run_experiments_selects_experiments_and_table_rows(default_config):
         experiment_config(config, "pix2pix")
 
 
+# Recipe keys in which config/openmoji.yaml differs from config/config.yaml by measurement (README, OpenMoji):
+# (section, key) → OpenMoji's value. Every other key must follow the default.
+OPENMOJI_MEASURED_DIFFERENCES = {("model", "encoder_norm_groups"): 0}
+
+
 def test_openmoji_config_is_the_default_recipe_on_openmoji_data(repo):
     """config/openmoji.yaml keeps config/config.yaml's keys and, until the OpenMoji main job is tuned on its own,
-    its recipe: when the default's model/train/eval/... change, carry the change over (or record why it differs)."""
+    its recipe: when the default's model/train/eval/... change, carry the change over (or record why it differs,
+    in OPENMOJI_MEASURED_DIFFERENCES and the README)."""
     default = yaml.safe_load((repo / "config/config.yaml").read_text())
     openmoji = yaml.safe_load((repo / "config/openmoji.yaml").read_text())
     assert openmoji.keys() == default.keys() and openmoji["data"].keys() == default["data"].keys()
     assert openmoji["data"]["source"] == "openmoji" and openmoji["data"]["size"] in (64, 128)
+    expected = {section: dict(values) for section, values in default.items() if isinstance(values, dict)}
+    for (section, key), value in OPENMOJI_MEASURED_DIFFERENCES.items():
+        assert default[section][key] != value, f"{section}.{key} no longer differs: drop it from the list"
+        expected[section][key] = value
     for section in default:
         if section != "data":
-            assert openmoji[section] == default[section], section
+            assert openmoji[section] == expected.get(section, default[section]), section
 
 
 def test_tiny_openmoji_override_validates(repo):
