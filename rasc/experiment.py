@@ -32,7 +32,7 @@ def model_configs(model: Mapping[str, Any], image_size: int):
         gate=model["gate"],
         architecture=model["architecture"],
         ink_in_region_max=model["ink_in_region_max"],
-        encoder_norm_groups=model.get("encoder_norm_groups", 0),
+        encoder_norm_groups=model["encoder_norm_groups"],
     )
     discriminator = DiscriminatorConfig(
         image_size=image_size, base_channels=model["disc_base_channels"], max_channels=model["disc_max_channels"],

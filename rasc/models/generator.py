@@ -75,7 +75,7 @@ class GeneratorConfig:
     gate: str = "one_plus_tanh"    # how X^f is bounded in eq. 1: "one_plus_tanh" | "sigmoid" | "none" (unbounded)
     architecture: str = "rasc"     # "rasc" (this module) | "unet" (the pix2pix baseline, rasc.models.unet_baseline)
     ink_in_region_max: bool = True  # False: the sketch's ink stays out of Region Formulation's per-region max
-    encoder_norm_groups: int = 0   # GroupNorm groups in the sketch and style encoders' convolutions; 0 = none
+    encoder_norm_groups: int = 0   # GroupNorm groups after each activation of the sketch and style encoders; 0 = none
 
     def __post_init__(self):
         choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
@@ -172,7 +172,7 @@ class EncoderBlock(nn.Module):
 class ConvEncoder(nn.Module):
     """Stem at full resolution then `len(channels) - 1` halving blocks; returns every level [X_0, ..., X_M].
 
-    `norm_groups` > 0 puts a GroupNorm between each convolution and its activation (`ConvAct`).
+    `norm_groups` > 0 puts a GroupNorm after each convolution's activation (`ConvAct`).
     """
 
     def __init__(self, in_channels: int, channels: list[int], norm_groups: int = 0):
