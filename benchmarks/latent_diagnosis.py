@@ -1,0 +1,167 @@
+"""Where does a trained RASC model's colour error come from: the sketch path's w, or the decoder?
+
+Reads a finished workflow run (procedural data: the archetypes are known) and colours test set A with four
+latents, each scored with the workflow's metric code as a fraction of `reference:constant`:
+
+- `predicted`: w predicted from the sketch (the default output);
+- `archetype_centre`: w = the mean posterior mean of the training drawings of the test drawing's *true*
+  archetype: what the sketch path could give if it recognised every archetype, with this decoder;
+- `oracle`: w = the style encoder's posterior mean of the test drawing's own colours;
+- `swapped`: the posterior mean of the *next* test drawing: which colours follow w (close to that drawing's) and
+  which do not (close to neither).
+
+Per part class (hair, top, ...) it prints the ΔE between the output's and the ground truth's mean CIELAB colour of
+the part, beside two colourings that know the answer's statistics: the training mean of the part, and its mean
+within the archetype. Then the sketch path itself: how well the archetype can be read off the pooled deepest
+sketch features and off w_pred (nearest class centroid, centroids from the training split), and the L1 between
+w_pred and the posterior mean on the training and the test split (equal values: the sketch MLP underfits).
+
+    python benchmarks/latent_diagnosis.py                          # results/ of the main job, full, seed 0
+    python benchmarks/latent_diagnosis.py --results /tmp/clone/results --experiment no_region_maps
+    python benchmarks/latent_diagnosis.py --recipe --generator RUN/snapshots/...  # a recipe_search run's data
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from recipe_search import build_split
+from skimage.color import rgb2lab
+
+from rasc.config import load_config
+from rasc.data.synth import PART_NAMES
+from rasc.evaluate import region_metrics
+from rasc.models.inference import color_to_tensor, labels_to_tensor, rgb_to_uint8, sketch_to_tensor
+from rasc.references import constant_colouring
+from rasc.training.checkpoint import load_generator
+
+PARTS = ("hair", "top", "bottom", "skin", "iris", "accessory", "background")
+
+
+def load_split(results: Path, split: str) -> dict[str, np.ndarray]:
+    """Illustrations, XDoG sketches and trapped-ball regions of one split of a workflow run."""
+    with np.load(results / "data" / split / "illustrations.npz") as archive:
+        arrays = dict(archive)
+    if "archetype" not in arrays:
+        raise SystemExit(f"{results}: the data have no archetypes (procedural data only)")
+    with np.load(results / "data" / split / "sketch_xdog.npz") as archive:
+        arrays["sketch"] = archive["sketch"]
+    with np.load(results / "regions" / "trapped_ball" / f"{split}_xdog.npz") as archive:
+        arrays["trapped_ball"] = archive["labels"]
+    return arrays
+
+
+@torch.no_grad()
+def sketch_path(generator, split: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(pooled deepest sketch features (N, C), w_pred (N, w_dim), posterior mean mu (N, w_dim)) of a split."""
+    encoding = generator.encode(sketch_to_tensor(split["sketch"]), labels_to_tensor(split["trapped_ball"]))
+    mu, _ = generator.encode_style(color_to_tensor(split["color"]))
+    return encoding.features[-1].mean(dim=(2, 3)), encoding.w_pred, mu
+
+
+@torch.no_grad()
+def colour_with(generator, split: dict[str, np.ndarray], w: torch.Tensor) -> np.ndarray:
+    """The split's sketches coloured with latents w (N, w_dim) → uint8 (N, H, W, 3)."""
+    encoding = generator.encode(sketch_to_tensor(split["sketch"]), labels_to_tensor(split["trapped_ball"]))
+    return rgb_to_uint8(generator.decode(encoding, w))
+
+
+def part_means(images: np.ndarray, parts: np.ndarray, part: int) -> np.ndarray:
+    """Mean CIELAB colour (N, 3) of each image's pixels of one part class; NaN rows where the part is absent."""
+    means = np.full((len(images), 3), np.nan)
+    for i, (image, image_parts) in enumerate(zip(images, parts)):
+        mask = image_parts == part
+        if mask.any():
+            means[i] = rgb2lab(image)[mask].mean(axis=0)
+    return means
+
+
+def centroid_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray) -> float:
+    """Held-out accuracy of the nearest class centroid (features standardised on the training split)."""
+    mean, std = train_x.mean(axis=0), train_x.std(axis=0) + 1e-8
+    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    classes = np.unique(train_y)
+    centroids = np.stack([train_x[train_y == c].mean(axis=0) for c in classes])  # (K, D)
+    nearest = ((test_x[:, None] - centroids[None]) ** 2).sum(axis=-1).argmin(axis=1)
+    return float((classes[nearest] == test_y).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default="results", help="a workflow run's results folder")
+    parser.add_argument("--experiment", default="full")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--generator", default=None, help="a generator checkpoint (default: the experiment's)")
+    parser.add_argument("--recipe", action="store_true",
+                        help="data of benchmarks/recipe_search.py on --config (its cache) instead of --results")
+    parser.add_argument("--config", default="config/config.yaml")
+    parser.add_argument("--cache", default="/tmp/rasc-recipe")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    results = Path(args.results)
+    checkpoint = args.generator or results / "train" / args.experiment / f"seed{args.seed}" / "generator.pt"
+    generator, _ = load_generator(checkpoint)
+    if generator.cfg.latent != "posterior":
+        raise SystemExit(f"{checkpoint}: needs a style encoder (latent 'posterior')")
+    if args.recipe:
+        config = load_config(args.config)
+        train, test = (build_split(config, split, Path(args.cache)) for split in ("train", "test"))
+    else:
+        train, test = load_split(results, "train"), load_split(results, "test")
+    train_features, train_w_pred, train_mu = sketch_path(generator, train)
+    test_features, test_w_pred, test_mu = sketch_path(generator, test)
+
+    centres = {int(a): train_mu[torch.from_numpy(train["archetype"] == a)].mean(dim=0)
+               for a in np.unique(train["archetype"])}
+    latents = {
+        "predicted": test_w_pred,
+        "archetype_centre": torch.stack([centres[int(a)] for a in test["archetype"]]),
+        "oracle": test_mu,
+        "swapped": test_mu.roll(-1, dims=0),
+    }
+    colourings = {name: colour_with(generator, test, w) for name, w in latents.items()}
+    constant = region_metrics(constant_colouring(train["color"], len(test["sketch"])), None, test["sketch"],
+                              test)["colour_error"]
+    print(f"{checkpoint}: test set A, {len(test['sketch'])} drawings")
+    print("colour error / reference:constant: " + ", ".join(
+        f"{name} {region_metrics(images, None, test['sketch'], test)['colour_error'] / constant:.3f}"
+        for name, images in colourings.items()))
+
+    print(f"\n{'part':<11} {'images':>6} {'train mean':>10} {'archetype':>10} | {'predicted':>9} {'arch.centre':>11} "
+          f"{'oracle':>7} {'swapped→own':>11} {'swapped→src':>11}   (ΔE of the part's mean colour)")
+    warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)  # a part absent from an archetype
+    for name in PARTS:
+        part = PART_NAMES.index(name)
+        truth, train_parts = part_means(test["color"], test["parts"], part), part_means(train["color"], train["parts"], part)
+        present = ~np.isnan(truth).any(axis=1)
+        source_present = present & np.roll(present, -1)
+        if present.sum() < 2:
+            continue
+
+        def error(means: np.ndarray, truth: np.ndarray = truth, rows: np.ndarray = present) -> float:
+            """Mean ΔE over the rows where both colours exist."""
+            distances = np.linalg.norm(means - truth, axis=1)[rows]
+            return float(np.nanmean(distances)) if np.isfinite(distances).any() else float("nan")
+
+        by_archetype = np.stack([np.nanmean(train_parts[train["archetype"] == a], axis=0) for a in test["archetype"]])
+        outputs = {key: part_means(images, test["parts"], part) for key, images in colourings.items()}
+        print(f"{name:<11} {int(present.sum()):>6} {error(np.nanmean(train_parts, axis=0)):>10.1f} {error(by_archetype):>10.1f} | "
+              f"{error(outputs['predicted']):>9.1f} {error(outputs['archetype_centre']):>11.1f} "
+              f"{error(outputs['oracle']):>7.1f} {error(outputs['swapped'], rows=source_present):>11.1f} "
+              f"{error(outputs['swapped'], np.roll(truth, -1, axis=0), source_present):>11.1f}")
+
+    archetype_train, archetype_test = train["archetype"], test["archetype"]
+    print(f"\nsketch path: archetype accuracy (nearest centroid, chance {1 / len(centres):.3f}): pooled features "
+          f"{centroid_accuracy(train_features.numpy(), archetype_train, test_features.numpy(), archetype_test):.2f}, "
+          f"w_pred {centroid_accuracy(train_w_pred.numpy(), archetype_train, test_w_pred.numpy(), archetype_test):.2f}, "
+          f"posterior mean of the colours {centroid_accuracy(train_mu.numpy(), archetype_train, test_mu.numpy(), archetype_test):.2f}")
+    print(f"|w_pred - mu| (mean L1): train {(train_w_pred - train_mu).abs().mean():.3f}, "
+          f"test {(test_w_pred - test_mu).abs().mean():.3f}")
+
+
+if __name__ == "__main__":
+    main()
