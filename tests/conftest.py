@@ -36,3 +36,16 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_in(workdir, *TINY_TARGETS)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return workdir
+
+
+def import_benchmark(name: str):
+    """Yield the module benchmarks/<name>.py (benchmarks import each other by plain name), then unlist its folder."""
+    import importlib
+    import sys
+
+    folder = str(REPO / "benchmarks")
+    sys.path.insert(0, folder)
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)

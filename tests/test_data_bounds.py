@@ -1,24 +1,14 @@
 """benchmarks/data_bounds.py: the variant-mean colouring (the bound of what a drawing's variants leave open)."""
 
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from conftest import import_benchmark
 
 
 @pytest.fixture(scope="module")
 def data_bounds():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import data_bounds
-
-        yield data_bounds
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    yield from import_benchmark("data_bounds")
 
 
 def test_variants_share_their_cielab_mean_and_a_lone_drawing_keeps_its_colours(data_bounds):

@@ -1,24 +1,14 @@
 """benchmarks/latent_diagnosis.py: its part-colour means and the nearest-centroid archetype accuracy."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import import_benchmark
 from skimage.color import rgb2lab
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def diagnosis():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import latent_diagnosis
-
-        yield latent_diagnosis
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    yield from import_benchmark("latent_diagnosis")
 
 
 def test_part_means_are_cielab_means_of_the_part_and_nan_where_it_is_absent(diagnosis):
