@@ -35,6 +35,7 @@ from skimage.color import rgb2lab
 from rasc.config import load_config
 from rasc.data.synth import PART_NAMES
 from rasc.evaluate import region_metrics
+from rasc.models.generator import SketchEncoding
 from rasc.models.inference import color_to_tensor, labels_to_tensor, rgb_to_uint8, sketch_to_tensor
 from rasc.references import constant_colouring
 from rasc.training.checkpoint import load_generator
@@ -56,27 +57,30 @@ def load_split(results: Path, split: str) -> dict[str, np.ndarray]:
 
 
 @torch.no_grad()
-def sketch_path(generator, split: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(pooled deepest sketch features (N, C), w_pred (N, w_dim), posterior mean mu (N, w_dim)) of a split."""
+def sketch_path(generator, split: dict[str, np.ndarray]) -> tuple[SketchEncoding, torch.Tensor]:
+    """(the split's sketch encoding, encoded once for every latent it is coloured with; posterior mean mu (N, w_dim))."""
     encoding = generator.encode(sketch_to_tensor(split["sketch"]), labels_to_tensor(split["trapped_ball"]))
     mu, _ = generator.encode_style(color_to_tensor(split["color"]))
-    return encoding.features[-1].mean(dim=(2, 3)), encoding.w_pred, mu
+    return encoding, mu
 
 
-@torch.no_grad()
-def colour_with(generator, split: dict[str, np.ndarray], w: torch.Tensor) -> np.ndarray:
-    """The split's sketches coloured with latents w (N, w_dim) → uint8 (N, H, W, 3)."""
-    encoding = generator.encode(sketch_to_tensor(split["sketch"]), labels_to_tensor(split["trapped_ball"]))
-    return rgb_to_uint8(generator.decode(encoding, w))
+def pooled_features(encoding: SketchEncoding) -> np.ndarray:
+    """The deepest sketch features averaged over space (N, C): what the sketch MLP sees."""
+    return encoding.features[-1].mean(dim=(2, 3)).numpy()
 
 
-def part_means(images: np.ndarray, parts: np.ndarray, part: int) -> np.ndarray:
-    """Mean CIELAB colour (N, 3) of each image's pixels of one part class; NaN rows where the part is absent."""
-    means = np.full((len(images), 3), np.nan)
-    for i, (image, image_parts) in enumerate(zip(images, parts)):
+def to_lab(images: np.ndarray) -> np.ndarray:
+    """uint8 RGB images (N, H, W, 3) → CIELAB float (N, H, W, 3)."""
+    return np.stack([rgb2lab(image) for image in images])
+
+
+def part_means(lab: np.ndarray, parts: np.ndarray, part: int) -> np.ndarray:
+    """Mean colour (N, 3) of each CIELAB image's (N, H, W, 3) pixels of one part class; NaN rows where it is absent."""
+    means = np.full((len(lab), 3), np.nan)
+    for i, (image, image_parts) in enumerate(zip(lab, parts)):
         mask = image_parts == part
         if mask.any():
-            means[i] = rgb2lab(image)[mask].mean(axis=0)
+            means[i] = image[mask].mean(axis=0)
     return means
 
 
@@ -112,8 +116,9 @@ def main() -> None:
         train, test = (build_split(config, split, Path(args.cache)) for split in ("train", "test"))
     else:
         train, test = load_split(results, "train"), load_split(results, "test")
-    train_features, train_w_pred, train_mu = sketch_path(generator, train)
-    test_features, test_w_pred, test_mu = sketch_path(generator, test)
+    train_encoding, train_mu = sketch_path(generator, train)
+    test_encoding, test_mu = sketch_path(generator, test)
+    train_w_pred, test_w_pred = train_encoding.w_pred, test_encoding.w_pred
 
     centres = {int(a): train_mu[torch.from_numpy(train["archetype"] == a)].mean(dim=0)
                for a in np.unique(train["archetype"])}
@@ -123,7 +128,8 @@ def main() -> None:
         "oracle": test_mu,
         "swapped": test_mu.roll(-1, dims=0),
     }
-    colourings = {name: colour_with(generator, test, w) for name, w in latents.items()}
+    with torch.no_grad():
+        colourings = {name: rgb_to_uint8(generator.decode(test_encoding, w)) for name, w in latents.items()}
     constant = region_metrics(constant_colouring(train["color"], len(test["sketch"])), None, test["sketch"],
                               test)["colour_error"]
     print(f"{checkpoint}: test set A, {len(test['sketch'])} drawings")
@@ -134,9 +140,11 @@ def main() -> None:
     print(f"\n{'part':<11} {'images':>6} {'train mean':>10} {'archetype':>10} | {'predicted':>9} {'arch.centre':>11} "
           f"{'oracle':>7} {'swapped→own':>11} {'swapped→src':>11}   (ΔE of the part's mean colour)")
     warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)  # a part absent from an archetype
+    train_lab, test_lab = to_lab(train["color"]), to_lab(test["color"])
+    colourings_lab = {name: to_lab(images) for name, images in colourings.items()}
     for name in PARTS:
         part = PART_NAMES.index(name)
-        truth, train_parts = part_means(test["color"], test["parts"], part), part_means(train["color"], train["parts"], part)
+        truth, train_parts = part_means(test_lab, test["parts"], part), part_means(train_lab, train["parts"], part)
         present = ~np.isnan(truth).any(axis=1)
         source_present = present & np.roll(present, -1)
         if present.sum() < 2:
@@ -148,7 +156,7 @@ def main() -> None:
             return float(np.nanmean(distances)) if np.isfinite(distances).any() else float("nan")
 
         by_archetype = np.stack([np.nanmean(train_parts[train["archetype"] == a], axis=0) for a in test["archetype"]])
-        outputs = {key: part_means(images, test["parts"], part) for key, images in colourings.items()}
+        outputs = {key: part_means(lab, test["parts"], part) for key, lab in colourings_lab.items()}
         print(f"{name:<11} {int(present.sum()):>6} {error(np.nanmean(train_parts, axis=0)):>10.1f} {error(by_archetype):>10.1f} | "
               f"{error(outputs['predicted']):>9.1f} {error(outputs['archetype_centre']):>11.1f} "
               f"{error(outputs['oracle']):>7.1f} {error(outputs['swapped'], rows=source_present):>11.1f} "
@@ -156,7 +164,7 @@ def main() -> None:
 
     archetype_train, archetype_test = train["archetype"], test["archetype"]
     print(f"\nsketch path: archetype accuracy (nearest centroid, chance {1 / len(centres):.3f}): pooled features "
-          f"{centroid_accuracy(train_features.numpy(), archetype_train, test_features.numpy(), archetype_test):.2f}, "
+          f"{centroid_accuracy(pooled_features(train_encoding), archetype_train, pooled_features(test_encoding), archetype_test):.2f}, "
           f"w_pred {centroid_accuracy(train_w_pred.numpy(), archetype_train, test_w_pred.numpy(), archetype_test):.2f}, "
           f"posterior mean of the colours {centroid_accuracy(train_mu.numpy(), archetype_train, test_mu.numpy(), archetype_test):.2f}")
     print(f"|w_pred - mu| (mean L1): train {(train_w_pred - train_mu).abs().mean():.3f}, "

@@ -16,7 +16,7 @@ def test_part_means_are_cielab_means_of_the_part_and_nan_where_it_is_absent(diag
     images[0, 0] = (200, 30, 30)
     images[0, 1] = (30, 30, 200)
     parts = np.array([[[2, 2], [0, 0]], [[0, 0], [0, 0]]])  # part 2 in the top row of image 0 only
-    means = diagnosis.part_means(images, parts, part=2)
+    means = diagnosis.part_means(diagnosis.to_lab(images), parts, part=2)
     expected = rgb2lab(images[0, 0]).mean(axis=0)  # the two top-row pixels, red and blue
     np.testing.assert_allclose(means[0], expected, atol=1e-6)
     assert np.isnan(means[1]).all()
