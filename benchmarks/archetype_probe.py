@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from recipe_search import build_split, deep_update
+from recipe_search import build_split
 
-from rasc.config import load_config
+from rasc.config import deep_merge, load_config
 from rasc.data.palette import ARCHETYPES
 from rasc.experiment import model_configs
 from rasc.models.generator import ConvEncoder
@@ -52,8 +52,8 @@ def main() -> None:
     torch.manual_seed(args.seed)
 
     config = load_config(args.config)
-    config["data"] = deep_update(config["data"], {"synth": json.loads(args.synth)})
-    config["model"] = deep_update(config["model"], json.loads(args.model))
+    config["data"] = deep_merge(config["data"], {"synth": json.loads(args.synth)})
+    config["model"] = deep_merge(config["model"], json.loads(args.model))
     train_split, test_split = (build_split(config, split, Path(args.cache)) for split in ("train", "test"))
     train_x, train_y = sketches_and_labels(train_split)
     test_x, test_y = sketches_and_labels(test_split)

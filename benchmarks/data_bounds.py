@@ -26,9 +26,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from recipe_search import build_split, deep_update
+from recipe_search import build_split
 
-from rasc.config import load_config
+from rasc.config import deep_merge, load_config
 from rasc.evaluate import region_metrics
 from rasc.references import constant_colouring, mean_colour
 
@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--cache", default="/tmp/rasc-recipe")
     args = parser.parse_args()
     config = load_config(args.config)
-    config["data"] = deep_update(config["data"], {"synth": json.loads(args.synth)})
+    config["data"] = deep_merge(config["data"], {"synth": json.loads(args.synth)})
     train, test = (build_split(config, split, Path(args.cache)) for split in ("train", "test"))
     sketches = test["sketch"]
     colourings = {

@@ -7,6 +7,7 @@ the CPU default's recipe was chosen (README, "Design decisions"; config/README.m
 
     python benchmarks/recipe_search.py --steps 800 --train '{"lambda_l1": 10}' --synth '{"zoom": 2.0}'
     python benchmarks/recipe_search.py --steps 4000 --curve 60    # + the learning curve of a long run
+    python benchmarks/recipe_search.py --config config/openmoji.yaml --experiment pix2pix --steps 4000 --curve 60
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rasc.config import load_config
+from rasc.config import deep_merge, experiment_config, load_config
 from rasc.data.prepare import make_sketches, prepare_illustrations
 from rasc.evaluate import colorize_set, region_metrics
 from rasc.experiment import model_configs
@@ -28,13 +29,6 @@ from rasc.references import constant_colouring, nearest_colouring
 from rasc.regions import extract_regions_batch
 from rasc.training.loop import TrainConfig, train
 from rasc.training.data import TrainData
-
-
-def deep_update(base: dict, overrides: dict) -> dict:
-    out = dict(base)
-    for key, value in overrides.items():
-        out[key] = deep_update(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 def build_split(config: dict, split: str, cache: Path) -> dict[str, np.ndarray]:
@@ -53,11 +47,23 @@ def build_split(config: dict, split: str, cache: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
+def resolve_config(config: dict, experiment: str, data: dict, model: dict, train: dict) -> dict:
+    """The config with the data overrides, then the experiment's model/train overrides, then the command line's
+    model/train overrides (which win) merged in."""
+    config = {**config, "data": deep_merge(config["data"], data)}
+    config.update(experiment_config(config, experiment))
+    config["model"] = deep_merge(config["model"], model)
+    config["train"] = deep_merge(config["train"], train)
+    return config
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml")
     parser.add_argument("--data", default="{}", help="JSON overrides of the data section")
     parser.add_argument("--synth", default="{}", help="JSON overrides of data.synth")
+    parser.add_argument("--experiment", default="full",
+                        help="an experiment of the config whose model/train overrides apply first (e.g. pix2pix)")
     parser.add_argument("--model", default="{}", help="JSON overrides of the model section")
     parser.add_argument("--train", default="{}", help="JSON overrides of the train section")
     parser.add_argument("--steps", type=int, default=None)
@@ -72,10 +78,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    config = load_config(args.config)
-    config["data"] = deep_update(config["data"], {**json.loads(args.data), "synth": json.loads(args.synth)})
-    config["model"] = deep_update(config["model"], json.loads(args.model))
-    config["train"] = deep_update(config["train"], json.loads(args.train))
+    config = resolve_config(load_config(args.config), args.experiment,
+                            data={**json.loads(args.data), "synth": json.loads(args.synth)},
+                            model=json.loads(args.model), train=json.loads(args.train))
     if args.steps:
         config["train"]["steps"] = args.steps
     cache = Path(args.cache)
@@ -113,6 +118,7 @@ def main() -> None:
     constant = scores["constant"]["colour_error"]
     row = {
         "label": args.label,
+        "experiment": args.experiment,
         "seed": args.seed,
         "steps": result.steps,
         "sec_per_step": round(seconds / max(result.steps, 1), 3),
