@@ -82,3 +82,15 @@ def test_a_missing_cuda_device_stops_before_any_run_is_started(setup):
     assert [r.info.status for r in runs] == []
     assert not paths["out_dir"].exists()
 
+
+
+def test_training_priority_starts_the_longest_trainings_first(repo):
+    """pix2pix's U-Net steps in about 0.6x a RASC step, 1,024 patches in about 1.5x: on two cores the run should
+    end on the cheapest training, so the dearer ones rank higher; every training ranks above the evaluations (0)."""
+    from rasc.experiment import training_priority
+
+    config = load_config(repo / "config" / "config.yaml")
+    priorities = {name: training_priority(config, name) for name in config["experiments"]}
+    assert priorities["pix2pix"] < priorities["full"] < priorities["patches_1024"]
+    assert priorities["patches_1"] == priorities["full"] == priorities["cwr_skeleton"]
+    assert min(priorities.values()) > 0

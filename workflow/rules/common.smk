@@ -11,6 +11,7 @@ from rasc.config import (
     validate_config,
 )
 from rasc.data.attribution import figure_footnote
+from rasc.experiment import training_priority
 from rasc.data.prepare import (
     REAL_SPLIT,
     TEST_SETS,
@@ -164,6 +165,11 @@ def get_region_summary_inputs(wildcards):
 def get_experiment_settings(wildcards):
     """The resolved model and train sections of one experiment (defaults + its overrides)."""
     return experiment_config(config, wildcards.experiment)
+
+
+def get_training_priority(wildcards):
+    """Longest trainings first (rasc.experiment.training_priority)."""
+    return training_priority(config, wildcards.experiment)
 
 
 def get_training_inputs(wildcards):

@@ -13,7 +13,7 @@ rule train_model:
         "logs/train_model/{experiment}_seed{seed}.log",
     benchmark:
         "benchmarks/train_model/{experiment}_seed{seed}.tsv"
-    priority: 10  # the longest jobs: start every training before any evaluation takes a core
+    priority: get_training_priority  # 10-12, longest first: every training starts before any evaluation takes a core
     conda:
         ENV
     threads: lookup(dpath="train/threads", within=config)
