@@ -9,7 +9,8 @@ whatever folder one points at.
 Each row's ``p_value`` is the paired t-test over seeds (:func:`rasc.metrics.stats.judge_claim`); ``p_holm`` is
 that p-value Holm-corrected over every row of the table that has one (:func:`rasc.metrics.stats.holm`). A verdict
 "yes" or "no" needs the bootstrap interval of the mean improvement to exclude 0 *and* ``p_holm`` below
-1 - confidence; otherwise it is "within noise" (or "insufficient seeds", or "not run").
+1 - confidence; otherwise it is "within noise" (or "insufficient seeds", fewer than ``MIN_CLAIM_SEEDS`` paired
+seeds, or "not run").
 
 Controls: ``full`` vs ``no_region_maps`` does not isolate region information, since the bounded region factor
 (1 + tanh) gates ``full`` even with one patch; ``full`` vs ``patches_1`` (same Region Formulation, no region
@@ -28,6 +29,12 @@ import pandas as pd
 
 from rasc.data.prepare import drawn_from_test_split
 from rasc.metrics.stats import NO, WITHIN_NOISE, YES, holm, judge_claim, min_detectable_improvement
+
+# Paired seeds a row needs for a verdict (DESIGN §6: at least 3 for claims.csv). claims.seeds asks for 3 or more,
+# but a run with --keep-going can miss a training; with 2 seeds the paired t-test has one degree of freedom, and two
+# nearly equal improvements give a tiny p by coincidence (measured: p = 0.0012, "yes" after Holm, on a run whose
+# third seed was still training).
+MIN_CLAIM_SEEDS = 3
 
 TEST_SETS_NOTE = ("Test sets A, B and C are three sketch styles drawn from the same held-out illustrations, so their "
                   "rows are not independent evidence: a claim holding on all three is one result seen three ways.")
@@ -113,7 +120,7 @@ def _judge(runs: pd.DataFrame, claim: Claim, test_set: str, confidence: float, b
         return row | {"reproduced": "not run", "reason": f"experiments not evaluated: {', '.join(missing)}"}
     better, worse = (per_seed_values(runs, m, claim.metric, test_set) for m in claim.methods)
     result = judge_claim(better, worse, claim.lower_is_better, confidence=confidence, n_resamples=bootstrap,
-                         require_test=False)
+                         min_seeds=MIN_CLAIM_SEEDS, require_test=False)
     measured = "; ".join(f"{m}: {pd.Series(v).mean():.4g} ± {pd.Series(v).std():.2g} (n={len(v)})"
                          for m, v in zip(claim.methods, (better, worse)))
     return row | {"measured": measured, "mean_improvement": result.mean_improvement, "ci_low": result.ci_low,

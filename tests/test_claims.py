@@ -93,3 +93,16 @@ def test_min_detectable_uses_the_family_level_and_each_rows_spread():
     assert row["min_detectable"] == pytest.approx(min_detectable_improvement(steps, 0.05 / family))
     assert row["min_detectable"] > row["mean_improvement"]  # called within noise: the seeds could not tell
     assert judged.loc[judged["p_value"].isna(), "min_detectable"].isna().all()  # not run
+
+
+def test_a_row_with_two_paired_seeds_gets_no_verdict():
+    """Two nearly equal improvements give the one-degree-of-freedom t-test a tiny p by coincidence: a row needs the
+    three seeds DESIGN §6 asks for, and rows without a test stay out of the Holm family."""
+    runs = pd.DataFrame(metrics_rows("A", (1.0, 1.001, 1.002)))
+    runs = runs[~((runs["experiment"] == "full") & (runs["seed"] == 2))]  # full's third seed is missing
+    judged = judge(runs)
+    with_full = judged[judged["methods"].str.contains("full") & (judged["reproduced"] != "not run")]
+    assert len(with_full) and set(with_full["reproduced"]) == {"insufficient seeds"}
+    assert with_full["p_value"].isna().all() and with_full["reason"].str.contains("at least 3").all()
+    others = judged[(judged["methods"] == "no_region_formulation > no_region_maps")]
+    assert set(others["reproduced"]) == {"yes"}  # three seeds, one row in the family: still judged
