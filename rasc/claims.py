@@ -142,10 +142,12 @@ def _holm_verdict(row: pd.Series, alpha: float, family: int) -> tuple[str, str]:
 
 def _min_detectable(table: pd.DataFrame, alpha: float, family: int) -> list[float]:
     """Per row, the smallest mean improvement that could have been called at its seed spread: a paired t-test at
-    alpha / family, Holm's most lenient step (the row with the smallest p); nan where nothing was run."""
+    alpha / family, Holm's most lenient step (the row with the smallest p); nan where nothing was run or the row
+    has fewer than ``MIN_CLAIM_SEEDS`` seeds (no verdict at any size)."""
     if "improvements" not in table or family == 0:
         return [math.nan] * len(table)
-    return [min_detectable_improvement(values, alpha / family) if isinstance(values, list) else math.nan
+    return [min_detectable_improvement(values, alpha / family)
+            if isinstance(values, list) and len(values) >= MIN_CLAIM_SEEDS else math.nan
             for values in table["improvements"]]
 
 

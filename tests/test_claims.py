@@ -104,5 +104,6 @@ def test_a_row_with_two_paired_seeds_gets_no_verdict():
     with_full = judged[judged["methods"].str.contains("full") & (judged["reproduced"] != "not run")]
     assert len(with_full) and set(with_full["reproduced"]) == {"insufficient seeds"}
     assert with_full["p_value"].isna().all() and with_full["reason"].str.contains("at least 3").all()
+    assert with_full["min_detectable"].isna().all()  # no improvement could have been called
     others = judged[(judged["methods"] == "no_region_formulation > no_region_maps")]
     assert set(others["reproduced"]) == {"yes"}  # three seeds, one row in the family: still judged
