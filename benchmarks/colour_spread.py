@@ -29,13 +29,9 @@ def colour_statistics(images: np.ndarray) -> tuple[float, np.ndarray]:
     return chroma, per_image_mean.std(axis=0)
 
 
-def read_fid(metrics_path: Path, key: str | None) -> float | None:
-    """The FID of a metrics.json (key: the sub-record of the colouring, e.g. "oracle"; None: the top level)."""
-    if not metrics_path.is_file():
-        return None
-    metrics = json.loads(metrics_path.read_text())
-    record = metrics.get(key) if key else metrics
-    return record.get("fid") if isinstance(record, dict) else None
+def read_metrics(metrics_path: Path) -> dict:
+    """A colouring's metrics.json ({} when there is none)."""
+    return json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
 
 
 def main() -> None:
@@ -51,16 +47,18 @@ def main() -> None:
     nearest_dir = results / "eval" / "reference_nearest" / args.test_set
     with np.load(results / "data" / "test" / "illustrations.npz") as archive:
         truth = archive["color"]
+    metrics = read_metrics(run_dir / "metrics.json")
     with np.load(run_dir / "colorized.npz") as archive:
         colourings = {"ground truth": (truth, None)}
-        colourings["output (predicted w)"] = (archive["predicted"], read_fid(run_dir / "metrics.json", None))
+        colourings["output (predicted w)"] = (archive["predicted"], metrics.get("fid"))
         if "oracle" in archive:
-            colourings["oracle w"] = (archive["oracle"], read_fid(run_dir / "metrics.json", "oracle"))
+            colourings["oracle w"] = (archive["oracle"], (metrics.get("oracle") or {}).get("fid"))
         if not np.array_equal(archive["samples"][:, 0], archive["predicted"]):  # a model with a latent
             colourings["random w (first sample)"] = (archive["samples"][:, 0], None)
     if (nearest_dir / "colorized.npz").is_file():
         with np.load(nearest_dir / "colorized.npz") as archive:
-            colourings["reference:nearest"] = (archive["predicted"], read_fid(nearest_dir / "metrics.json", None))
+            nearest_fid = read_metrics(nearest_dir / "metrics.json").get("fid")
+            colourings["reference:nearest"] = (archive["predicted"], nearest_fid)
 
     print(f"{args.experiment} seed {args.seed}, test set {args.test_set}, {len(truth)} images ({results})")
     print(f"{'colouring':<26} {'chroma':>7} {'std L*':>7} {'std a*':>7} {'std b*':>7} {'FID':>7}")

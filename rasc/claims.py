@@ -27,14 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rasc.config import MIN_CLAIM_SEEDS
 from rasc.data.prepare import drawn_from_test_split
 from rasc.metrics.stats import NO, WITHIN_NOISE, YES, holm, judge_claim, min_detectable_improvement
-
-# Paired seeds a row needs for a verdict (DESIGN §6: at least 3 for claims.csv). claims.seeds asks for 3 or more,
-# but a run with --keep-going can miss a training; with 2 seeds the paired t-test has one degree of freedom, and two
-# nearly equal improvements give a tiny p by coincidence (measured: p = 0.0012, "yes" after Holm, on a run whose
-# third seed was still training).
-MIN_CLAIM_SEEDS = 3
 
 TEST_SETS_NOTE = ("Test sets A, B and C are three sketch styles drawn from the same held-out illustrations, so their "
                   "rows are not independent evidence: a claim holding on all three is one result seen three ways.")
@@ -119,6 +114,9 @@ def _judge(runs: pd.DataFrame, claim: Claim, test_set: str, confidence: float, b
     if missing:
         return row | {"reproduced": "not run", "reason": f"experiments not evaluated: {', '.join(missing)}"}
     better, worse = (per_seed_values(runs, m, claim.metric, test_set) for m in claim.methods)
+    # A row needs as many paired seeds as claims.seeds must list: with 2 the paired t-test has one degree of
+    # freedom, and two nearly equal improvements give a tiny p by coincidence (measured: p = 0.0012, "yes" after
+    # Holm, on a run whose third seed was still training).
     result = judge_claim(better, worse, claim.lower_is_better, confidence=confidence, n_resamples=bootstrap,
                          min_seeds=MIN_CLAIM_SEEDS, require_test=False)
     measured = "; ".join(f"{m}: {pd.Series(v).mean():.4g} ± {pd.Series(v).std():.2g} (n={len(v)})"

@@ -16,6 +16,10 @@ from typing import Any
 
 import yaml
 
+# Training seeds a claims verdict needs (DESIGN §6): claims.seeds must list at least this many, and a claims.csv row
+# with fewer paired seeds (a training lost under --keep-going) gets no verdict (rasc.claims).
+MIN_CLAIM_SEEDS = 3
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -97,8 +101,9 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
                           "(procedural or openmoji source); use A or R")
     if config["data"]["source"] == "openmoji":
         _check_openmoji_installed()
-    if len(config["claims"]["seeds"]) < 3:
-        raise ConfigError("invalid config at 'claims.seeds': claims need at least 3 training seeds (DESIGN §6)")
+    if len(config["claims"]["seeds"]) < MIN_CLAIM_SEEDS:
+        raise ConfigError(f"invalid config at 'claims.seeds': claims need at least {MIN_CLAIM_SEEDS} training seeds "
+                          "(DESIGN §6)")
     for key in ("train.seeds", "claims.seeds"):
         section, name = key.split(".")
         seeds = config[section][name]

@@ -83,7 +83,6 @@ def test_a_missing_cuda_device_stops_before_any_run_is_started(setup):
     assert not paths["out_dir"].exists()
 
 
-
 def test_training_priority_starts_the_longest_trainings_first(repo):
     """pix2pix's U-Net steps in about 0.6x a RASC step, 1,024 patches in about 1.5x: on two cores the run should
     end on the cheapest training, so the dearer ones rank higher; every training ranks above the evaluations (0)."""

@@ -11,7 +11,6 @@ from rasc.config import (
     validate_config,
 )
 from rasc.data.attribution import figure_footnote
-from rasc.experiment import training_priority
 from rasc.data.prepare import (
     REAL_SPLIT,
     TEST_SETS,
@@ -19,6 +18,7 @@ from rasc.data.prepare import (
     illustration_settings,
     real_sketch_files,
 )
+from rasc.experiment import training_priority
 from rasc.references import REFERENCES
 from rasc.regions.sources import ALL_STYLES_SOURCE, LEARNED_SOURCES, TRAIN_STYLES
 from rasc.tracking import init_tracking
