@@ -30,7 +30,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rasc.colorize import Style, colorize_drawing, network_colourings  # noqa: E402
-from rasc.data.sketch import crop_padding, pad_resize  # noqa: E402
+from rasc.data.sketch import crop_padding, line_art_to_size  # noqa: E402
 from rasc.data.synth import SynthConfig, synthesize  # noqa: E402
 from rasc.refine import flat_refinement  # noqa: E402
 from rasc.regions import trapped_ball_regions  # noqa: E402
@@ -67,16 +67,14 @@ def bench(drawing: np.ndarray, generator, extract, repeats: int) -> dict[str, fl
     """Stage and total times (ms) and the allocation peak (MiB) of colouring one drawing (H, W) uint8."""
     size = generator.cfg.image_size
     colorize_drawing(generator, extract, drawing)  # warm-up
-    square = pad_resize(drawing, size)
     figures = {}
-    figures["network (pad, regions at working size, G)"], colours = median_ms(
-        lambda: network_colourings(generator, extract, pad_resize(drawing, size), Style()), repeats)
+    figures["network (to size, regions at working size, G)"], colours = median_ms(
+        lambda: network_colourings(generator, extract, line_art_to_size(drawing, size), Style()), repeats)
     figures["crop and resize to the drawing"], full = median_ms(lambda: crop_padding(colours[0], drawing.shape), repeats)
     figures["trapped-ball, full size"], labels = median_ms(lambda: trapped_ball_regions(drawing), repeats)
     figures["medians, paint, multiply lines"], _ = median_ms(lambda: flat_refinement(full, drawing, labels), repeats)
     figures["total (colorize_drawing)"], _ = median_ms(lambda: colorize_drawing(generator, extract, drawing), repeats)
     figures["total, --raw"], _ = median_ms(lambda: colorize_drawing(generator, extract, drawing, raw=True), repeats)
-    del square
     tracemalloc.start()
     colorize_drawing(generator, extract, drawing)
     figures["peak numpy/Python allocation (MiB)"] = tracemalloc.get_traced_memory()[1] / 2**20

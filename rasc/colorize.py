@@ -1,7 +1,8 @@
 """Colouring a user's drawing at its own size and shape (what ``rasc colorize`` writes).
 
-1. the drawing is brought to the generator's working size the paper's way (mirror padding to a square, resize),
-   its region map is taken there with the generator's own region source, and the generator colours it;
+1. the drawing is brought to the generator's working size the paper's way (mirror padding to a square, resize;
+   binarised when shrunk, :func:`rasc.data.sketch.line_art_to_size`), its region map is taken there with the
+   generator's own region source, and the generator colours it;
 2. the padding is cropped back out and the colouring resized to the drawing's size in one resampling
    (:func:`rasc.data.sketch.crop_padding`): the *raw* output;
 3. by default, the region-flat refinement (:mod:`rasc.refine`): trapped-ball regions of the original drawing at
@@ -19,7 +20,7 @@ import torch
 from skimage.util import montage
 from torch import nn
 
-from rasc.data.sketch import crop_padding, pad_resize
+from rasc.data.sketch import crop_padding, line_art_to_size
 from rasc.models.inference import (
     colorize,
     interpolate_w,
@@ -69,7 +70,7 @@ def colorize_drawing(generator: nn.Module, extract: Callable[[np.ndarray], np.nd
     ``raw``: the network's colours, only cropped and resized; otherwise the region-flat refinement of them.
     """
     size = generator.cfg.image_size
-    square = pad_resize(drawing, size)  # (S, S)
+    square = line_art_to_size(drawing, size)  # (S, S)
     colourings = network_colourings(generator, extract, square, style)  # (N, S, S, 3)
     full = [crop_padding(image, drawing.shape) for image in colourings]  # N × (H, W, 3)
     if raw:

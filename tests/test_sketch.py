@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 from rasc.data.sketch import (
+    INK_COVERAGE,
     PAPER_SIGMAS,
     SketchConfig,
     draw_sigmas,
+    line_art_to_size,
     mirror_pad_to_square,
     pad_resize,
     xdog,
@@ -34,6 +36,29 @@ def test_mirror_padding_keeps_the_content_in_a_centred_square(shape):
 def test_mirror_padding_of_a_square_is_the_identity():
     image = np.arange(16, dtype=np.uint8).reshape(4, 4)
     np.testing.assert_array_equal(mirror_pad_to_square(image), image)
+
+
+def test_line_art_shrunk_to_the_working_size_keeps_solid_lines():
+    """Lines thinner than a working-size pixel stay solid ink (as in the training sketches), not grey strokes."""
+    drawing = np.full((256, 200), 255, np.uint8)
+    drawing[:, 50:52] = 0  # a 2-px vertical line: half a pixel wide at 64², cut in two by the pixel grid
+    drawing[100:102, :] = 0  # a 2-px horizontal line
+    drawing[180:181, 20:180] = 0  # a 1-px line: a quarter of a pixel's height, under INK_COVERAGE
+    area = pad_resize(drawing, 64)
+    assert ((area > 0) & (area < 255)).any()  # area averaging alone leaves grey
+    shrunk = line_art_to_size(drawing, 64)
+    assert shrunk.shape == (64, 64) and shrunk.dtype == np.uint8
+    assert set(np.unique(shrunk)) == {0, 255}
+    np.testing.assert_array_equal(shrunk == 0, area <= 255 * (1 - INK_COVERAGE))
+    assert (shrunk[:, 17:22] == 0).any(axis=1).all()  # the vertical line is unbroken from top to bottom
+    assert (shrunk[24:27] == 0).any(axis=0)[10:50].all()  # the horizontal one too, across the drawing
+    assert not (shrunk[44:47, 22:50] == 0).any()  # the hairline is dropped with the grey it would have left
+
+
+def test_line_art_at_or_below_the_working_size_is_only_padded_and_resized():
+    drawing = np.random.default_rng(2).integers(0, 256, (40, 64), dtype=np.uint8)
+    np.testing.assert_array_equal(line_art_to_size(drawing, 64), pad_resize(drawing, 64))
+    np.testing.assert_array_equal(line_art_to_size(drawing[:, :40], 40), drawing[:, :40])
 
 
 def test_pad_resize_shapes_dtypes_and_labels():

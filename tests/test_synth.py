@@ -9,6 +9,7 @@ from rasc.data.palette import ARCHETYPES, FAMILIES, FAMILY_NAMES, classify_famil
 from rasc.data.synth import (
     PART_NAMES,
     SynthConfig,
+    framed_as,
     region_count_stats,
     render_illustration,
     sample_rng,
@@ -243,3 +244,17 @@ def test_label_canvas_fill_into_an_existing_id():
     assert canvas.n_ids == 2 and (canvas.ids == pid).sum() > 2 * 16
     with pytest.raises(ValueError, match="existing id"):
         canvas.fill(square, group=3, part=5, pid=pid)
+
+
+def test_framed_as_draws_the_same_framing_at_a_larger_size():
+    """A larger scan of about the same drawings: each part covers the same share of the image as at 64²."""
+    base = SynthConfig(size=64, zoom=1.4)
+    assert framed_as(base, 64) == base
+
+    def share(cfg: SynthConfig, part: str) -> float:
+        return float((synthesize(8, seed=5, cfg=cfg)["parts"] == PART_NAMES.index(part)).mean())
+
+    for part in ("background", "skin", "hair"):
+        assert abs(share(framed_as(base, 256), part) - share(base, part)) < 0.03, part
+    # drawn plainly at 256², the character is smaller (no close-up where pixels are scarce)
+    assert share(SynthConfig(size=256, zoom=1.4), "hair") < share(base, "hair") - 0.1

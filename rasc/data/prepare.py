@@ -119,12 +119,12 @@ def read_real_sketch(path: str | Path, size: int, ink_level: int | None = None) 
     i.e. no line that a region extractor or the generator could see: an empty scan, a transparent layer, a
     drawing too faint or too small to survive the resizing.
     """
-    from rasc.data.sketch import pad_resize
+    from rasc.data.sketch import line_art_to_size
     from rasc.imageio import ImageReadError, read_grey
     from rasc.regions.trapped_ball import TrappedBallConfig
 
     ink_level = TrappedBallConfig().line_threshold if ink_level is None else ink_level
-    sketch = pad_resize(read_grey(path), size)  # (size, size)
+    sketch = line_art_to_size(read_grey(path), size)  # (size, size), as `rasc colorize` brings a drawing to size
     if sketch.min() >= ink_level:
         raise ImageReadError(f"{path}: blank sketch (no pixel darker than {ink_level} at {size}x{size} px), "
                              f"nothing to colour")

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 PAPER_SIGMAS: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # paper §IV-A
+INK_COVERAGE = 0.3  # shrunk line art: a working-size pixel is ink where this share of its area was (line_art_to_size)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,23 @@ def pad_resize(image: np.ndarray, size: int, interpolation: int | None = None) -
         interpolation = cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_CUBIC
     resized = cv2.resize(np.ascontiguousarray(square), (size, size), interpolation=interpolation)
     return resized.reshape(size, size, *square.shape[2:])
+
+
+def line_art_to_size(line_art: np.ndarray, size: int) -> np.ndarray:
+    """A user's line art (H, W) uint8, dark on light → (size, size) uint8 as the generator saw its training sketches.
+
+    `pad_resize` (mirror padding, area averaging when shrinking); a drawing larger than ``size`` is then binarised:
+    a pixel is ink (0) where at least ``INK_COVERAGE`` of its area was ink, paper (255) elsewhere. Area averaging
+    alone turns lines thinner than a working-size pixel into light grey strokes, where every training sketch has
+    solid lines (XDoG and clean lines are drawn at the working size). Measured with
+    ``benchmarks/colorize_sizes.py``: on procedural drawings rendered at 256–1024 px, `rasc colorize`'s colour error
+    drops by about 10% (clean lines) to 20% (rough lines).
+    """
+    square = pad_resize(line_art, size)  # (size, size)
+    if max(line_art.shape[:2]) <= size:
+        return square
+    ink_level = 255 * (1 - INK_COVERAGE)
+    return np.where(square <= ink_level, 0, 255).astype(np.uint8)
 
 
 def crop_padding(square: np.ndarray, shape: tuple[int, int], interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:

@@ -23,7 +23,7 @@ a handful of archetypes (`palette.ARCHETYPES`) whose shapes carry colour familie
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -162,6 +162,26 @@ def _tone(rng: np.random.Generator, families: tuple[str | int, ...]) -> np.ndarr
     return sample_colour(rng, FAMILIES[family_index(pick) if isinstance(pick, str) else int(pick)])
 
 
+def size_zoom(size: int) -> float:
+    """Head-size factor of an image side: closer crops where pixels are scarce (1.5 at 64², 1 from 128²)."""
+    return min(1.5, max(1.0, (128 / size) ** 0.6))
+
+
+def size_detail(size: int) -> float:
+    """Factor of the number of hair strands, pleats and frills: fewer where pixels are scarce (1 from 128²)."""
+    return min(1.0, 0.6 + 0.4 * size / 128)
+
+
+def framed_as(cfg: SynthConfig, size: int) -> SynthConfig:
+    """``cfg`` drawn at another side ``size`` but framed as at ``cfg.size``: head size, detail and the smallest flat
+    piece the same relative to the image, the line width and rough-line jitter scaling as usual (a larger scan of
+    about the same drawings, from the same seeds; the top margin still follows ``zoom``, so heads shift a little)."""
+    scale = size / cfg.size
+    return replace(cfg, size=size, zoom=cfg.zoom * (size_zoom(cfg.size) / size_zoom(size)),
+                   detail=cfg.detail * (size_detail(cfg.size) / size_detail(size)),
+                   min_region_area=cfg.min_region_area * scale**2)
+
+
 class _Scene:
     """Draws one character and background on a label canvas; methods go back to front."""
 
@@ -174,7 +194,7 @@ class _Scene:
         self.arch = ARCHETYPES[self.archetype]
         self.families = self.draw(self._draw_families)
         self.px = 1.0 / cfg.size  # one pixel in image units
-        self.detail = cfg.detail * min(1.0, 0.6 + 0.4 * cfg.size / 128)  # fewer strands where pixels are scarce
+        self.detail = cfg.detail * size_detail(cfg.size)  # fewer strands where pixels are scarce
         self.tie_points: list[tuple[float, float]] = []  # head-local points where hair ties/ribbons go
         self.puffy = False  # puffy short sleeves (dress-like outfits)
         self.sleeve_stripes = False  # accent stripes along the sleeves (sporty outfits)
@@ -197,8 +217,7 @@ class _Scene:
 
     def _pose(self):
         rng = self.rng
-        zoom = min(1.5, max(1.0, (128 / self.cfg.size) ** 0.6))  # closer crops where pixels are scarce (< 128²)
-        self.R = rng.uniform(0.11, 0.16) * zoom * self.cfg.zoom  # head radius in image units
+        self.R = rng.uniform(0.11, 0.16) * size_zoom(self.cfg.size) * self.cfg.zoom  # head radius in image units
         top_margin = rng.uniform(0.07, 0.15) / self.cfg.zoom  # close-ups crop the top of the hair
         self.hx, self.hy = 0.5 + rng.uniform(-0.12, 0.12), 1.25 * self.R + top_margin
         self.tilt = rng.uniform(-0.2, 0.2)

@@ -241,8 +241,9 @@ class RegionFormulation(nn.Module):
         q = self.query(branch_inputs["q"])  # (B, K, C_in)
         k = self.key(branch_inputs["k"])  # (B, K, C_in)
         v = self.value(branch_inputs["v"])  # (B, K, C_out)
-        # softmax(QKᵀ/√C_in)V with the padded slots masked out of every key row; PyTorch's fused kernel never
-        # materialises the (B, K, K) scores, which dominate a step with the paper's 1,024 patches
+        # softmax(QKᵀ/√C_in)V with the padded slots masked out of every key row. On the CPU (torch 2.14) this takes
+        # the math path, which stores the (B, K, K) scores (they dominate a step with the paper's 1,024 patches): the
+        # fused kernel needs V as wide as Q and K (README, "Design decisions")
         attended = F.scaled_dot_product_attention(q, k, v, attn_mask=region_mask[:, None, :])  # (B, K, C_out)
         if self.correlation == "skip":
             skip_input = branch_inputs["skip"]

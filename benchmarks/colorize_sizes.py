@@ -1,0 +1,80 @@
+"""How well does `rasc colorize` colour drawings larger than the generator's working size?
+
+Renders procedural drawings of the config's data (`rasc.data.synth`, a seed stream no training set uses) at the
+working size and at larger sides, framed alike (`rasc.data.synth.framed_as`: the same scenes as a larger scan),
+colours their clean and rough line art with `rasc.colorize.colorize_drawing` (the default output, region-flat
+refinement), and scores it against the ground truth at full size with the project's region metrics (colour error
+and bleeding, `rasc.evaluate.region_metrics`). Two ways of bringing a large drawing to the working size are
+compared: `pad_resize` alone (area averaging: thin lines become grey strokes) and `line_art_to_size` (the same,
+then binarised at `INK_COVERAGE`, what `rasc colorize` does). The reference is the same drawings drawn at the
+working size, which need no resizing.
+
+    python benchmarks/colorize_sizes.py -m results/train/full/seed0/generator.pt [--sizes 256 512 1024] [--n 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import rasc.colorize  # noqa: E402
+from rasc.config import load_config  # noqa: E402
+from rasc.data.prepare import synth_config  # noqa: E402
+from rasc.data.sketch import pad_resize  # noqa: E402
+from rasc.data.synth import framed_as, synthesize  # noqa: E402
+from rasc.evaluate import region_metrics  # noqa: E402
+from rasc.regions.build import region_extractor  # noqa: E402
+from rasc.training.checkpoint import load_generator  # noqa: E402
+
+LINE_STYLES = ("lines_clean", "lines_rough")
+DATA_SEED = 991  # a seed stream of its own: the training and test splits draw from data.seed's streams
+
+
+def score(generator, extract, drawings: dict[str, np.ndarray], lines: str) -> dict[str, float]:
+    """Colour error and bleeding of the default colourings of ``drawings[lines]`` (N, H, W) against the truth."""
+    sketches = drawings[lines]
+    coloured = np.stack([rasc.colorize.colorize_drawing(generator, extract, sketch)[0] for sketch in sketches])
+    truth = {key: drawings[key] for key in ("color", "regions", "lines_clean")}
+    return region_metrics(coloured, None, sketches, truth)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-m", "--model", type=Path, required=True, help="a trained generator.pt")
+    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="config of its data")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024], help="drawing sides to try")
+    parser.add_argument("--n", type=int, default=30, help="drawings per size")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    generator, model_config = load_generator(args.model)
+    extract = region_extractor(model_config.get("model", {}).get("region_source", "trapped_ball"))
+    base = synth_config(load_config(args.config)["data"])
+    if base.size != generator.cfg.image_size:
+        raise SystemExit(f"{args.config} draws at {base.size}² but the generator works at {generator.cfg.image_size}²")
+    native = synthesize(args.n, DATA_SEED, base)
+    reference = {lines: score(generator, extract, native, lines) for lines in LINE_STYLES}
+    print(f"{args.n} drawings per size, seed stream {DATA_SEED}; colour error (ΔE) / bleeding of the default output; "
+          f"in brackets the colour error × that of the same drawings drawn at {base.size}²")
+    print(f"{'side':>5}  {'lines':<6} {'downscale':<28} {'colour error':>18} {'bleeding':>9}")
+    for lines in LINE_STYLES:
+        print(f"{base.size:>5}  {lines[6:]:<6} {'none (drawn at working size)':<28} "
+              f"{reference[lines]['colour_error']:>9.2f} (1.00)   {reference[lines]['bleeding']:>9.2f}")
+    for size in args.sizes:
+        drawings = synthesize(args.n, DATA_SEED, framed_as(base, size))
+        for lines in LINE_STYLES:
+            for name, to_size in (("area (pad_resize)", pad_resize), ("binarised (line_art_to_size)", None)):
+                with mock.patch.object(rasc.colorize, "line_art_to_size", to_size or rasc.colorize.line_art_to_size):
+                    metrics = score(generator, extract, drawings, lines)
+                ratio = metrics["colour_error"] / reference[lines]["colour_error"]
+                print(f"{size:>5}  {lines[6:]:<6} {name:<28} {metrics['colour_error']:>9.2f} ({ratio:.2f})   "
+                      f"{metrics['bleeding']:>9.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
