@@ -26,13 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import rasc.colorize  # noqa: E402
 from rasc.config import load_config  # noqa: E402
 from rasc.data.prepare import synth_config  # noqa: E402
-from rasc.data.sketch import pad_resize  # noqa: E402
+from rasc.data.sketch import line_art_to_size, pad_resize  # noqa: E402
 from rasc.data.synth import framed_as, synthesize  # noqa: E402
 from rasc.evaluate import region_metrics  # noqa: E402
 from rasc.regions.build import region_extractor  # noqa: E402
 from rasc.training.checkpoint import load_generator  # noqa: E402
 
 LINE_STYLES = ("lines_clean", "lines_rough")
+TO_SIZE = {"area (pad_resize)": pad_resize, "binarised (line_art_to_size)": line_art_to_size}  # what colorize calls
 DATA_SEED = 991  # a seed stream of its own: the training and test splits draw from data.seed's streams
 
 
@@ -68,8 +69,8 @@ def main() -> None:
     for size in args.sizes:
         drawings = synthesize(args.n, DATA_SEED, framed_as(base, size))
         for lines in LINE_STYLES:
-            for name, to_size in (("area (pad_resize)", pad_resize), ("binarised (line_art_to_size)", None)):
-                with mock.patch.object(rasc.colorize, "line_art_to_size", to_size or rasc.colorize.line_art_to_size):
+            for name, to_size in TO_SIZE.items():
+                with mock.patch.object(rasc.colorize, "line_art_to_size", to_size):
                     metrics = score(generator, extract, drawings, lines)
                 ratio = metrics["colour_error"] / reference[lines]["colour_error"]
                 print(f"{size:>5}  {lines[6:]:<6} {name:<28} {metrics['colour_error']:>9.2f} ({ratio:.2f})   "
