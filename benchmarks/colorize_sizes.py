@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -27,7 +28,7 @@ import rasc.colorize  # noqa: E402
 from rasc.config import load_config  # noqa: E402
 from rasc.data.prepare import synth_config  # noqa: E402
 from rasc.data.sketch import line_art_to_size, pad_resize  # noqa: E402
-from rasc.data.synth import framed_as, synthesize  # noqa: E402
+from rasc.data.synth import SynthConfig, framed_as, synthesize  # noqa: E402
 from rasc.evaluate import region_metrics  # noqa: E402
 from rasc.regions.build import region_extractor  # noqa: E402
 from rasc.training.checkpoint import load_generator  # noqa: E402
@@ -35,6 +36,19 @@ from rasc.training.checkpoint import load_generator  # noqa: E402
 LINE_STYLES = ("lines_clean", "lines_rough")
 TO_SIZE = {"area (pad_resize)": pad_resize, "binarised (line_art_to_size)": line_art_to_size}  # what colorize calls
 DATA_SEED = 991  # a seed stream of its own: the training and test splits draw from data.seed's streams
+
+
+def load_model_and_data(model: Path, config_path: Path) -> tuple[Any, Any, dict, SynthConfig]:
+    """The generator of ``model``, its region extractor, the config and its drawing settings; exits when the config
+    draws at another size than the generator works at."""
+    generator, model_config = load_generator(model)
+    extract = region_extractor(model_config.get("model", {}).get("region_source", "trapped_ball"))
+    config = load_config(config_path)
+    base = synth_config(config["data"])
+    if base.size != generator.cfg.image_size:
+        raise SystemExit(f"{config_path} draws at {base.size}² but the generator works at "
+                         f"{generator.cfg.image_size}²")
+    return generator, extract, config, base
 
 
 def score(generator, extract, drawings: dict[str, np.ndarray], lines: str) -> dict[str, float]:
@@ -53,11 +67,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30, help="drawings per size")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    generator, model_config = load_generator(args.model)
-    extract = region_extractor(model_config.get("model", {}).get("region_source", "trapped_ball"))
-    base = synth_config(load_config(args.config)["data"])
-    if base.size != generator.cfg.image_size:
-        raise SystemExit(f"{args.config} draws at {base.size}² but the generator works at {generator.cfg.image_size}²")
+    generator, extract, _, base = load_model_and_data(args.model, args.config)
     native = synthesize(args.n, DATA_SEED, base)
     reference = {lines: score(generator, extract, native, lines) for lines in LINE_STYLES}
     print(f"{args.n} drawings per size, seed stream {DATA_SEED}; colour error (ΔE) / bleeding of the default output; "
