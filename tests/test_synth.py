@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -258,3 +260,19 @@ def test_framed_as_draws_the_same_framing_at_a_larger_size():
         assert abs(share(framed_as(base, 256), part) - share(base, part)) < 0.03, part
     # drawn plainly at 256², the character is smaller (no close-up where pixels are scarce)
     assert share(SynthConfig(size=256, zoom=1.4), "hair") < share(base, "hair") - 0.1
+
+
+def test_zoom_spread_varies_the_framing_from_drawing_to_drawing():
+    """zoom_spread > 1: each drawing's head size is drawn (log-uniform around zoom), so the share of the image the
+    background takes varies much more from drawing to drawing; 1 keeps every drawing framed alike."""
+    base = SynthConfig(size=64, zoom=1.4)
+
+    def background_shares(cfg: SynthConfig) -> np.ndarray:
+        return (synthesize(24, seed=2, cfg=cfg)["parts"] == PART_NAMES.index("background")).mean(axis=(1, 2))
+
+    fixed, spread = background_shares(base), background_shares(replace(base, zoom_spread=2.0))
+    assert spread.std() > 1.5 * fixed.std()
+    assert spread.max() - spread.min() > 0.3  # from close-ups with little wall to half figures with much
+    for bad in (0.9, 4.5):
+        with pytest.raises(ValueError, match="zoom_spread"):
+            SynthConfig(zoom_spread=bad)

@@ -89,6 +89,7 @@ class SynthConfig:
     clutter: float = 1.0  # multiplier of the number of background objects (0 = plain wall)
     wallpaper_prob: float = 0.75  # probability that the wall carries a pattern (stripes, dots, diamonds)
     zoom: float = 1.0  # framing: multiplier of the head size (2 ≈ a face close-up with fewer, larger regions)
+    zoom_spread: float = 1.0  # ≥ 1: each drawing's zoom is log-uniform in [zoom / spread, zoom · spread] (1 = fixed)
     line_width: float = 1.25  # outline width in px at 128² (rounded, at least 1 px)
     min_region_area: float = 5.0  # flat pieces smaller than this many px (at any size) are inked over
     rough_jitter: float = 1.0  # displacement amplitude of the rough line art in px at 128²
@@ -115,6 +116,8 @@ class SynthConfig:
             raise ValueError("SynthConfig.line_width must be > 0")
         if not 0.5 <= self.zoom <= 4.0:
             raise ValueError(f"SynthConfig.zoom must be in [0.5, 4], got {self.zoom}")
+        if not 1.0 <= self.zoom_spread <= 4.0:
+            raise ValueError(f"SynthConfig.zoom_spread must be in [1, 4], got {self.zoom_spread}")
 
 
 @dataclass(frozen=True)
@@ -217,8 +220,11 @@ class _Scene:
 
     def _pose(self):
         rng = self.rng
-        self.R = rng.uniform(0.11, 0.16) * size_zoom(self.cfg.size) * self.cfg.zoom  # head radius in image units
-        top_margin = rng.uniform(0.07, 0.15) / self.cfg.zoom  # close-ups crop the top of the hair
+        zoom = self.cfg.zoom
+        if self.cfg.zoom_spread > 1:  # drawn only then: fixed-zoom data stay as they were
+            zoom *= self.cfg.zoom_spread ** rng.uniform(-1.0, 1.0)
+        self.R = rng.uniform(0.11, 0.16) * size_zoom(self.cfg.size) * zoom  # head radius in image units
+        top_margin = rng.uniform(0.07, 0.15) / zoom  # close-ups crop the top of the hair
         self.hx, self.hy = 0.5 + rng.uniform(-0.12, 0.12), 1.25 * self.R + top_margin
         self.tilt = rng.uniform(-0.2, 0.2)
         self.lean = rng.uniform(-0.06, 0.06)
