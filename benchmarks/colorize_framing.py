@@ -10,7 +10,12 @@ there is to colour (more clothes and wall, smaller hair), each row also scores t
 training split's mean colour, `reference:constant`) on the same drawings, and gives the model's colour error as a
 fraction of it, as the tables do.
 
+``--margins``: the drawings at the training framing on a page with white paper margins of that fraction of their
+side on every side (a drawing scanned with its paper), coloured as `rasc colorize` does (cropped to the square
+around the ink first) and with ``--whole-page``, scored on the drawing's own area.
+
     python benchmarks/colorize_framing.py -m results/train/full/seed0/generator.pt [--zooms 0.5 0.7 1 1.4] [--n 30]
+    python benchmarks/colorize_framing.py -m results/train/full/seed0/generator.pt --zooms --margins 0 0.3 0.6
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import rasc.colorize  # noqa: E402
 from colorize_sizes import DATA_SEED, load_model_and_data, score  # noqa: E402  (same drawings and scoring)
 from rasc.data.prepare import prepare_illustrations  # noqa: E402
 from rasc.data.synth import framed_as, synthesize  # noqa: E402
@@ -38,12 +44,26 @@ def flat_colour_error(drawings: dict[str, np.ndarray], train_colors: np.ndarray)
     return region_metrics(flat, None, drawings["lines_clean"], truth)["colour_error"]
 
 
+def margin_score(generator, extract, drawings: dict[str, np.ndarray], margin: float, crop: bool) -> dict[str, float]:
+    """Colour error and bleeding on their own area of ``drawings``' clean line art coloured on a white page with
+    margins of ``margin`` × their side on every side, cropped to the ink first (``crop``) or whole."""
+    sketches = drawings["lines_clean"]  # (N, H, W)
+    pad = int(round(margin * sketches.shape[1]))
+    area = (slice(pad, pad + sketches.shape[1]), slice(pad, pad + sketches.shape[2]))
+    coloured = np.stack([rasc.colorize.colorize_drawing(generator, extract, np.pad(sketch, pad, constant_values=255),
+                                                        crop_to_ink=crop)[0][area] for sketch in sketches])
+    truth = {key: drawings[key] for key in ("color", "regions", "lines_clean")}
+    return region_metrics(coloured, None, sketches, truth)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-m", "--model", type=Path, required=True, help="a trained generator.pt")
     parser.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="config of its data")
-    parser.add_argument("--zooms", type=float, nargs="+", default=[0.5, 0.7, 1.0, 1.4],
+    parser.add_argument("--zooms", type=float, nargs="*", default=[0.5, 0.7, 1.0, 1.4],
                         help="head-size factors relative to the training framing (1)")
+    parser.add_argument("--margins", type=float, nargs="*", default=[],
+                        help="white page margins as fractions of the drawing's side (training framing)")
     parser.add_argument("--size", type=int, default=256, help="drawing side in px")
     parser.add_argument("--n", type=int, default=30, help="drawings per framing")
     args = parser.parse_args()
@@ -61,6 +81,16 @@ def main() -> None:
         flat = flat_colour_error(drawings, train_colors)
         print(f"{factor:>15.2f} {metrics['colour_error']:>13.2f} {flat:>12.2f} {metrics['colour_error'] / flat:>6.2f} "
               f"{metrics['bleeding']:>9.2f}", flush=True)
+    if args.margins:
+        drawings = synthesize(args.n, DATA_SEED, scan)
+        flat = flat_colour_error(drawings, train_colors)
+        print(f"on a page with white margins (training framing; flat colour {flat:.2f}): colour error (ratio) / "
+              f"bleeding on the drawing's area")
+        print(f"{'margin':>7} {'cropped to the ink (default)':>29} {'--whole-page':>22}")
+        for margin in args.margins:
+            cells = [margin_score(generator, extract, drawings, margin, crop) for crop in (True, False)]
+            print(f"{margin:>7.2f} " + " ".join(f"{m['colour_error']:>13.2f} ({m['colour_error'] / flat:.2f}) / "
+                                                f"{m['bleeding']:.2f}" for m in cells), flush=True)
 
 
 if __name__ == "__main__":

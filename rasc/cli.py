@@ -204,7 +204,8 @@ def cmd_colorize(args: argparse.Namespace) -> None:
     names = _colorize_names(args)
 
     def work(path: Path, base: str) -> None:
-        colourings = colorize_drawing(generator, extract, _read(path, args, line_art=True), style, raw=args.raw)
+        colourings = colorize_drawing(generator, extract, _read(path, args, line_art=True), style, raw=args.raw,
+                                      crop_to_ink=not args.whole_page)
         files = names(base)
         for image, name in zip(colourings, files):
             write_image(args.output / name, image)
@@ -287,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     color.add_argument("--raw", action="store_true",
                        help="write the network's raw colours (cropped, resized) instead of the region-flat refinement "
                             "(the default)")
+    color.add_argument("--whole-page", action="store_true",
+                       help="let the network see the whole image instead of the square around its lines (the "
+                            "default crops to it, so that a drawing with paper margins is framed like the training "
+                            "drawings)")
     color.add_argument("--seed", type=int, help="draw random styles w ~ N(0, 1) from this seed instead of the predicted w")
     color.add_argument("--samples", type=positive_int, default=4, help="colourings per drawing with --seed (default 4): NAME.0.png …")
     color.add_argument("--interpolate", type=int, nargs=2, metavar=("SEED_A", "SEED_B"),
