@@ -1,8 +1,8 @@
 """Colouring a user's drawing at its own size and shape (what ``rasc colorize`` writes).
 
 0. by default the drawing is cropped to the smallest square that holds all its ink and is at least the working
-   size (:func:`ink_square`): the training drawings fill their frame, and a drawing on a page with paper margins
-   would otherwise reach the generator smaller than anything it was trained on (measured:
+   size (:func:`rasc.data.sketch.ink_square`): the training drawings fill their frame, and a drawing on a page with
+   paper margins would otherwise reach the generator smaller than anything it was trained on (measured:
    ``benchmarks/colorize_framing.py --margins``);
 1. the drawing is brought to the generator's working size the paper's way (mirror padding to a square, resize;
    binarised when shrunk, :func:`rasc.data.sketch.line_art_to_size`), its region map is taken there with the
@@ -25,7 +25,7 @@ import torch
 from skimage.util import montage
 from torch import nn
 
-from rasc.data.sketch import crop_padding, line_art_to_size
+from rasc.data.sketch import crop_padding, ink_square, line_art_to_size
 from rasc.models.inference import (
     colorize,
     interpolate_w,
@@ -36,9 +36,6 @@ from rasc.models.inference import (
 )
 from rasc.refine import flat_refinement
 from rasc.regions import trapped_ball_regions
-
-
-INK_LEVEL = 128  # pixels darker than this are ink when a drawing is cropped to its lines (ink_square)
 
 
 @dataclass(frozen=True)
@@ -71,30 +68,12 @@ def network_colourings(generator: nn.Module, extract: Callable[[np.ndarray], np.
     return rgb_to_uint8(rgb[0])
 
 
-def ink_square(drawing: np.ndarray, min_side: int = 1) -> tuple[slice, slice]:
-    """(rows, columns) of the smallest square of ``drawing`` (H, W) uint8 that holds all its ink (pixels darker
-    than ``INK_LEVEL``) and is at least ``min_side`` px, centred on the ink and moved inside the drawing; a side
-    longer than the drawing's is cut to it. The whole drawing when it has no ink."""
-    dark_rows, dark_cols = np.nonzero(drawing < INK_LEVEL)
-    if dark_rows.size == 0:
-        return slice(0, drawing.shape[0]), slice(0, drawing.shape[1])
-    side = max(dark_rows.max() + 1 - dark_rows.min(), dark_cols.max() + 1 - dark_cols.min(), min_side)
-
-    def span(low: int, high: int, extent: int) -> slice:  # `side` px around [low, high), inside [0, extent)
-        length = min(side, extent)
-        start = min(max(low - (length - (high - low)) // 2, 0), extent - length)
-        return slice(int(start), int(start + length))
-
-    return (span(dark_rows.min(), dark_rows.max() + 1, drawing.shape[0]),
-            span(dark_cols.min(), dark_cols.max() + 1, drawing.shape[1]))
-
-
 def colorize_drawing(generator: nn.Module, extract: Callable[[np.ndarray], np.ndarray], drawing: np.ndarray,
                      style: Style = Style(), raw: bool = False, crop_to_ink: bool = True) -> np.ndarray:
     """Colourings of a drawing (H, W) uint8 (dark lines on light paper) at its own size → (N, H, W, 3) uint8.
 
     ``raw``: the network's colours, only cropped and resized; otherwise the region-flat refinement of them.
-    ``crop_to_ink``: the network sees the square around the drawing's ink (:func:`ink_square`; at least the working
+    ``crop_to_ink``: the network sees the square around the drawing's ink (:func:`rasc.data.sketch.ink_square`; at least the working
     size, so that line art is never enlarged: enlarged lines are thicker and greyer than any training line), else
     the whole page.
     """

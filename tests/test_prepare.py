@@ -15,7 +15,7 @@ from rasc.data.prepare import (
     prepare_real_sketches,
     real_sketch_files,
 )
-from rasc.data.sketch import line_art_to_size
+from rasc.data.sketch import ink_square, line_art_to_size
 from rasc.data.synth import SynthConfig, synthesize
 from rasc.imageio import ImageReadError
 
@@ -46,9 +46,23 @@ def test_real_sketches_of_any_mode_and_size_come_at_the_working_size(drawings, l
     arrays = prepare_real_sketches(real_config(drawings))
     assert arrays["sketch"].shape == (3, 32, 32) and arrays["sketch"].dtype == np.uint8
     assert list(arrays["names"]) == ["a_grey.png", "b_wide.jpg", "c_layer.png"]
-    np.testing.assert_array_equal(arrays["sketch"][0], line_art_to_size(lines[0], 32))
-    np.testing.assert_array_equal(arrays["sketch"][2], line_art_to_size(lines[1], 32))  # ink on white paper
+    np.testing.assert_array_equal(arrays["sketch"][0], as_colorize_sees(lines[0]))
+    np.testing.assert_array_equal(arrays["sketch"][2], as_colorize_sees(lines[1]))  # ink on white paper
     assert arrays["sketch"][1].min() < 128 and arrays["sketch"][1].max() > 240
+
+
+def as_colorize_sees(drawing: np.ndarray, size: int = 32) -> np.ndarray:
+    """``drawing`` cropped to the square around its ink and brought to ``size`` as `rasc colorize` does."""
+    return line_art_to_size(drawing[ink_square(drawing, min_side=size)], size)
+
+
+def test_a_real_sketch_on_a_page_with_margins_reads_as_the_sketch_alone(tmp_path, lines):
+    folder = tmp_path / "paged"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "alone.png"), lines[0])
+    cv2.imwrite(str(folder / "page.png"), np.pad(lines[0], ((30, 10), (5, 45)), constant_values=255))
+    alone, page = prepare_real_sketches(real_config(folder))["sketch"]
+    np.testing.assert_array_equal(page, alone)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from rasc.data.sketch import (
     PAPER_SIGMAS,
     SketchConfig,
     draw_sigmas,
+    ink_square,
     line_art_to_size,
     mirror_pad_to_square,
     pad_resize,
@@ -136,3 +137,23 @@ def test_sketch_config_validates_and_normalises():
             SketchConfig(**bad)
     with pytest.raises(ValueError):
         xdog(np.zeros((4, 4), np.float32), 0.5)
+
+
+def test_ink_square_holds_all_ink_and_stays_inside_the_drawing():
+    drawing = np.full((100, 160), 255, np.uint8)
+    drawing[30:50, 100:140] = 0  # ink 20 rows × 40 columns near the right
+    rows, cols = ink_square(drawing)
+    assert (rows.stop - rows.start, cols.stop - cols.start) == (40, 40)  # square, side = the longer ink extent
+    assert rows.start <= 30 and rows.stop >= 50 and cols.start <= 100 and cols.stop >= 140
+    drawing[95:, 155:] = 0  # ink in the corner: 70 rows × 60 columns, the square moved inside the drawing
+    assert ink_square(drawing) == (slice(30, 100), slice(90, 160))
+    assert ink_square(drawing, min_side=120) == (slice(0, 100), slice(40, 160))  # cut to the drawing's height
+    assert ink_square(np.full((5, 7), 255, np.uint8)) == (slice(0, 5), slice(0, 7))  # no ink: the whole drawing
+
+
+def test_ink_square_is_at_least_min_side():
+    drawing = np.full((64, 64), 255, np.uint8)
+    drawing[20:30, 20:30] = 0
+    rows, cols = ink_square(drawing, min_side=32)
+    assert rows.stop - rows.start == cols.stop - cols.start == 32
+    assert rows.start <= 20 and rows.stop >= 30

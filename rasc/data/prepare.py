@@ -113,18 +113,20 @@ def prepare_illustrations(data_cfg: Mapping[str, Any], split: str) -> dict[str, 
 
 
 def read_real_sketch(path: str | Path, size: int, ink_level: int | None = None) -> np.ndarray:
-    """One real sketch as grey uint8 (size, size); a blank page is refused as unusable, naming the file.
+    """One real sketch as grey uint8 (size, size), cropped to the square around its ink and brought to size as
+    `rasc colorize` does; a blank page is refused as unusable, naming the file.
 
     Blank means no pixel darker than ``ink_level`` at the working size (default: trapped-ball's line threshold),
     i.e. no line that a region extractor or the generator could see: an empty scan, a transparent layer, a
     drawing too faint or too small to survive the resizing.
     """
-    from rasc.data.sketch import line_art_to_size
+    from rasc.data.sketch import ink_square, line_art_to_size
     from rasc.imageio import ImageReadError, read_grey
     from rasc.regions.trapped_ball import TrappedBallConfig
 
     ink_level = TrappedBallConfig().line_threshold if ink_level is None else ink_level
-    sketch = line_art_to_size(read_grey(path), size)  # (size, size), as `rasc colorize` brings a drawing to size
+    drawing = read_grey(path)  # (H, W)
+    sketch = line_art_to_size(drawing[ink_square(drawing, min_side=size)], size)  # (size, size), as colorize does
     if sketch.min() >= ink_level:
         raise ImageReadError(f"{path}: blank sketch (no pixel darker than {ink_level} at {size}x{size} px), "
                              f"nothing to colour")

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 PAPER_SIGMAS: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # paper §IV-A
+INK_LEVEL = 128  # pixels darker than this are ink when a drawing is cropped to its lines (ink_square)
 INK_COVERAGE = 0.3  # shrunk line art: a working-size pixel is ink where this share of its area was (line_art_to_size)
 
 
@@ -86,6 +87,24 @@ def pad_resize(image: np.ndarray, size: int, interpolation: int | None = None) -
         interpolation = cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_CUBIC
     resized = cv2.resize(np.ascontiguousarray(square), (size, size), interpolation=interpolation)
     return resized.reshape(size, size, *square.shape[2:])
+
+
+def ink_square(drawing: np.ndarray, min_side: int = 1) -> tuple[slice, slice]:
+    """(rows, columns) of the smallest square of ``drawing`` (H, W) uint8 that holds all its ink (pixels darker
+    than ``INK_LEVEL``) and is at least ``min_side`` px, centred on the ink and moved inside the drawing; a side
+    longer than the drawing's is cut to it. The whole drawing when it has no ink."""
+    dark_rows, dark_cols = np.nonzero(drawing < INK_LEVEL)
+    if dark_rows.size == 0:
+        return slice(0, drawing.shape[0]), slice(0, drawing.shape[1])
+    side = max(dark_rows.max() + 1 - dark_rows.min(), dark_cols.max() + 1 - dark_cols.min(), min_side)
+
+    def span(low: int, high: int, extent: int) -> slice:  # `side` px around [low, high), inside [0, extent)
+        length = min(side, extent)
+        start = min(max(low - (length - (high - low)) // 2, 0), extent - length)
+        return slice(int(start), int(start + length))
+
+    return (span(dark_rows.min(), dark_rows.max() + 1, drawing.shape[0]),
+            span(dark_cols.min(), dark_cols.max() + 1, drawing.shape[1]))
 
 
 def line_art_to_size(line_art: np.ndarray, size: int) -> np.ndarray:
