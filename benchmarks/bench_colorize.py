@@ -29,8 +29,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from rasc.colorize import Style, colorize_drawing, network_colourings  # noqa: E402
-from rasc.data.sketch import crop_padding, line_art_to_size  # noqa: E402
+from rasc.colorize import Style, colorize_drawing, network_colourings, to_page  # noqa: E402
+from rasc.data.sketch import working_view  # noqa: E402
 from rasc.data.synth import SynthConfig, synthesize  # noqa: E402
 from rasc.refine import flat_refinement  # noqa: E402
 from rasc.regions import trapped_ball_regions  # noqa: E402
@@ -68,9 +68,11 @@ def bench(drawing: np.ndarray, generator, extract, repeats: int) -> dict[str, fl
     size = generator.cfg.image_size
     colorize_drawing(generator, extract, drawing)  # warm-up
     figures = {}
-    figures["network (to size, regions at working size, G)"], colours = median_ms(
-        lambda: network_colourings(generator, extract, line_art_to_size(drawing, size), Style()), repeats)
-    figures["crop and resize to the drawing"], full = median_ms(lambda: crop_padding(colours[0], drawing.shape), repeats)
+    view, _ = working_view(drawing, size)
+    figures["network (crop to ink, to size, regions at working size, G)"], colours = median_ms(
+        lambda: network_colourings(generator, extract, working_view(drawing, size)[1], Style()), repeats)
+    figures["crop and resize to the drawing"], full = median_ms(lambda: to_page(colours[0], drawing.shape, view),
+                                                                repeats)
     figures["trapped-ball, full size"], labels = median_ms(lambda: trapped_ball_regions(drawing), repeats)
     figures["medians, paint, multiply lines"], _ = median_ms(lambda: flat_refinement(full, drawing, labels), repeats)
     figures["total (colorize_drawing)"], _ = median_ms(lambda: colorize_drawing(generator, extract, drawing), repeats)

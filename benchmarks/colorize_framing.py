@@ -30,18 +30,22 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import rasc.colorize  # noqa: E402
-from colorize_sizes import DATA_SEED, load_model_and_data, score  # noqa: E402  (same drawings and scoring)
+from colorize_sizes import (  # noqa: E402  (the sibling benchmark: same drawings, loading and scoring)
+    DATA_SEED,
+    add_model_arguments,
+    against_truth,
+    load_model_and_data,
+    score,
+)
 from rasc.data.prepare import prepare_illustrations  # noqa: E402
 from rasc.data.synth import framed_as, synthesize  # noqa: E402
-from rasc.evaluate import region_metrics  # noqa: E402
 from rasc.references import constant_colouring  # noqa: E402
 
 
 def flat_colour_error(drawings: dict[str, np.ndarray], train_colors: np.ndarray) -> float:
     """Colour error of `reference:constant` on ``drawings``: every pixel the mean of ``train_colors`` (N, h, w, 3)."""
     flat = constant_colouring(train_colors, len(drawings["color"]), drawings["color"].shape[1:3])  # (N, H, W, 3)
-    truth = {key: drawings[key] for key in ("color", "regions", "lines_clean")}
-    return region_metrics(flat, None, drawings["lines_clean"], truth)["colour_error"]
+    return against_truth(flat, drawings, drawings["lines_clean"])["colour_error"]
 
 
 def margin_score(generator, extract, drawings: dict[str, np.ndarray], margin: float, crop: bool) -> dict[str, float]:
@@ -52,14 +56,12 @@ def margin_score(generator, extract, drawings: dict[str, np.ndarray], margin: fl
     area = (slice(pad, pad + sketches.shape[1]), slice(pad, pad + sketches.shape[2]))
     coloured = np.stack([rasc.colorize.colorize_drawing(generator, extract, np.pad(sketch, pad, constant_values=255),
                                                         crop_to_ink=crop)[0][area] for sketch in sketches])
-    truth = {key: drawings[key] for key in ("color", "regions", "lines_clean")}
-    return region_metrics(coloured, None, sketches, truth)
+    return against_truth(coloured, drawings, sketches)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-m", "--model", type=Path, required=True, help="a trained generator.pt")
-    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="config of its data")
+    add_model_arguments(parser)
     parser.add_argument("--zooms", type=float, nargs="*", default=[0.5, 0.7, 1.0, 1.4],
                         help="head-size factors relative to the training framing (1)")
     parser.add_argument("--margins", type=float, nargs="*", default=[],

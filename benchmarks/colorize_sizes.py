@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import rasc.colorize  # noqa: E402
+import rasc.data.sketch  # noqa: E402
 from rasc.config import load_config  # noqa: E402
 from rasc.data.prepare import synth_config  # noqa: E402
 from rasc.data.sketch import line_art_to_size, pad_resize  # noqa: E402
@@ -34,7 +35,7 @@ from rasc.regions.build import region_extractor  # noqa: E402
 from rasc.training.checkpoint import load_generator  # noqa: E402
 
 LINE_STYLES = ("lines_clean", "lines_rough")
-TO_SIZE = {"area (pad_resize)": pad_resize, "binarised (line_art_to_size)": line_art_to_size}  # what colorize calls
+TO_SIZE = {"area (pad_resize)": pad_resize, "binarised (line_art_to_size)": line_art_to_size}  # what working_view calls
 DATA_SEED = 991  # a seed stream of its own: the training and test splits draw from data.seed's streams
 
 
@@ -51,18 +52,29 @@ def load_model_and_data(model: Path, config_path: Path) -> tuple[Any, Any, dict,
     return generator, extract, config, base
 
 
-def score(generator, extract, drawings: dict[str, np.ndarray], lines: str) -> dict[str, float]:
-    """Colour error and bleeding of the default colourings of ``drawings[lines]`` (N, H, W) against the truth."""
-    sketches = drawings[lines]
-    coloured = np.stack([rasc.colorize.colorize_drawing(generator, extract, sketch)[0] for sketch in sketches])
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``-m`` (the trained generator) and ``--config`` (its data), as `load_model_and_data` takes them."""
+    parser.add_argument("-m", "--model", type=Path, required=True, help="a trained generator.pt")
+    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="config of its data")
+
+
+def against_truth(coloured: np.ndarray, drawings: dict[str, np.ndarray], sketches: np.ndarray) -> dict[str, float]:
+    """Region metrics (colour error, bleeding, ...) of colourings (N, H, W, 3) of ``sketches`` (N, H, W) against the
+    ground truth of ``drawings``."""
     truth = {key: drawings[key] for key in ("color", "regions", "lines_clean")}
     return region_metrics(coloured, None, sketches, truth)
 
 
+def score(generator, extract, drawings: dict[str, np.ndarray], lines: str) -> dict[str, float]:
+    """Colour error and bleeding of the default colourings of ``drawings[lines]`` (N, H, W) against the truth."""
+    sketches = drawings[lines]
+    coloured = np.stack([rasc.colorize.colorize_drawing(generator, extract, sketch)[0] for sketch in sketches])
+    return against_truth(coloured, drawings, sketches)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-m", "--model", type=Path, required=True, help="a trained generator.pt")
-    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="config of its data")
+    add_model_arguments(parser)
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024], help="drawing sides to try")
     parser.add_argument("--n", type=int, default=30, help="drawings per size")
     args = parser.parse_args()
@@ -80,7 +92,7 @@ def main() -> None:
         drawings = synthesize(args.n, DATA_SEED, framed_as(base, size))
         for lines in LINE_STYLES:
             for name, to_size in TO_SIZE.items():
-                with mock.patch.object(rasc.colorize, "line_art_to_size", to_size):
+                with mock.patch.object(rasc.data.sketch, "line_art_to_size", to_size):
                     metrics = score(generator, extract, drawings, lines)
                 ratio = metrics["colour_error"] / reference[lines]["colour_error"]
                 print(f"{size:>5}  {lines[6:]:<6} {name:<28} {metrics['colour_error']:>9.2f} ({ratio:.2f})   "

@@ -25,7 +25,7 @@ import torch
 from skimage.util import montage
 from torch import nn
 
-from rasc.data.sketch import crop_padding, ink_square, line_art_to_size
+from rasc.data.sketch import crop_padding, working_view
 from rasc.models.inference import (
     colorize,
     interpolate_w,
@@ -68,23 +68,27 @@ def network_colourings(generator: nn.Module, extract: Callable[[np.ndarray], np.
     return rgb_to_uint8(rgb[0])
 
 
+def to_page(square: np.ndarray, shape: tuple[int, int], view: tuple[slice, slice]) -> np.ndarray:
+    """A colouring (S, S, 3) of the ``view`` (rows, columns) of a drawing of ``shape`` (H, W) → (H, W, 3): the
+    padding cropped out, resized to the view (:func:`rasc.data.sketch.crop_padding`), continued to the page's edges
+    by its edge colours."""
+    rows, cols = view
+    part = crop_padding(square, (rows.stop - rows.start, cols.stop - cols.start))  # (h, w, 3)
+    return np.pad(part, ((rows.start, shape[0] - rows.stop), (cols.start, shape[1] - cols.stop), (0, 0)), mode="edge")
+
+
 def colorize_drawing(generator: nn.Module, extract: Callable[[np.ndarray], np.ndarray], drawing: np.ndarray,
                      style: Style = Style(), raw: bool = False, crop_to_ink: bool = True) -> np.ndarray:
     """Colourings of a drawing (H, W) uint8 (dark lines on light paper) at its own size → (N, H, W, 3) uint8.
 
     ``raw``: the network's colours, only cropped and resized; otherwise the region-flat refinement of them.
-    ``crop_to_ink``: the network sees the square around the drawing's ink (:func:`rasc.data.sketch.ink_square`; at least the working
-    size, so that line art is never enlarged: enlarged lines are thicker and greyer than any training line), else
-    the whole page.
+    ``crop_to_ink``: the network sees the square around the drawing's ink (:func:`rasc.data.sketch.ink_square`; at
+    least the working size, so that line art is never enlarged: enlarged lines are thicker and greyer than any
+    training line), else the whole page.
     """
-    size = generator.cfg.image_size
-    whole = (slice(0, drawing.shape[0]), slice(0, drawing.shape[1]))
-    rows, cols = ink_square(drawing, min_side=size) if crop_to_ink else whole
-    part = drawing[rows, cols]  # (h, w) the square around the ink (or the whole drawing)
-    square = line_art_to_size(part, size)  # (S, S)
+    view, square = working_view(drawing, generator.cfg.image_size, crop_to_ink)  # square (S, S)
     colourings = network_colourings(generator, extract, square, style)  # (N, S, S, 3)
-    page = ((rows.start, drawing.shape[0] - rows.stop), (cols.start, drawing.shape[1] - cols.stop), (0, 0))
-    full = [np.pad(crop_padding(image, part.shape), page, mode="edge") for image in colourings]  # N × (H, W, 3)
+    full = [to_page(image, drawing.shape, view) for image in colourings]  # N × (H, W, 3)
     if raw:
         return np.stack(full)
     labels = trapped_ball_regions(drawing)  # (H, W), once for every colouring

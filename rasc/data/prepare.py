@@ -120,13 +120,12 @@ def read_real_sketch(path: str | Path, size: int, ink_level: int | None = None) 
     i.e. no line that a region extractor or the generator could see: an empty scan, a transparent layer, a
     drawing too faint or too small to survive the resizing.
     """
-    from rasc.data.sketch import ink_square, line_art_to_size
+    from rasc.data.sketch import working_view
     from rasc.imageio import ImageReadError, read_grey
     from rasc.regions.trapped_ball import TrappedBallConfig
 
     ink_level = TrappedBallConfig().line_threshold if ink_level is None else ink_level
-    drawing = read_grey(path)  # (H, W)
-    sketch = line_art_to_size(drawing[ink_square(drawing, min_side=size)], size)  # (size, size), as colorize does
+    _, sketch = working_view(read_grey(path), size)  # (size, size), as `rasc colorize` sees a drawing
     if sketch.min() >= ink_level:
         raise ImageReadError(f"{path}: blank sketch (no pixel darker than {ink_level} at {size}x{size} px), "
                              f"nothing to colour")

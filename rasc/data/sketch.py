@@ -124,6 +124,15 @@ def line_art_to_size(line_art: np.ndarray, size: int) -> np.ndarray:
     return np.where(square <= ink_level, 0, 255).astype(np.uint8)
 
 
+def working_view(line_art: np.ndarray, size: int, crop_to_ink: bool = True) -> tuple[tuple[slice, slice], np.ndarray]:
+    """What the generator sees of a user's line art (H, W) uint8: the (rows, columns) it shows (the square around
+    the ink, :func:`ink_square`, at least ``size``; or the whole drawing) and that part at the working size
+    (:func:`line_art_to_size`) → ((rows, columns), (size, size) uint8). Used by `rasc colorize` and test set R."""
+    view = ink_square(line_art, min_side=size) if crop_to_ink else (slice(0, line_art.shape[0]),
+                                                                    slice(0, line_art.shape[1]))
+    return view, line_art_to_size(line_art[view], size)
+
+
 def crop_padding(square: np.ndarray, shape: tuple[int, int], interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """Undo `pad_resize`: the part of a (S, S[, C]) square that shows the original, resized to ``shape`` = (H, W).
 
