@@ -2,9 +2,12 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
+import rasc.models.region_formulation as region_formulation
 from rasc.models.region_formulation import (RegionFormulation, aggregate_regions, compact_labels,
-                                            dense_region_formulation_reference, downsample_labels)
+                                            dense_region_formulation_reference, downsample_labels,
+                                            fused_attention_pays, scaled_attention)
 
 
 def voronoi_labels(batch: int, size: int, num_regions: int, seed: int) -> torch.Tensor:
@@ -229,3 +232,50 @@ def test_activation_before_broadcast_equals_activation_after():
     module = RegionFormulation(6, 12)
     x, labels = make_inputs(seed=8)
     torch.testing.assert_close(module(x, labels, activation=torch.tanh), torch.tanh(module(x, labels)))
+
+
+def attention_inputs(batch=3, regions=10, channels=4, seed=0):
+    """q, k (B, K, C), v (B, K, 2C) with gradients, and a mask leaving some slots of images 1 and 2 out."""
+    gen = torch.Generator().manual_seed(seed)
+    q, k = (torch.randn(batch, regions, channels, generator=gen, requires_grad=True) for _ in range(2))
+    v = torch.randn(batch, regions, 2 * channels, generator=gen, requires_grad=True)
+    mask = torch.ones(batch, regions, dtype=torch.bool)
+    mask[1, 6:] = False
+    mask[2, 1:] = False
+    return q, k, v, mask
+
+
+def attention_and_grads(q, k, v, mask):
+    out = scaled_attention(q, k, v, mask)
+    (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+    grads = [t.grad.clone() for t in (q, k, v)]
+    for t in (q, k, v):
+        t.grad = None
+    return out.detach(), grads
+
+
+def test_padded_fused_attention_equals_the_math_path(monkeypatch):
+    inputs = attention_inputs()
+    math_out, math_grads = attention_and_grads(*inputs)
+    monkeypatch.setattr(region_formulation, "FUSED_ATTENTION_MIN_SCORES", 1)  # every attention takes the padding
+    padded_out, padded_grads = attention_and_grads(*inputs)
+    assert not torch.equal(padded_out, math_out)  # another kernel ran (float rounding differs)
+    torch.testing.assert_close(padded_out, math_out, rtol=1e-5, atol=1e-6)
+    for padded, plain in zip(padded_grads, math_grads):
+        torch.testing.assert_close(padded, plain, rtol=1e-5, atol=1e-6)
+    assert padded_grads[2][1, 6:].abs().max() == 0  # masked slots are never attended to
+    assert padded_grads[2][2, 1:].abs().max() == 0
+
+
+def test_below_the_threshold_attention_is_the_unpadded_call_bit_for_bit():
+    q, k, v, mask = attention_inputs()
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, :])
+    assert torch.equal(scaled_attention(q, k, v, mask), expected)
+
+
+def test_padding_is_chosen_for_many_regions_on_the_cpu_only():
+    cpu = torch.device("cpu")
+    assert fused_attention_pays(8, 1024, cpu)  # the paper's 1,024 patches at the training batch
+    assert not fused_attention_pays(8, 256, cpu)
+    assert not fused_attention_pays(1, 1024, cpu)  # one image: the scores stay small
+    assert not fused_attention_pays(8, 1024, torch.device("cuda"))

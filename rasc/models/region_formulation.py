@@ -13,8 +13,11 @@ Fast path, O(C·H·W + K²·C) time and O(C·H·W + K·C) memory per image:
    whose pixels are all excluded keeps them (otherwise it would have nothing to aggregate). The paper is silent.
 2. correlation (eqs. 3–4): single-head self-attention softmax(QKᵀ/√C)V over the regions of each image. Regions are
    laid out as (B, Kmax, C), one row block per image, so an image's softmax only ever sees its own regions; a key
-   mask keeps the padded slots (images with fewer than Kmax regions) out of it. PyTorch's fused kernel
-   (`scaled_dot_product_attention`) computes it without materialising the (B, K, K) scores.
+   mask keeps the padded slots (images with fewer than Kmax regions) out of it, through PyTorch's
+   `scaled_dot_product_attention`. On the CPU its fused (flash) kernel needs V as wide as Q and K, and RASC's V is
+   twice as wide; without it the math path stores the (B, K, K) scores. Where those scores outgrow the cache
+   (`fused_attention_pays`) Q and K are zero-padded to V's width (the same scores; the scale is given explicitly)
+   so that the fused kernel runs.
 3. broadcast (eq. 5): every pixel takes its region's row (a gather).
 
 Aggregation and broadcast have hand-written backward passes (first-order only: no double backward) that keep the
@@ -41,6 +44,17 @@ from torch.autograd.function import once_differentiable
 from rasc.models.layers import EqualLinear
 
 CORRELATIONS = ("plain", "skip")
+# Attention score entries (B·K·K) from which the CPU's fused kernel on zero-padded Q and K runs instead of the math
+# path (`python benchmarks/bench_attention.py`, one thread, Zen 5, batch 8): at K = 1,024 (8 Mi scores, 32 MiB of
+# float32 that outgrow the cache) padding is 1.7x / 1.3x / level at C = 16 / 32 / 64, at K = 2,048 2.4x / 1.6x / 1.2x;
+# below, the math path is as fast or faster for C ≥ 32. Below the threshold nothing changes: the models on
+# trapped-ball regions (K up to ~170) and on up to 256 patches compute exactly as before.
+FUSED_ATTENTION_MIN_SCORES = 8 * 1024 * 1024
+
+
+def fused_attention_pays(batch: int, regions: int, device: torch.device) -> bool:
+    """Whether the CPU attention over `regions` slots per image should take the fused kernel on padded Q and K."""
+    return device.type == "cpu" and batch * regions * regions >= FUSED_ATTENTION_MIN_SCORES
 
 
 def downsample_labels(labels: Tensor, factor: int) -> Tensor:
@@ -180,6 +194,20 @@ def broadcast_regions(formulated: Tensor, index: Tensor, height: int, width: int
     return _Broadcast.apply(formulated.transpose(1, 2), index).view(batch, channels, height, width)
 
 
+def scaled_attention(q: Tensor, k: Tensor, v: Tensor, region_mask: Tensor) -> Tensor:
+    """softmax(QKᵀ/√C)V over each image's region slots, the masked-out slots never attended to.
+
+    q, k (B, K, C); v (B, K, C_v) with C_v ≥ C; region_mask (B, K) bool → (B, K, C_v).
+    """
+    batch, regions, channels = q.shape
+    key_mask = region_mask[:, None, :]  # (B, 1, K): the same for every query
+    if v.shape[-1] > channels and fused_attention_pays(batch, regions, q.device):
+        widen = (0, v.shape[-1] - channels)  # zero channels add nothing to QKᵀ, but would change the default scale
+        return F.scaled_dot_product_attention(F.pad(q, widen), F.pad(k, widen), v, attn_mask=key_mask,
+                                              scale=1.0 / math.sqrt(channels))
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask)
+
+
 class RegionFormulation(nn.Module):
     """Region Formulation module: features (B, C_in, h, w) + labels (B, h, w) → formulated (B, C_out, h, w).
 
@@ -241,10 +269,8 @@ class RegionFormulation(nn.Module):
         q = self.query(branch_inputs["q"])  # (B, K, C_in)
         k = self.key(branch_inputs["k"])  # (B, K, C_in)
         v = self.value(branch_inputs["v"])  # (B, K, C_out)
-        # softmax(QKᵀ/√C_in)V with the padded slots masked out of every key row. On the CPU (torch 2.14) this takes
-        # the math path, which stores the (B, K, K) scores (they dominate a step with the paper's 1,024 patches): the
-        # fused kernel needs V as wide as Q and K (README, "Design decisions")
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=region_mask[:, None, :])  # (B, K, C_out)
+        # softmax(QKᵀ/√C_in)V with the padded slots masked out of every key row (module doc: which kernel)
+        attended = scaled_attention(q, k, v, region_mask)  # (B, K, C_out)
         if self.correlation == "skip":
             skip_input = branch_inputs["skip"]
             attended = attended + (skip_input if self.skip is None else self.skip(skip_input))
