@@ -43,8 +43,9 @@ def model_configs(model: Mapping[str, Any], image_size: int):
 
 
 # Region Formulation's attention over the regions dominates a step from about this many regions per image on (at
-# 64², 1,024 patches of 2×2 px train in about 1.5–2× the time of trapped-ball's ~30 regions: 1,939–2,397 s against
-# 912–1,300 s at 3,200 steps).
+# 64², 1,024 patches of 2×2 px train in about 1.2–1.6× the time of trapped-ball's ~30 regions: 1,417–1,568 s
+# against 912–1,300 s at 3,200 steps with the padded fused attention of rasc.models.region_formulation,
+# 1,939–2,397 s before it).
 MANY_REGIONS = 1024
 
 

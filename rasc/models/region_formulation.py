@@ -45,10 +45,11 @@ from rasc.models.layers import EqualLinear
 
 CORRELATIONS = ("plain", "skip")
 # Attention score entries (B·K·K) from which the CPU's fused kernel on zero-padded Q and K runs instead of the math
-# path (`python benchmarks/bench_attention.py`, one thread, Zen 5, batch 8): at K = 1,024 (8 Mi scores, 32 MiB of
-# float32 that outgrow the cache) padding is 1.7x / 1.3x / level at C = 16 / 32 / 64, at K = 2,048 2.4x / 1.6x / 1.2x;
-# below, the math path is as fast or faster for C ≥ 32. Below the threshold nothing changes: the models on
-# trapped-ball regions (K up to ~170) and on up to 256 patches compute exactly as before.
+# path (`python benchmarks/bench_attention.py`, forward + backward, one thread, Zen 5): at batch 8 and K = 1,024 (8 Mi
+# scores, 32 MiB of float32 that outgrow the cache) padding is 1.7x / 1.3x / level at C = 16 / 32 / 64, at batch 128
+# and K = 256 (an evaluation's random-w samples) 2.3x / 1.4x / level; with fewer scores the math path is as fast or
+# faster for C ≥ 32 (at C = 16 padding gains about a millisecond, not taken). Below the threshold nothing changes:
+# the models on trapped-ball regions (K ≤ 91 at 64²) and on up to 256 patches train exactly as before.
 FUSED_ATTENTION_MIN_SCORES = 8 * 1024 * 1024
 
 
