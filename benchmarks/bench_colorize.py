@@ -40,10 +40,10 @@ from rasc.regions.build import region_extractor  # noqa: E402
 def load_or_build_generator(path: Path | None):
     """The generator of ``path``, or an untrained one of config/config.yaml's architecture; with its extractor."""
     if path is not None:
-        from rasc.training.checkpoint import load_generator
+        from rasc.training.checkpoint import load_generator, trained_region_source
 
         generator, config = load_generator(path)
-        return generator, region_extractor(config.get("model", {}).get("region_source", "trapped_ball"))
+        return generator, region_extractor(trained_region_source(config))
     from rasc.config import load_config
     from rasc.experiment import model_configs
     from rasc.models import build_generator

@@ -32,7 +32,7 @@ from rasc.data.sketch import line_art_to_size, pad_resize  # noqa: E402
 from rasc.data.synth import SynthConfig, framed_as, synthesize  # noqa: E402
 from rasc.evaluate import region_metrics  # noqa: E402
 from rasc.regions.build import region_extractor  # noqa: E402
-from rasc.training.checkpoint import load_generator  # noqa: E402
+from rasc.training.checkpoint import load_generator, trained_region_source  # noqa: E402
 
 LINE_STYLES = ("lines_clean", "lines_rough")
 TO_SIZE = {"area (pad_resize)": pad_resize, "binarised (line_art_to_size)": line_art_to_size}  # what working_view calls
@@ -43,7 +43,7 @@ def load_model_and_data(model: Path, config_path: Path) -> tuple[Any, Any, dict,
     """The generator of ``model``, its region extractor, the config and its drawing settings; exits when the config
     draws at another size than the generator works at."""
     generator, model_config = load_generator(model)
-    extract = region_extractor(model_config.get("model", {}).get("region_source", "trapped_ball"))
+    extract = region_extractor(trained_region_source(model_config))
     config = load_config(config_path)
     base = synth_config(config["data"])
     if base.size != generator.cfg.image_size:

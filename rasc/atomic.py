@@ -17,6 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def stale_temporaries(path: str | Path) -> list[Path]:
+    """Temporaries that `atomic_path` left beside ``path`` when its process was killed mid-write."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{path.stem}.{'[0-9a-f]' * 8}{path.suffix}"))
+
+
 def _create_temporary(path: Path) -> Path:
     """Create an empty, new temporary file beside ``path`` (mode 0666 minus the umask) and return its path."""
     for _ in range(100):
@@ -60,7 +66,10 @@ def atomic_path(path: str | Path, durable: bool = False) -> Iterator[Path]:
         if durable:
             with open(temporary, "rb+") as handle:
                 os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as error:  # e.g. a folder in the way: name the file asked for, not the temporary one
+            raise OSError(error.errno, error.strerror, str(path)) from None
         if durable:
             _fsync_folder(path.parent)
     finally:

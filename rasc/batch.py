@@ -56,13 +56,15 @@ def expand_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[Failure]]:
     return unique, failures
 
 
-def plan_outputs(inputs: Sequence[Path], folder: Path, names: Callable[[str], list[str]]) -> dict[Path, str]:
+def plan_outputs(inputs: Sequence[Path], folder: Path, names: Callable[[str], list[str]],
+                 also_read: Sequence[Path] = ()) -> dict[Path, str]:
     """A base name per input such that no two inputs share an output file; refuses outputs that are inputs.
 
     ``names(base)`` lists the file names one input writes (e.g. ``[f"{base}.png", f"{base}.preview.png"]``).
-    Inputs whose names collide get ``stem-2``, ``stem-3``, … in input order, with a message.
+    Inputs whose names collide get ``stem-2``, ``stem-3``, … in input order, with a message. ``also_read``: other
+    files the command reads (a reference image, a model), which no output may overwrite either.
     """
-    inputs_resolved = {path.resolve(): path for path in inputs}
+    inputs_resolved = {path.resolve(): path for path in (*also_read, *inputs)}
     taken: dict[str, Path] = {}
     plan: dict[Path, str] = {}
     for path in inputs:
@@ -111,8 +113,9 @@ def output_folder(path: Path) -> Iterator[Path]:
 
 
 def run_batch(inputs: Sequence[Path], work: Callable[[Path], None], command: str) -> list[Failure]:
-    """Call ``work`` on every input behind a progress bar; a ``ValueError`` (unreadable image, unusable drawing)
-    fails that input only: it is reported in one line and the others go on. Returns the failures."""
+    """Call ``work`` on every input behind a progress bar; a ``ValueError`` (unreadable image, unusable drawing) or
+    an ``OSError`` (an output that cannot be written) fails that input only: it is reported in one line and the
+    others go on. Returns the failures."""
     from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
@@ -122,8 +125,11 @@ def run_batch(inputs: Sequence[Path], work: Callable[[Path], None], command: str
         for path in bar:
             try:
                 work(path)
-            except ValueError as error:
-                message = str(error) if str(path) in str(error) else f"{path}: {error}"
+            except (ValueError, OSError) as error:
+                if isinstance(error, OSError):
+                    message = f"{path}: cannot write {error.filename or 'its output'} ({error.strerror or error})"
+                else:
+                    message = str(error) if str(path) in str(error) else f"{path}: {error}"
                 failures.append(Failure(path, message))
                 tqdm.write(f"rasc {command}: skipped {message}", file=sys.stderr)
     return failures

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,25 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def perfect_square(text: str) -> int:
+    """argparse type: a patch count N ≥ 1 with a whole √N (patches are laid out as a √N × √N grid)."""
+    value = positive_int(text)
+    if math.isqrt(value) ** 2 != value:
+        raise argparse.ArgumentTypeError(f"must be a perfect square (1, 4, 9, …, 64, …), got {value}")
+    return value
+
+
+def blur_sigma(text: str) -> float:
+    """argparse type: an XDoG sigma in px, finite, above 0 and at most 100 (larger blurs erase every line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 100:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must lie in (0, 100], got {text}")
     return value
 
 
@@ -79,9 +99,21 @@ def _run_over_inputs(args: argparse.Namespace, names: Callable[[str], list[str]]
     total = len(inputs) + len(failures)
     for failure in failures:
         print(f"rasc {args.command}: skipped {failure.message}", file=sys.stderr)
-    plan = plan_outputs(inputs, args.output, names)
+    also_read = [getattr(args, name) for name in ("model", "reference", "region_model") if getattr(args, name, None)]
+    plan = plan_outputs(inputs, args.output, names, also_read=also_read)
+
+    def attempt(path: Path) -> None:  # an input that fails leaves none of its outputs that did not exist before
+        fresh = [target for target in (args.output / name for name in names(plan[path])) if not target.exists()]
+        try:
+            work(path, plan[path])
+        except (ValueError, OSError):
+            for target in fresh:
+                if target.is_file():
+                    target.unlink()
+            raise
+
     with output_folder(args.output):
-        failures += run_batch(inputs, lambda path: work(path, plan[path]), args.command)
+        failures += run_batch(inputs, attempt, args.command)
     if failures:
         raise CommandError(failure_summary(failures, total))
     log.info("%d inputs done → %s", total, args.output)
@@ -183,7 +215,7 @@ def _colorize_names(args: argparse.Namespace) -> Callable[[str], list[str]]:
 def cmd_colorize(args: argparse.Namespace) -> None:
     """Colour the user's line art at its own size (region-flat refinement by default, or the raw network output)."""
     from rasc.batch import CommandError
-    from rasc.training.checkpoint import load_generator
+    from rasc.training.checkpoint import load_generator, trained_region_source
     from rasc.colorize import colorize_drawing, contact_sheet
     from rasc.imageio import write_image
     from rasc.regions.build import region_extractor
@@ -196,7 +228,7 @@ def cmd_colorize(args: argparse.Namespace) -> None:
     if args.seed is not None and args.reference is not None:
         raise CommandError("--seed draws random styles and --reference copies one: give one of them")
     generator, config = load_generator(args.model)
-    source = config.get("model", {}).get("region_source", "trapped_ball") if isinstance(config, dict) else "trapped_ball"
+    source = trained_region_source(config)
     if parse_source(source)[0] == "learned" and args.region_model is None:
         raise CommandError("this generator was trained on learned region maps: pass --region-model")
     extract = region_extractor(source, args.region_model)
@@ -255,14 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
     sketch = commands.add_parser("sketch", help="XDoG sketches of your colour images (paper §IV-A)")
     _input_arguments(sketch, "colour images")
     sketch.add_argument("-o", "--output", type=Path, required=True, help="folder for NAME.png sketches")
-    sketch.add_argument("--sigma", type=float, default=0.6, help="XDoG sigma: larger = thicker, fewer lines (default 0.6)")
+    sketch.add_argument("--sigma", type=blur_sigma, default=0.6, help="XDoG sigma: larger = thicker, fewer lines (default 0.6)")
     sketch.set_defaults(func=cmd_sketch)
 
     regions = commands.add_parser("regions", help="region maps of your line art")
     _input_arguments(regions, "line art (grey/RGB/RGBA, dark lines on light paper or on a transparent layer)")
     regions.add_argument("-o", "--output", type=Path, required=True, help="folder for NAME.png (16-bit labels) and NAME.preview.png")
     regions.add_argument("--method", choices=["trapped-ball", "learned", "patches"], default="trapped-ball", help="region source (default trapped-ball)")
-    regions.add_argument("--patches", type=positive_int, default=64, help="patch count for --method patches, a perfect square (default 64)")
+    regions.add_argument("--patches", type=perfect_square, default=64, help="patch count for --method patches, a perfect square (default 64)")
     regions.add_argument("--model", type=Path, help="learned extractor checkpoint for --method learned")
     regions.set_defaults(func=cmd_regions)
 
@@ -324,6 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ConfigError, CheckpointError, ValueError, OSError) as error:
         print(f"rasc {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: outputs are written atomically, so nothing half-written is left
+        print(f"rasc {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -20,6 +20,12 @@ import yaml
 # with fewer paired seeds (a training lost under --keep-going) gets no verdict (rasc.claims).
 MIN_CLAIM_SEEDS = 3
 
+# Train options that change nothing a network learns: a resumed training may change them (``steps`` only upwards,
+# rasc.training.loop), and changing them does not make Snakemake rerun a finished training (``seeds`` too: the list
+# of seeds to run, not a seed of the run).
+BOOKKEEPING_TRAIN_OPTIONS = frozenset({"steps", "device", "threads", "log_every", "sample_every", "snapshot_every",
+                                       "grid_size", "grad_cos_every", "grad_cos_bins"})
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -88,9 +94,12 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"invalid config at 'tables.{table}': experiment '{name}' is not defined in experiments")
     for source in _all_region_sources(config):
         if source.startswith("patches_"):
-            count = int(source.removeprefix("patches_"))
-            if math.isqrt(count) ** 2 != count:
-                raise ConfigError(f"invalid config: region source '{source}' needs a perfect-square patch count")
+            count, side = int(source.removeprefix("patches_")), config["data"]["size"]
+            if count < 1 or math.isqrt(count) ** 2 != count:
+                raise ConfigError(f"invalid config: region source '{source}' needs a perfect-square patch count ≥ 1")
+            if math.isqrt(count) > side:
+                raise ConfigError(f"invalid config: region source '{source}' needs {math.isqrt(count)} patches a "
+                                  f"side, more than the {side} px of data.size")
     if config["data"]["source"] == "folder" and not config["data"]["folder"]["illustrations"]:
         raise ConfigError("invalid config at 'data.folder.illustrations': required when data.source is 'folder'")
     test_sets = config["eval"]["test_sets"]
@@ -231,6 +240,8 @@ def read_yaml(path: str | Path) -> Any:
         text = path.read_text()
     except OSError as error:
         raise ConfigError(f"cannot read config {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a YAML text file (not UTF-8 text)") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -254,7 +265,10 @@ def exit_on_yaml_error(path: str | Path) -> None:
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a YAML config file and validate it."""
     config = read_yaml(path)
-    return validate_config(config if config is not None else {})
+    try:
+        return validate_config(config if config is not None else {})
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
 
 
 def experiment_config(config: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -264,3 +278,12 @@ def experiment_config(config: Mapping[str, Any], name: str) -> dict[str, Any]:
         raise ConfigError(f"unknown experiment '{name}'; defined{selected}: {', '.join(config['experiments'])}")
     overrides = config["experiments"][name]
     return {section: deep_merge(config[section], overrides.get(section, {})) for section in ("model", "train")}
+
+
+def training_params(config: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """What a finished training of ``experiment`` depends on, for Snakemake's params trigger: its resolved model and
+    train sections less the bookkeeping train options (``steps`` kept: raising it trains the run on) and the seed
+    lists, so that another thread count, device, logging interval or seed list does not rerun it."""
+    settings = experiment_config(config, experiment)
+    neutral = (BOOKKEEPING_TRAIN_OPTIONS - {"steps"}) | {"seeds"}
+    return {**settings, "train": {k: v for k, v in settings["train"].items() if k not in neutral}}

@@ -74,7 +74,10 @@ def _decode(path: Path) -> np.ndarray:
         raise ImageReadError(f"{path}: no such file")
     data = np.fromfile(str(path), dtype=np.uint8)
     with _captured_stderr() as decoder_messages:
-        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+        try:
+            image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+        except cv2.error as error:  # e.g. a header that claims more pixels than OpenCV decodes
+            raise ImageReadError(f"{path}: not a readable image ({error.err.strip() or error})") from None
     if image is None:
         detail = decoder_messages[-1] if decoder_messages else "PNG, JPEG, WebP, BMP or TIFF expected"
         raise ImageReadError(f"{path}: not a readable image ({detail})")

@@ -173,6 +173,79 @@ def test_an_output_that_is_an_input_is_refused(tmp_path, model, command, capsys)
     assert sorted(p.name for p in folder.iterdir()) == ["a.png", "b.png", "c.jpg", "notes.txt"]
 
 
+def test_a_reference_image_in_the_output_folder_is_never_overwritten(tmp_path, model, capsys):
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    cv2.imwrite(str(tmp_path / "d.png"), _boxes())
+    reference = refs / "d.png"  # the colouring of d.png would be written as refs/d.png
+    cv2.imwrite(str(reference), np.full((40, 60, 3), (30, 60, 200), np.uint8))
+    before = reference.read_bytes()
+    assert main(["colorize", str(tmp_path / "d.png"), "-m", str(model), "--reference", str(reference),
+                 "-o", str(refs)]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert reference.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["colorize", "regions"])
+def test_an_output_that_cannot_be_written_fails_its_input_only_and_leaves_no_partial_set(tmp_path, model, command,
+                                                                                       capfd):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(folder / name), _boxes())
+    out = tmp_path / "out"
+    blocked, extra = (("a.1.png", ["-m", str(model), "--seed", "1", "--samples", "2"]) if command == "colorize"
+                      else ("a.preview.png", []))
+    (out / blocked).mkdir(parents=True)  # a folder where the second output of a.png goes
+    assert main([command, str(folder), "-o", str(out), *extra]) == 2
+    err = capfd.readouterr().err
+    assert f"cannot write {out / blocked}" in err and "Traceback" not in err
+    assert f"{out}/." not in err  # the file asked for is named, not the hidden temporary one
+    written = sorted(p.name for p in out.iterdir())
+    assert not any(name.startswith("a.") and name != blocked for name in written)  # a.png's first output removed
+    assert any(name.startswith("b.") for name in written)  # the next input is still processed
+
+
+def test_an_image_whose_header_claims_too_many_pixels_is_skipped(tmp_path, capfd):
+    import struct
+    import zlib
+
+    encoded = bytearray(cv2.imencode(".png", _boxes())[1].tobytes())
+    header = struct.pack(">II", 50_000, 50_000) + bytes(encoded[24:29])  # IHDR: width, height, depth, colour, ...
+    encoded[16:29] = header
+    encoded[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a_huge.png").write_bytes(bytes(encoded))
+    cv2.imwrite(str(folder / "b.png"), _boxes())
+    assert main(["regions", str(folder), "-o", str(tmp_path / "out")]) == 2
+    err = capfd.readouterr().err
+    assert "a_huge.png: not a readable image" in err and "Traceback" not in err
+    assert (tmp_path / "out" / "b.png").is_file()
+
+
+@pytest.mark.parametrize("source, needs_region_model", [("learned", True), ("patches_4", False)])
+def test_colorize_uses_the_region_source_a_training_stored(tmp_path, monkeypatch, source, needs_region_model,
+                                                           capsys):
+    import rasc.regions.build
+
+    torch.manual_seed(0)
+    cfg = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
+    model = tmp_path / "generator.pt"  # saved as rasc.training.loop saves it: the workflow config one level down
+    save_generator_checkpoint(model, generator=Generator(cfg), generator_config=cfg, step=1,
+                              config={"train": {"steps": 1}, "config": {"model": {"region_source": source}}})
+    cv2.imwrite(str(tmp_path / "d.png"), _boxes())
+    asked = []
+    real_extractor = rasc.regions.build.region_extractor
+    monkeypatch.setattr(rasc.regions.build, "region_extractor",
+                        lambda name, *rest: asked.append(name) or real_extractor("trapped_ball"))
+    code = main(["colorize", str(tmp_path / "d.png"), "-m", str(model), "-o", str(tmp_path / "out")])
+    if needs_region_model:
+        assert code == 2 and "pass --region-model" in capsys.readouterr().err
+    else:
+        assert code == 0 and asked == [source]
+
+
 @pytest.mark.parametrize("command", ["colorize", "regions", "sketch"])
 def test_inputs_with_one_name_get_distinct_outputs(tmp_path, model, command):
     for sub, size in (("a", (40, 60)), ("b", (50, 50))):
@@ -278,6 +351,30 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, model, case, capfd):
     assert message.format(tmp=tmp_path) in err, err
     assert "weights_only=False" not in err and "\x1b[" not in err and len(err) < 600
     assert not (tmp_path / "out").exists()  # a failed run leaves no (empty) output folder
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["sketch", "--sigma", "1e9"], "--sigma: must lie in (0, 100]"),
+    (["sketch", "--sigma", "nan"], "--sigma: must lie in (0, 100]"),
+    (["regions", "--method", "patches", "--patches", "10"], "--patches: must be a perfect square"),
+])
+def test_bad_options_are_refused_before_any_file_is_read(tmp_path, line_art, arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*arguments[:1], str(line_art), *arguments[1:], "-o", str(tmp_path / "out")])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path, line_art, monkeypatch, capsys):
+    import rasc.data.sketch
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rasc.data.sketch, "xdog", interrupted)
+    assert main(["sketch", str(line_art), "-o", str(tmp_path / "out")]) == 130
+    err = capsys.readouterr().err
+    assert "rasc sketch: interrupted" in err and "Traceback" not in err
 
 
 def test_size_zero_is_refused(tmp_path, line_art, capsys):

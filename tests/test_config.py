@@ -62,6 +62,10 @@ def test_region_defaults_keep_test_styles_out_of_the_learned_extractor(default_c
         (lambda c: c["experiments"].__setitem__("bad", {"model": {"variant": "nope"}}), "experiments.bad.model"),
         (lambda c: c["tables"].__setitem__("table1", ["missing"]), "tables.table1"),
         (lambda c: c["regions"].__setitem__("sources", ["patches_10"]), "patches_10"),
+        (lambda c: c["experiments"].__setitem__("bad", {"model": {"region_source": "patches_0"}}), "patches_0"),
+        (lambda c: c["regions"].__setitem__("patch_counts", [16641, 1]), "patches_16641"),  # 129 a side > 64 px
+        (lambda c: c["train"].__setitem__("ema_beta", 1.0), "train.ema_beta"),  # training needs [0, 1)
+        (lambda c: c["experiments"].__setitem__("bad", {"train": {"beta2": 1}}), "experiments.bad.train"),
         (lambda c: c["claims"].__setitem__("seeds", [0]), "claims.seeds"),
         (lambda c: c["experiments"].__setitem__("bad", {"model": {"architecture": "unet"}}),
          "experiments.bad.model.latent"),
@@ -82,6 +86,20 @@ def test_broken_config_names_the_key(default_config, mutate, key):
     mutate(broken)
     with pytest.raises(ConfigError, match=key.replace(".", r"\.").replace("(", r"\(").replace(")", r"\)")):
         validate_config(broken)
+
+
+def test_training_params_leave_out_what_does_not_change_a_trained_model(default_config):
+    from rasc.config import training_params
+
+    base = training_params(validate_config(copy.deepcopy(default_config)), "full")
+    for key, value in (("threads", 2), ("device", "cpu"), ("seeds", [0, 1]), ("log_every", 5)):
+        changed = copy.deepcopy(default_config)
+        changed["train"][key] = value
+        assert training_params(validate_config(changed), "full") == base, key
+    for key, value in (("steps", 4000), ("lr", 0.001)):
+        changed = copy.deepcopy(default_config)
+        changed["train"][key] = value
+        assert training_params(validate_config(changed), "full") != base, key
 
 
 def test_experiment_overrides_merge(default_config):
@@ -107,6 +125,18 @@ def test_unreadable_yaml(tmp_path):
     path.write_text("data: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(path)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("list.yaml", b"- a\n- b\n", "the top level must be a mapping"),
+    ("image.png", bytes([0x89]) + b"PNG\r\n", "not a YAML text file"),
+])
+def test_a_config_file_that_is_not_a_config_is_named(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as error:
+        load_config(path)
+    assert str(path) in str(error.value)
 
 
 def test_test_set_r_needs_a_sketch_folder_and_works_with_procedural_data(default_config):

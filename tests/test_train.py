@@ -193,6 +193,26 @@ def test_resume_refuses_a_snapshot_of_another_architecture(tmp_path):
         train(tiny_config(steps=2), wider, DISC_CFG, DATA, tmp_path, progress=False)
 
 
+def test_resume_refuses_a_snapshot_trained_with_other_options_or_more_steps(tmp_path):
+    train(tiny_config(steps=2, grad_cos_every=0), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
+    with pytest.raises(CheckpointError, match=r"other train options \(lr 0\.002 → 0\.0001\)"):
+        train(tiny_config(steps=3, grad_cos_every=0, lr=1e-4), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
+    with pytest.raises(CheckpointError, match="at step 2, past train.steps 1"):
+        train(tiny_config(steps=1, grad_cos_every=0), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
+    resumed = train(tiny_config(steps=3, grad_cos_every=1, log_every=2, sample_every=2, threads=1), GEN_CFG,
+                    DISC_CFG, DATA, tmp_path, progress=False)  # bookkeeping options may change
+    assert resumed.completed and resumed.steps == 3
+
+
+def test_resume_removes_what_a_killed_snapshot_write_left(tmp_path):
+    train(tiny_config(steps=1, grad_cos_every=0), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
+    snapshots = tmp_path / "snapshots"
+    (snapshots / ".last.0123abcd.pt").write_bytes(b"half a snapshot")  # atomic_path's temporary, writer killed
+    (snapshots / "notes.txt").write_text("the user's")
+    assert train(tiny_config(steps=2, grad_cos_every=0), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False).completed
+    assert sorted(p.name for p in snapshots.iterdir()) == ["last.pt", "notes.txt"]
+
+
 def test_resume_accepts_a_snapshot_written_before_a_config_field_with_a_default_existed(tmp_path):
     train(tiny_config(steps=1, grad_cos_every=0), GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
     snapshot = tmp_path / "snapshots" / "last.pt"

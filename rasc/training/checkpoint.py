@@ -191,6 +191,19 @@ def _dataclass_from_dict(cls: type, stored: Mapping[str, Any], path: Path) -> An
         raise CheckpointError(f"{path}: stored {cls.__name__} is invalid: {error}") from None
 
 
+def trained_region_source(config: Any) -> str:
+    """The region source a generator was trained on, from its checkpoint config → e.g. "trapped_ball", "learned".
+
+    Trainings store the workflow config under ``config["config"]`` (its ``model`` section names the source); a bare
+    ``config["model"]`` is read too. A checkpoint that names none was trained on trapped-ball maps (the default).
+    """
+    for section in ((config or {}).get("config"), config) if isinstance(config, dict) else ():
+        model = section.get("model") if isinstance(section, dict) else None
+        if isinstance(model, dict) and isinstance(model.get("region_source"), str):
+            return model["region_source"]
+    return "trapped_ball"
+
+
 def load_generator(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[nn.Module, dict[str, Any]]:

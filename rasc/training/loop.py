@@ -41,6 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rasc.atomic import stale_temporaries
+from rasc.config import BOOKKEEPING_TRAIN_OPTIONS
 from rasc.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -722,6 +724,9 @@ def _resume_if_possible(out_dir: Path, nets: Networks, gen_cfg: Any, disc_cfg: A
                         ctx: DistributedContext) -> int:
     """Load ``snapshots/last.pt`` into ``nets`` if it exists → the step to start from (0 without a snapshot)."""
     path = out_dir / SNAPSHOT
+    if ctx.is_main:
+        for stale in stale_temporaries(path):  # a snapshot write killed midway (last.pt itself is whole)
+            stale.unlink(missing_ok=True)
     if not path.is_file():
         return 0
     checkpoint = load_checkpoint(path)
@@ -734,11 +739,17 @@ def _resume_if_possible(out_dir: Path, nets: Networks, gen_cfg: Any, disc_cfg: A
             raise CheckpointError(
                 f"{path}: snapshot was trained with {name} {stored}, not {dataclasses.asdict(current)}; "
                 "delete the snapshot or train into another folder")
-    stored_train = _plain(checkpoint["config"].get("train", {}))
+    # options added since the snapshot was written take their defaults (what the older code did)
+    stored_train = _plain({**dataclasses.asdict(TrainConfig()), **checkpoint["config"].get("train", {})})
     changed = {k: (stored_train.get(k), v) for k, v in _plain(dataclasses.asdict(cfg)).items()
-               if k not in ("steps", "device", "threads") and stored_train.get(k) != v}
+               if k not in BOOKKEEPING_TRAIN_OPTIONS and stored_train.get(k) != v}
     if changed:
-        log.warning("resuming %s with changed train options (stored, now): %s", path, changed)
+        listed = ", ".join(f"{k} {old!r} → {new!r}" for k, (old, new) in changed.items())
+        raise CheckpointError(f"{path}: snapshot was trained with other train options ({listed}); restore them, or "
+                              "delete the snapshot (or train into another folder) to train anew")
+    if int(checkpoint["step"]) > cfg.steps:
+        raise CheckpointError(f"{path}: snapshot is at step {checkpoint['step']}, past train.steps {cfg.steps}; "
+                              "raise train.steps, or delete the snapshot to train anew with fewer steps")
     nets.G.load_state_dict(checkpoint["G"])
     nets.D.load_state_dict(checkpoint["D"])
     nets.G_ema.load_state_dict(checkpoint["G_ema"])

@@ -8,6 +8,7 @@ from rasc.config import (
     check_device,
     check_paths,
     experiment_config,
+    training_params,
     validate_config,
 )
 from rasc.data.attribution import figure_footnote
@@ -163,8 +164,9 @@ def get_region_summary_inputs(wildcards):
 
 
 def get_experiment_settings(wildcards):
-    """The resolved model and train sections of one experiment (defaults + its overrides)."""
-    return experiment_config(config, wildcards.experiment)
+    """What a finished training depends on (rasc.config.training_params): another thread count, device, logging
+    interval or seed list does not rerun it."""
+    return training_params(config, wildcards.experiment)
 
 
 def get_training_priority(wildcards):
