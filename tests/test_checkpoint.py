@@ -109,8 +109,12 @@ def test_missing_garbage_and_truncated_files_raise_checkpoint_error(tmp_path, ne
         load_checkpoint(tmp_path / "nothing.pt")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"this is not a checkpoint at all" * 10)
-    with pytest.raises(CheckpointError, match="garbage.pt"):
+    with pytest.raises(CheckpointError, match="garbage.pt: not a PyTorch checkpoint file"):
         load_checkpoint(garbage)
+    image = tmp_path / "image.pt"  # an image given as a model: not "pickled objects", not a torch file at all
+    image.write_bytes(bytes([0x89]) + b"PNG\r\n\x1a\n" + bytes(64))
+    with pytest.raises(CheckpointError, match="image.pt: not a PyTorch checkpoint file"):
+        load_checkpoint(image)
     whole = tmp_path / "whole.pt"
     _save_training(whole, nets)
     truncated = tmp_path / "truncated.pt"

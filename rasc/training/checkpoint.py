@@ -127,6 +127,10 @@ def safe_torch_load(path: str | Path, what: str = "checkpoint") -> Any:
         raise CheckpointError(f"{path}: is a folder, not a {what} file")
     if not path.is_file():
         raise CheckpointError(f"{path}: {what} file does not exist")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"PK\x03\x04" and magic[:1] != b"\x80":  # torch.save's zip archive, or a legacy pickle
+        raise CheckpointError(f"{path}: not a PyTorch {what} file (no torch.save archive)")
     try:
         return torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as error:
