@@ -52,8 +52,9 @@ def expand_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[Failure]]:
             files += found
         else:
             files.append(path)
-    unique = list(dict.fromkeys(files))  # a file given twice is processed once
-    return unique, failures
+    by_file = {path.resolve(): path for path in reversed(files)}  # first spelling of each file wins
+    unique = list(dict.fromkeys(by_file[path.resolve()] for path in files))  # a file given twice (also as
+    return unique, failures  # in/x.png and in/../in/x.png) is processed once
 
 
 def plan_outputs(inputs: Sequence[Path], folder: Path, names: Callable[[str], list[str]],

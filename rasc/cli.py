@@ -26,15 +26,31 @@ from rasc.logs import configure_logging
 log = logging.getLogger("rasc")
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer ≥ 1 (``--size 0`` is refused rather than meaning "no resize")."""
+def _integer_at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1 (``--size 0`` is refused rather than meaning "no resize")."""
+    return _integer_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer ≥ 0 (a seed)."""
+    return _integer_at_least(text, 0)
+
+
+def folder_path(text: str) -> Path:
+    """argparse type: an output folder; an empty path is refused rather than meaning the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; name a folder (use . for the current one)")
+    return Path(text)
 
 
 def perfect_square(text: str) -> int:
@@ -277,22 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     synth = commands.add_parser("synth", help="write procedural illustrations, sketches and regions as PNG files")
-    synth.add_argument("-o", "--output", type=Path, required=True, help="folder for the PNG files")
+    synth.add_argument("-o", "--output", type=folder_path, required=True, help="folder for the PNG files")
     synth.add_argument("-n", type=positive_int, default=8, help="number of illustrations (default 8)")
     synth.add_argument("--size", type=positive_int, default=256, help="image side in px (default 256)")
-    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     synth.add_argument("--shadow-prob", type=float, default=0.0, help="probability of cel shadows (default 0)")
     synth.set_defaults(func=cmd_synth)
 
     sketch = commands.add_parser("sketch", help="XDoG sketches of your colour images (paper §IV-A)")
     _input_arguments(sketch, "colour images")
-    sketch.add_argument("-o", "--output", type=Path, required=True, help="folder for NAME.png sketches")
+    sketch.add_argument("-o", "--output", type=folder_path, required=True, help="folder for NAME.png sketches")
     sketch.add_argument("--sigma", type=blur_sigma, default=0.6, help="XDoG sigma: larger = thicker, fewer lines (default 0.6)")
     sketch.set_defaults(func=cmd_sketch)
 
     regions = commands.add_parser("regions", help="region maps of your line art")
     _input_arguments(regions, "line art (grey/RGB/RGBA, dark lines on light paper or on a transparent layer)")
-    regions.add_argument("-o", "--output", type=Path, required=True, help="folder for NAME.png (16-bit labels) and NAME.preview.png")
+    regions.add_argument("-o", "--output", type=folder_path, required=True, help="folder for NAME.png (16-bit labels) and NAME.preview.png")
     regions.add_argument("--method", choices=["trapped-ball", "learned", "patches"], default="trapped-ball", help="region source (default trapped-ball)")
     regions.add_argument("--patches", type=perfect_square, default=64, help="patch count for --method patches, a perfect square (default 64)")
     regions.add_argument("--model", type=Path, help="learned extractor checkpoint for --method learned")
@@ -301,11 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train one experiment of a config (outside Snakemake)")
     train.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="config file (default config/config.yaml)")
     train.add_argument("--experiment", default="full", help="experiment name from the config (default full)")
-    train.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    train.add_argument("--seed", type=non_negative_int, default=0, help="training seed (default 0)")
     train.add_argument("--illustrations", type=Path, default=Path("results/data/train/illustrations.npz"), help="training illustrations (.npz)")
     train.add_argument("--sketches", type=Path, default=Path("results/data/train/sketch_xdog.npz"), help="training sketches (.npz)")
     train.add_argument("--regions", type=Path, help="region maps of the sketches (.npz; default: the experiment's source)")
-    train.add_argument("-o", "--output", type=Path, help="output folder (default results/train/EXPERIMENT/seedSEED)")
+    train.add_argument("-o", "--output", type=folder_path, help="output folder (default results/train/EXPERIMENT/seedSEED)")
     train.set_defaults(func=cmd_train)
 
     color = commands.add_parser(
@@ -316,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "own colours instead, cropped and resized to the drawing.")
     _input_arguments(color, "line art", sized=False)
     color.add_argument("-m", "--model", type=Path, required=True, help="trained generator, e.g. results/train/full/seed0/generator.pt")
-    color.add_argument("-o", "--output", type=Path, required=True, help="folder for the colourings")
+    color.add_argument("-o", "--output", type=folder_path, required=True, help="folder for the colourings")
     color.add_argument("--raw", action="store_true",
                        help="write the network's raw colours (cropped, resized) instead of the region-flat refinement "
                             "(the default)")
@@ -324,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="let the network see the whole image instead of the square around its lines (the "
                             "default crops to it, so that a drawing with paper margins is framed like the training "
                             "drawings)")
-    color.add_argument("--seed", type=int, help="draw random styles w ~ N(0, 1) from this seed instead of the predicted w")
+    color.add_argument("--seed", type=non_negative_int, help="draw random styles w ~ N(0, 1) from this seed instead of the predicted w")
     color.add_argument("--samples", type=positive_int, default=4, help="colourings per drawing with --seed (default 4): NAME.0.png …")
     color.add_argument("--interpolate", type=int, nargs=2, metavar=("SEED_A", "SEED_B"),
                        help="the transition between the random styles of two seeds (paper Fig. 8): NAME.interp0.png …")

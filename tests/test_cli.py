@@ -173,6 +173,15 @@ def test_an_output_that_is_an_input_is_refused(tmp_path, model, command, capsys)
     assert sorted(p.name for p in folder.iterdir()) == ["a.png", "b.png", "c.jpg", "notes.txt"]
 
 
+def test_one_file_named_two_ways_is_processed_once(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), _boxes())
+    out = tmp_path / "out"
+    assert main(["regions", str(folder / "a.png"), str(folder / ".." / "in" / "a.png"), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "a.preview.png"]
+
+
 def test_a_reference_image_in_the_output_folder_is_never_overwritten(tmp_path, model, capsys):
     refs = tmp_path / "refs"
     refs.mkdir()
@@ -357,6 +366,8 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, model, case, capfd):
     (["sketch", "--sigma", "1e9"], "--sigma: must lie in (0, 100]"),
     (["sketch", "--sigma", "nan"], "--sigma: must lie in (0, 100]"),
     (["regions", "--method", "patches", "--patches", "10"], "--patches: must be a perfect square"),
+    (["colorize", "--seed", "-1"], "--seed: must be at least 0"),
+    (["sketch", "-o", " "], "-o/--output: an empty path"),
 ])
 def test_bad_options_are_refused_before_any_file_is_read(tmp_path, line_art, arguments, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
