@@ -52,9 +52,10 @@ def expand_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[Failure]]:
             files += found
         else:
             files.append(path)
-    by_file = {path.resolve(): path for path in reversed(files)}  # first spelling of each file wins
-    unique = list(dict.fromkeys(by_file[path.resolve()] for path in files))  # a file given twice (also as
-    return unique, failures  # in/x.png and in/../in/x.png) is processed once
+    # a file given twice, also under two spellings (in/x.png, in/../in/x.png), is processed once, as first spelt
+    first_spelling = {path.resolve(): path for path in reversed(files)}
+    unique = list(dict.fromkeys(first_spelling[path.resolve()] for path in files))
+    return unique, failures
 
 
 def plan_outputs(inputs: Sequence[Path], folder: Path, names: Callable[[str], list[str]],
