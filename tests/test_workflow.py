@@ -49,6 +49,16 @@ def test_run_experiments_selects_what_a_configfile_cannot_delete(tmp_path):
     assert trainings(selected) == ["full", "no_region_maps"]
 
 
+def test_an_experiment_s_own_thread_count_reaches_its_training_job(tmp_path):
+    override = tmp_path / "threads.yaml"
+    override.write_text("experiments: {no_region_maps: {model: {variant: no_region_maps}, train: {threads: 2}}}\n")
+    result = snakemake("-n", "--cores", "4", "results/table2.csv", "--configfile", str(override))
+    assert result.returncode == 0, result.stderr
+    jobs = {found.group(1): found.group(2) for found in re.finditer(
+        r"wildcards: experiment=(\w+), seed=0\n\s+priority: \d+\n(?:\s+threads: (\d+)\n)?", result.stdout)}
+    assert jobs["no_region_maps"] == "2" and jobs["full"] is None  # Snakemake prints threads above 1 only
+
+
 def test_claims_train_exactly_the_experiments_their_claims_compare(tmp_path):
     """The claims target trains what some claim compares on every claims seed, and no other table row."""
     config = load_config(REPO / "config" / "config.yaml")

@@ -99,7 +99,18 @@ def region_sources():
 
 def get_gpu_request():
     """One GPU for the heavy jobs when training runs on CUDA, none otherwise."""
-    return 1 if config["train"]["device"] == "cuda" else 0
+    return 1 if config["train"]["device"].startswith("cuda") else 0
+
+
+def get_training_threads(wildcards):
+    """The experiment's own train.threads (an experiment may override the train section's)."""
+    return experiment_config(config, wildcards.experiment)["train"]["threads"]
+
+
+def get_training_gpu_request(wildcards):
+    """One GPU when the experiment trains on CUDA (its own train.device), none otherwise."""
+    device = experiment_config(config, wildcards.experiment)["train"]["device"]
+    return 1 if device.startswith("cuda") else 0
 
 
 def get_region_map_gpu_request(wildcards):

@@ -16,9 +16,9 @@ rule train_model:
     priority: get_training_priority  # 10-12, longest first: every training starts before any evaluation takes a core
     conda:
         ENV
-    threads: lookup(dpath="train/threads", within=config)
+    threads: get_training_threads
     resources:
-        gpu=get_gpu_request(),
+        gpu=get_training_gpu_request,
     params:
         settings=get_experiment_settings,
         image_size=lookup(dpath="data/size", within=config),
