@@ -49,7 +49,7 @@ CORRELATIONS = ("plain", "skip")
 # scores, 32 MiB of float32 that outgrow the cache) padding is 1.7x / 1.3x / level at C = 16 / 32 / 64, at batch 128
 # and K = 256 (an evaluation's random-w samples) 2.3x / 1.4x / level; with fewer scores the math path is as fast or
 # faster for C ≥ 32 (at C = 16 padding gains about a millisecond, not taken). Below the threshold nothing changes:
-# the models on trapped-ball regions (K ≤ 91 at 64²) and on up to 256 patches train exactly as before.
+# the models on trapped-ball regions (K ≤ 110 at 64²) and on up to 256 patches train exactly as before.
 FUSED_ATTENTION_MIN_SCORES = 8 * 1024 * 1024
 
 
