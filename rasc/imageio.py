@@ -66,6 +66,20 @@ def _captured_stderr() -> Iterator[list[str]]:
             lines.extend(line for line in sink.read().decode(errors="replace").splitlines() if line.strip())
 
 
+def header_size(path: str | Path) -> tuple[int, int] | None:
+    """(width, height) from an image file's header without decoding its pixels, or None where Pillow cannot tell."""
+    from PIL import Image
+
+    guard, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # only the header is read: Pillow's guard is moot
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the decoder, with its own message
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = guard
+
+
 def _decode(path: Path) -> np.ndarray:
     """Decode an image file with its own channels and depth; decoder messages go into the error, not the terminal."""
     if path.is_dir():

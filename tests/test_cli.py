@@ -215,6 +215,19 @@ def test_an_output_that_cannot_be_written_fails_its_input_only_and_leaves_no_par
     assert any(name.startswith("b.") for name in written)  # the next input is still processed
 
 
+def test_refuse_large_refuses_from_the_header_before_decoding(tmp_path, monkeypatch, capfd):
+    import rasc.imageio
+
+    cv2.imwrite(str(tmp_path / "big.png"), np.full((300, 400), 255, np.uint8))
+    decoded = []
+    real_decode = rasc.imageio._decode
+    monkeypatch.setattr(rasc.imageio, "_decode", lambda path: decoded.append(path) or real_decode(path))
+    assert main(["sketch", str(tmp_path / "big.png"), "-o", str(tmp_path / "out"), "--refuse-large",
+                 "--max-pixels", "10000"]) == 2
+    assert "400x300 px is more than the limit of 10000 px" in capfd.readouterr().err
+    assert decoded == []  # its pixels were never decoded
+
+
 def test_an_image_whose_header_claims_too_many_pixels_is_skipped(tmp_path, capfd):
     import struct
     import zlib
