@@ -6,9 +6,10 @@
 RASC's values are twice as wide as its queries and keys (V projects C to the 2·C channels eq. 1 modulates), so
 PyTorch's CPU `scaled_dot_product_attention` takes its math path, which stores the (B, K, K) scores. Zero-padding
 Q and K to V's width gives the same scores and lets the fused (flash) kernel run. Each figure is the fastest of
-`--repeats` forward + backward passes of `(out).sum()` after warm-up, one torch thread, a quarter of each image's
-slots masked out (as padded region slots are). The last column is the kernel `rasc.models.region_formulation`
-chooses (`fused_attention_pays`), the ratio is math / padded (above 1: padding is faster).
+`--repeats` forward + backward passes of `rasc.models.region_formulation.scaled_attention(...).sum()` with its kernel
+forced, after warm-up, one torch thread, a quarter of each image's slots masked out (as padded region slots are).
+The last column is the kernel `rasc.models.region_formulation` chooses (`fused_attention_pays`), the ratio is math /
+padded (above 1: padding is faster).
 """
 
 from __future__ import annotations
@@ -17,30 +18,34 @@ import argparse
 import time
 
 import torch
-import torch.nn.functional as F
 
-from rasc.models.region_formulation import fused_attention_pays
+import rasc.models.region_formulation as region_formulation
+from rasc.models.region_formulation import fused_attention_pays, scaled_attention
 
 
 def time_attention(batch: int, regions: int, channels: int, padded: bool, repeats: int, seed: int = 0) -> float:
-    """Fastest forward + backward of one attention in seconds; values 2·channels wide."""
+    """Fastest forward + backward of `scaled_attention` in seconds, its kernel forced; values 2·channels wide."""
     gen = torch.Generator().manual_seed(seed)
     q, k = (torch.randn(batch, regions, channels, generator=gen, requires_grad=True) for _ in range(2))
     v = torch.randn(batch, regions, 2 * channels, generator=gen, requires_grad=True)  # (B, K, 2C)
-    key_mask = torch.ones(batch, 1, regions, dtype=torch.bool)
-    key_mask[..., regions * 3 // 4:] = False
+    region_mask = torch.ones(batch, regions, dtype=torch.bool)
+    region_mask[:, regions * 3 // 4:] = False
+    threshold = region_formulation.FUSED_ATTENTION_MIN_SCORES
+    region_formulation.FUSED_ATTENTION_MIN_SCORES = 0 if padded else batch * regions * regions + 1
 
     def step() -> None:
-        query, key = (F.pad(q, (0, channels)), F.pad(k, (0, channels))) if padded else (q, k)
-        F.scaled_dot_product_attention(query, key, v, attn_mask=key_mask, scale=channels ** -0.5).sum().backward()
+        scaled_attention(q, k, v, region_mask).sum().backward()
 
-    for _ in range(2):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
+    try:
+        for _ in range(2):
+            step()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+    finally:
+        region_formulation.FUSED_ATTENTION_MIN_SCORES = threshold
     return min(times)
 
 

@@ -17,17 +17,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+TOKEN_BYTES = 4  # random bytes in a temporary's name (hex: twice as many characters)
+
+
+def _temporary_name(path: Path, token: str) -> str:
+    """A hidden name beside ``path`` with ``token`` in it, the target's suffix last: writers such as np.savez and
+    savefig choose the format by it."""
+    return f".{path.stem}.{token}{path.suffix}"
+
+
 def stale_temporaries(path: str | Path) -> list[Path]:
     """Temporaries that `atomic_path` left beside ``path`` when its process was killed mid-write."""
     path = Path(path)
-    return sorted(path.parent.glob(f".{path.stem}.{'[0-9a-f]' * 8}{path.suffix}"))
+    return sorted(path.parent.glob(_temporary_name(path, "[0-9a-f]" * 2 * TOKEN_BYTES)))
 
 
 def _create_temporary(path: Path) -> Path:
     """Create an empty, new temporary file beside ``path`` (mode 0666 minus the umask) and return its path."""
     for _ in range(100):
-        # the target's suffix last: writers such as np.savez and savefig choose the format by it
-        temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{path.suffix}")
+        temporary = path.with_name(_temporary_name(path, secrets.token_hex(TOKEN_BYTES)))
         try:
             os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:

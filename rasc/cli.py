@@ -89,13 +89,12 @@ def _input_arguments(parser: argparse.ArgumentParser, what: str, sized: bool = T
 
 def _read(path: Path, args: argparse.Namespace, line_art: bool):
     """Read one input and make it usable (size limit; degenerate drawings refused or mended, with a message)."""
-    from rasc.drawing import DrawingError, prepare_colour_image, prepare_line_art
+    from rasc.drawing import prepare_colour_image, prepare_line_art, refuse_above_limit
     from rasc.imageio import header_size, read_rgb_alpha
 
     size = header_size(path) if args.refuse_large else None
-    if size is not None and size[0] * size[1] > args.max_pixels:  # refused before its pixels take any memory
-        raise DrawingError(f"{path}: {size[0]}x{size[1]} px is more than the limit of {args.max_pixels} px "
-                           "(--max-pixels)")
+    if size is not None:  # refused before its pixels take any memory (run_batch names the file)
+        refuse_above_limit(*size, args.max_pixels)
     prepare = prepare_line_art if line_art else prepare_colour_image
     drawing = prepare(*read_rgb_alpha(path), args.max_pixels, "refuse" if args.refuse_large else "downscale")
     for note in drawing.notes:

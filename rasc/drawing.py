@@ -34,6 +34,12 @@ class Drawing:
     notes: list[str] = field(default_factory=list)
 
 
+def refuse_above_limit(width: int, height: int, max_pixels: int) -> None:
+    """DrawingError when a ``width`` × ``height`` image has more than ``max_pixels`` pixels (``--refuse-large``)."""
+    if width * height > max_pixels:
+        raise DrawingError(f"{width}x{height} px is more than the limit of {max_pixels} px (--max-pixels)")
+
+
 def limit_pixels(image: np.ndarray, max_pixels: int, on_large: str = "downscale") -> Drawing:
     """Downscale ``image`` (H, W[, C]) to at most ``max_pixels`` keeping its aspect, or refuse (``"refuse"``)."""
     if on_large not in ("downscale", "refuse"):
@@ -42,7 +48,7 @@ def limit_pixels(image: np.ndarray, max_pixels: int, on_large: str = "downscale"
     if height * width <= max_pixels:
         return Drawing(image)
     if on_large == "refuse":
-        raise DrawingError(f"{width}x{height} px is more than the limit of {max_pixels} px (--max-pixels)")
+        refuse_above_limit(width, height, max_pixels)
     scale = math.sqrt(max_pixels / (height * width))
     size = (max(1, int(width * scale)), max(1, int(height * scale)))  # (W, H), rounded down: stays under the limit
     smaller = cv2.resize(image, size, interpolation=cv2.INTER_AREA)

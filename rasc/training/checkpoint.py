@@ -201,7 +201,7 @@ def trained_region_source(config: Any) -> str:
     Trainings store the workflow config under ``config["config"]`` (its ``model`` section names the source); a bare
     ``config["model"]`` is read too. A checkpoint that names none was trained on trapped-ball maps (the default).
     """
-    for section in ((config or {}).get("config"), config) if isinstance(config, dict) else ():
+    for section in (config.get("config"), config) if isinstance(config, dict) else ():
         model = section.get("model") if isinstance(section, dict) else None
         if isinstance(model, dict) and isinstance(model.get("region_source"), str):
             return model["region_source"]

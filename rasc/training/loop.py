@@ -747,8 +747,9 @@ def _resume_if_possible(out_dir: Path, nets: Networks, gen_cfg: Any, disc_cfg: A
         listed = ", ".join(f"{k} {old!r} → {new!r}" for k, (old, new) in changed.items())
         raise CheckpointError(f"{path}: snapshot was trained with other train options ({listed}); restore them, or "
                               "delete the snapshot (or train into another folder) to train anew")
-    if int(checkpoint["step"]) > cfg.steps:
-        raise CheckpointError(f"{path}: snapshot is at step {checkpoint['step']}, past train.steps {cfg.steps}; "
+    step = int(checkpoint["step"])
+    if step > cfg.steps:
+        raise CheckpointError(f"{path}: snapshot is at step {step}, past train.steps {cfg.steps}; "
                               "raise train.steps, or delete the snapshot to train anew with fewer steps")
     nets.G.load_state_dict(checkpoint["G"])
     nets.D.load_state_dict(checkpoint["D"])
@@ -757,7 +758,6 @@ def _resume_if_possible(out_dir: Path, nets: Networks, gen_cfg: Any, disc_cfg: A
     nets.opt_D.load_state_dict(checkpoint["opt_D"])
     if ctx.world_size == checkpoint.get("meta", {}).get("world_size", 1):
         restore_rng_state(checkpoint["rng"] if ctx.is_main else {})
-    step = int(checkpoint["step"])
     log.info("resuming from %s at step %d", path, step)
     return step
 

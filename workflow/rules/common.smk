@@ -97,9 +97,14 @@ def region_sources():
     return sorted(set(sources))
 
 
+def gpu_request(device):
+    """One GPU for a job on a CUDA device ("cuda", "cuda:N"), none otherwise."""
+    return 1 if device.startswith("cuda") else 0
+
+
 def get_gpu_request():
     """One GPU for the heavy jobs when training runs on CUDA, none otherwise."""
-    return 1 if config["train"]["device"].startswith("cuda") else 0
+    return gpu_request(config["train"]["device"])
 
 
 def get_training_threads(wildcards):
@@ -110,7 +115,7 @@ def get_training_threads(wildcards):
 def get_training_gpu_request(wildcards):
     """One GPU when the experiment trains on CUDA (its own train.device), none otherwise."""
     device = experiment_config(config, wildcards.experiment)["train"]["device"]
-    return 1 if device.startswith("cuda") else 0
+    return gpu_request(device)
 
 
 def get_region_map_gpu_request(wildcards):
