@@ -208,14 +208,14 @@ def _colorize_style(args: argparse.Namespace, generator):
     from rasc.models.inference import color_to_tensor
 
     if args.interpolate is not None:
-        return interpolation_style(generator.cfg.w_dim, *args.interpolate, args.steps)
+        return interpolation_style(generator.cfg.w_dim, *args.interpolate, args.steps, prior=args.prior)
     if args.reference is not None:
         if generator.cfg.latent != "posterior":
             raise ValueError(f"--reference needs a generator with a style encoder (latent 'posterior'), this one has "
                              f"latent '{generator.cfg.latent}'")
         return Style(reference=color_to_tensor(pad_resize(read_rgb(args.reference), generator.cfg.image_size)[None]))
     if args.seed is not None:
-        return Style(seed=args.seed, n_samples=args.samples)
+        return Style(seed=args.seed, n_samples=args.samples, prior=args.prior)
     return Style()
 
 
@@ -252,6 +252,10 @@ def cmd_colorize(args: argparse.Namespace) -> None:
         raise CommandError("this generator was trained on learned region maps: pass --region-model")
     extract = region_extractor(source, args.region_model)
     style = _colorize_style(args, generator)
+    if (args.seed is not None or args.interpolate is not None) and args.prior == "fitted" \
+            and getattr(generator, "style_scale_tril", None) is None:
+        log.warning("%s carries no fitted style prior (a model without a style encoder, or trained before rasc "
+                    "fitted one): random styles come from N(0, 1)", args.model)
     names = _colorize_names(args)
 
     def work(path: Path, base: str) -> None:
@@ -343,11 +347,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="let the network see the whole image instead of the square around its lines (the "
                             "default crops to it, so that a drawing with paper margins is framed like the training "
                             "drawings)")
-    color.add_argument("--seed", type=non_negative_int, help="draw random styles w ~ N(0, 1) from this seed instead of the predicted w")
+    color.add_argument("--seed", type=non_negative_int, help="draw random styles from this seed instead of the predicted w")
     color.add_argument("--samples", type=positive_int, default=4, help="colourings per drawing with --seed (default 4): NAME.0.png …")
     color.add_argument("--interpolate", type=int, nargs=2, metavar=("SEED_A", "SEED_B"),
                        help="the transition between the random styles of two seeds (paper Fig. 8): NAME.interp0.png …")
     color.add_argument("--steps", type=positive_int, default=8, help="colourings along --interpolate, ends included (default 8)")
+    color.add_argument("--prior", choices=("fitted", "standard"), default="fitted",  # rasc.models.style_prior.PRIORS
+                       help="where random styles (--seed, --interpolate) come from: fitted (default), around the "
+                            "sketch's predicted w with the spread the model showed on its training data; standard, "
+                            "the paper's w ~ N(0, 1), which our models were not trained to colour")
     color.add_argument("--sheet", action="store_true", help="also write NAME.sheet.png, a contact sheet of the colourings")
     color.add_argument("--reference", type=Path, help="take the colour style of this reference image")
     color.add_argument("--region-model", type=Path, help="learned extractor checkpoint, for generators trained on learned maps")

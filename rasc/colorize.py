@@ -40,17 +40,20 @@ from rasc.regions import trapped_ball_regions
 
 @dataclass(frozen=True)
 class Style:
-    """Where the latent w comes from: at most one of ``seed`` (with ``n_samples``), ``w``, ``reference``."""
+    """Where the latent w comes from: at most one of ``seed`` (with ``n_samples``), ``noise``, ``reference``;
+    random draws become styles under ``prior`` (rasc.models.style_prior: "fitted" or "standard")."""
 
-    seed: int | None = None  # w ~ N(0, 1) from this seed, n_samples draws (sample i of seed S is row i)
+    seed: int | None = None  # n_samples draws ε ~ N(0, 1) from this seed (sample i of seed S is row i)
     n_samples: int = 1
-    w: torch.Tensor | None = None  # (N, w_dim) given latents, one colouring each (e.g. an interpolation)
+    noise: torch.Tensor | None = None  # (N, w_dim) given draws ε, one colouring each (e.g. an interpolation)
     reference: torch.Tensor | None = None  # (1, 3, S, S) in [-1, 1]: the style encoder's w of a reference image
+    prior: str = "fitted"
 
 
-def interpolation_style(w_dim: int, seed_a: int, seed_b: int, steps: int) -> Style:
-    """The transition between two random styles (paper Fig. 8): w of ``--seed A`` to w of ``--seed B``."""
-    return Style(w=interpolate_w(sample_w(1, w_dim, seed_a)[0], sample_w(1, w_dim, seed_b)[0], steps))
+def interpolation_style(w_dim: int, seed_a: int, seed_b: int, steps: int, prior: str = "fitted") -> Style:
+    """The transition between two random styles (paper Fig. 8): the draw of ``--seed A`` to that of ``--seed B``."""
+    return Style(noise=interpolate_w(sample_w(1, w_dim, seed_a)[0], sample_w(1, w_dim, seed_b)[0], steps),
+                 prior=prior)
 
 
 @torch.no_grad()
@@ -59,12 +62,8 @@ def network_colourings(generator: nn.Module, extract: Callable[[np.ndarray], np.
     """The generator's colourings of one working-size sketch (S, S) uint8 → (N, S, S, 3) uint8."""
     sketch = sketch_to_tensor(square[None])  # (1, 1, S, S)
     labels = labels_to_tensor(np.asarray(extract(square))[None])  # (1, S, S)
-    if style.w is not None:
-        count = style.w.shape[0]
-        rgb = colorize(generator, sketch.expand(count, -1, -1, -1), labels.expand(count, -1, -1), w=style.w)
-        return rgb_to_uint8(rgb[:, 0])  # (N, S, S, 3)
-    rgb = colorize(generator, sketch, labels, seed=style.seed, reference=style.reference,
-                   n_samples=style.n_samples if style.seed is not None else 1)  # (1, N, 3, S, S)
+    rgb = colorize(generator, sketch, labels, seed=style.seed, noise=style.noise, reference=style.reference,
+                   n_samples=style.n_samples if style.seed is not None else 1, prior=style.prior)  # (1, N, 3, S, S)
     return rgb_to_uint8(rgb[0])
 
 

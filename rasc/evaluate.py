@@ -1,8 +1,9 @@
 """Evaluation of one trained generator on one test set (DESIGN §6).
 
 FID, bleeding, semantic inconsistency and region colour error are measured on each method's default output (for
-RASC: ``w`` predicted from the sketch); diversity on colourings from random ``w ~ N(0, 1)``: their raw spread, and
-their precision and recall against each drawing's known valid colourings (rasc.metrics.diversity). Metrics that need
+RASC: ``w`` predicted from the sketch); diversity on colourings from random ``w`` (under the style prior fitted
+after training, or the paper's N(0, 1): ``eval.style_prior``, rasc.models.style_prior): their raw spread, and their
+precision and recall against each drawing's known valid colourings (rasc.metrics.diversity). Metrics that need
 ground truth are ``None`` (N/A) on sketches without it, never 0.
 
 Test set R (real sketches without ground truth): FID needs no pairing, so it is measured, against the same test
@@ -29,10 +30,12 @@ def colorize_set(
     n_samples: int = 1,
     batch_size: int = 32,
     device: str = "cpu",
+    prior: str = "fitted",
 ) -> np.ndarray:
     """Colourings of every sketch (N, H, W) with its region map → uint8 (N, n_samples, H, W, 3).
 
-    ``seed=None`` uses the predicted ``w`` (one colouring each); a seed draws ``n_samples`` random ``w`` per sketch.
+    ``seed=None`` uses the predicted ``w`` (one colouring each); a seed draws ``n_samples`` random ``w`` per sketch
+    under the style ``prior`` ("fitted" or "standard", rasc.models.style_prior).
     """
     from rasc.models.inference import (
         colorize,
@@ -46,7 +49,7 @@ def colorize_set(
         sketch = sketch_to_tensor(sketches[start : start + batch_size]).to(device)  # (B, 1, H, W)
         labels = labels_to_tensor(regions[start : start + batch_size]).to(device)  # (B, H, W)
         batch_seed = None if seed is None else seed + start
-        rgb = colorize(generator, sketch, labels, seed=batch_seed, n_samples=n_samples)  # (B, S, 3, H, W)
+        rgb = colorize(generator, sketch, labels, seed=batch_seed, n_samples=n_samples, prior=prior)  # (B,S,3,H,W)
         outputs.append(rgb_to_uint8(rgb.flatten(0, 1)).reshape(len(sketch), n_samples, *rgb.shape[-2:], 3))
     return np.concatenate(outputs)
 
@@ -141,6 +144,7 @@ def evaluate_set(
     diversity_samples: int,
     seed: int = 0,
     device: str = "cpu",
+    prior: str = "fitted",
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """All metrics of one generator on one test set → (metrics, colourings).
 
@@ -149,10 +153,13 @@ def evaluate_set(
     are then None. ``reference_features`` are the backbone's features of the test split's colour images (computed
     once) and ``floor`` the FID of a second real sample of the same size as ``sketches`` against them.
 
-    Colourings: ``predicted`` (N, H, W, 3) with the predicted w, ``samples`` (N, S, H, W, 3) from random w and,
+    Colourings: ``predicted`` (N, H, W, 3) with the predicted w, ``samples`` (N, S, H, W, 3) from random w under
+    the style ``prior`` (``style_prior`` in the metrics names the one used: "fitted" falls back to "standard" for a
+    model that carries no fitted prior) and,
     for a model with a style encoder and ground-truth colours, ``oracle`` (N, H, W, 3) with w = the posterior mean
     of the ground truth (reference row ``<method>:oracle``), whose metrics are stored under ``oracle``.
     """
+    from rasc.models.inference import prior_scale_tril
     from rasc.references import oracle_colouring
 
     if ground_truth is not None and len(ground_truth["color"]) != len(sketches):
@@ -160,12 +167,14 @@ def evaluate_set(
                          f"pass None for sketches without ground truth")
     colourings = {
         "predicted": colorize_set(generator, sketches, regions, device=device)[:, 0],  # (N, H, W, 3)
-        "samples": colorize_set(generator, sketches, regions, seed=seed, n_samples=diversity_samples, device=device),
+        "samples": colorize_set(generator, sketches, regions, seed=seed, n_samples=diversity_samples, device=device,
+                                prior=prior),
     }
     metrics = fixed_colouring_metrics(colourings["predicted"], sketches, ground_truth, backbone, reference_features,
                                       floor)
     metrics["diversity"] = _diversity(colourings["samples"], sketches, ground_truth)
     metrics |= _coverage(colourings["samples"], sketches, ground_truth)
+    metrics["style_prior"] = "fitted" if prior_scale_tril(generator, prior) is not None else "standard"
     if ground_truth is not None and getattr(generator.cfg, "latent", None) == "posterior":
         colourings["oracle"] = oracle_colouring(generator, sketches, regions, ground_truth["color"], device=device)
         metrics["oracle"] = fixed_colouring_metrics(colourings["oracle"], sketches, ground_truth, backbone,

@@ -19,6 +19,10 @@ NOTES = {
                  "against the test illustrations), i.e. FID's sampling noise at this sample size. It is not a lower "
                  "bound: on A-C the outputs colour sketches of the test illustrations themselves, so a perfect "
                  "colouring scores 0.",
+    "style_prior": "style_prior: where the random w of the diversity columns came from: fitted = N(w_pred, Σ) "
+                   "around the sketch's predicted w, Σ fitted on the training split after training "
+                   "(rasc.models.style_prior); standard = the paper's N(0, 1), used for a model that carries no "
+                   "fitted prior.",
     "regions_measured": "regions_measured, groups_measured: fraction of the ground-truth regions with a measured "
                         "pixel (bleeding, colour error) and of the colour groups of two or more regions with two "
                         "measured regions (inconsistency); N/A without ground truth.",
@@ -108,6 +112,8 @@ def summarise(runs: pd.DataFrame, experiments: Sequence[str]) -> pd.DataFrame:
                 row[column] = values.mean() if values.notna().any() else np.nan
             row["fid_floor"] = group["fid_floor"].mean()
             row["fid_backbone"] = ",".join(sorted(set(group["fid_backbone"])))
+            priors = group["style_prior"].dropna() if "style_prior" in group else ()
+            row["style_prior"] = ",".join(sorted(set(priors))) if pd.notna(row["diversity_mean"]) else ""
             rows.append(row)
     return add_constant_ratio(pd.DataFrame(rows))
 
@@ -144,7 +150,7 @@ def to_markdown(table: pd.DataFrame, caption: str) -> str:
     for metric in METRICS:
         shown[metric] = [cell(m, s) for m, s in zip(table[f"{metric}_mean"], table[f"{metric}_std"])]
     for extra in ("colour_error_vs_constant", *COVERAGE, "region_sec_per_img", "fid_floor", "fid_backbone",
-                  "data_source"):
+                  "style_prior", "data_source"):
         if extra in table:
             shown[extra] = table[extra].map(lambda v: f"{v:.3g}" if isinstance(v, float) else v)
     for column in COVERAGE:

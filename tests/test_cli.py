@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rasc.training.checkpoint import save_generator_checkpoint
+from rasc.training.checkpoint import load_checkpoint, load_generator, save_generator_checkpoint
 from rasc.cli import build_parser, main
 from rasc.models import Generator, GeneratorConfig
 from rasc.regions import trapped_ball_regions
@@ -126,6 +126,27 @@ def test_samples_sheet_and_interpolation(tmp_path, line_art, model):
     assert differs(steps[0], _read(tmp_path / "a" / "drawing.png")) <= 2  # the ends are the two seeds' styles
     assert differs(steps[-1], _read(tmp_path / "b" / "drawing.png")) <= 2
     assert differs(steps[1], steps[0]) > 2 and differs(steps[1], steps[-1]) > 2
+
+
+def test_random_styles_follow_the_prior_option(tmp_path, line_art, model, capsys):
+    """--prior fitted draws around the predicted w with the model's fitted spread, --prior standard from N(0, 1);
+    a model without a fitted prior says it falls back to N(0, 1)."""
+    common = [str(line_art), "-m", str(model), "--seed", "3", "--samples", "1", "--raw"]
+    assert main(["colorize", *common, "-o", str(tmp_path / "old")]) == 0
+    assert "carries no fitted style prior" in capsys.readouterr().err
+    checkpoint = load_checkpoint(model)
+    fitted_model = tmp_path / "fitted.pt"
+    save_generator_checkpoint(fitted_model, generator=load_generator(model)[0], generator_config=GeneratorConfig(
+        **checkpoint["generator_config"]), config=checkpoint["config"], step=1, style_scale_tril=torch.zeros(4, 4))
+    common[2] = str(fitted_model)
+    assert main(["colorize", *common, "-o", str(tmp_path / "fitted")]) == 0
+    assert main(["colorize", *common, "--prior", "standard", "-o", str(tmp_path / "standard")]) == 0
+    assert main(["colorize", str(line_art), "-m", str(fitted_model), "--raw", "-o", str(tmp_path / "predicted")]) == 0
+    assert "carries no fitted style prior" not in capsys.readouterr().err
+    predicted = _read(tmp_path / "predicted" / "drawing.png")
+    np.testing.assert_array_equal(_read(tmp_path / "fitted" / "drawing.png"), predicted)  # L = 0: w = w_pred
+    np.testing.assert_array_equal(_read(tmp_path / "standard" / "drawing.png"), _read(tmp_path / "old" / "drawing.png"))
+    assert not np.array_equal(_read(tmp_path / "standard" / "drawing.png"), predicted)
 
 
 # ------------------------------------------------------------------------------------------------- 2. batches

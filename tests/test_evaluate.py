@@ -82,3 +82,21 @@ def test_diversity_precision_and_recall_need_the_known_valid_colourings(setting)
     truth["alternative_count"][:] = 2
     matched, _ = evaluate_set(generator, sketches, regions, ground_truth=truth, **options)
     assert matched["diversity_precision"] >= 0.5 and matched["diversity_recall"] >= 0.5
+
+
+def test_diversity_samples_come_from_the_prior_asked_for_and_the_metrics_name_it(setting):
+    """A fitted prior narrow around the predicted w (L = 0.05·I) spreads less than the paper's N(0, 1); a model that
+    carries no fitted prior falls back to N(0, 1), and the metrics say which prior the samples came from."""
+    generator, illustrations, options = setting
+    sketches, regions = illustrations["lines_clean"], illustrations["regions"]
+    plain, _ = evaluate_set(generator, sketches, regions, ground_truth=illustrations, **options)
+    try:
+        generator.style_scale_tril = torch.eye(4) * 0.05
+        fitted, _ = evaluate_set(generator, sketches, regions, ground_truth=illustrations, **options)
+        standard, _ = evaluate_set(generator, sketches, regions, ground_truth=illustrations, prior="standard",
+                                   **options)
+    finally:
+        generator.style_scale_tril = None
+    assert plain["style_prior"] == "standard" and plain["diversity"] == standard["diversity"]
+    assert fitted["style_prior"] == "fitted" and standard["style_prior"] == "standard"
+    assert fitted["diversity"] < 0.5 * standard["diversity"]

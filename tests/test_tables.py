@@ -67,3 +67,18 @@ def test_metrics_files_without_diversity_precision_give_nan_columns():
     table = summarise(old, list(EXPERIMENTS))
     assert table["diversity_precision_mean"].isna().all() and table["diversity_recall_mean"].notna().sum() == 0
     assert table["diversity_mean"].notna().all()
+
+
+def test_tables_name_the_style_prior_of_the_diversity_samples():
+    """The rows with diversity name the prior their random w came from; rows without (test set R) leave it empty;
+    files that predate the prior leave it empty too."""
+    rows = metrics_rows("A", 1.0) + metrics_rows("R", 5.0)
+    for row in rows:
+        row["style_prior"] = "standard" if row["experiment"] == "no_region_maps" else "fitted"
+    table = summarise(pd.DataFrame(rows), list(EXPERIMENTS))
+    on_a = table[table["test_set"] == "A"].set_index("method")["style_prior"]
+    assert on_a.to_dict() == {"full": "fitted", "no_region_maps": "standard", "no_region_formulation": "fitted"}
+    assert (table.loc[table["test_set"] == "R", "style_prior"] == "").all()
+    assert "style_prior: where the random w" in to_markdown(table, "Table 1")
+    old = summarise(pd.DataFrame(metrics_rows("A", 1.0)), list(EXPERIMENTS))
+    assert (old["style_prior"] == "").all()

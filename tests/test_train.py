@@ -14,6 +14,7 @@ from PIL import Image
 import rasc.training.loop as train_module
 from rasc.training.checkpoint import CheckpointError, load_checkpoint, load_generator
 from rasc.models import DiscriminatorConfig, GeneratorConfig
+from rasc.models.style_prior import fit_style_prior
 from rasc.tracking import NullTracker
 from rasc.training.loop import NonFiniteLossError, TrainConfig, snapshot_run_id, train
 from rasc.training.data import StepSampler, load_train_data, make_batch, synthetic_train_data
@@ -86,6 +87,8 @@ def test_two_step_run_writes_every_output(tmp_path):
     assert snapshot["config"]["config"] == {"experiment": "unit", "path": "x"}
     generator, config = load_generator(tmp_path / "generator.pt")
     assert generator.cfg == GEN_CFG and config["train"]["steps"] == 2
+    expected_prior = fit_style_prior(generator, DATA.sketch, DATA.regions, DATA.color)  # fitted on the training pairs
+    torch.testing.assert_close(generator.style_scale_tril, expected_prior)
     for name in ("G_ema",):
         for key, value in load_checkpoint(tmp_path / "generator.pt")[name].items():
             assert torch.equal(value, snapshot["G_ema"][key])
@@ -110,6 +113,7 @@ def test_two_step_run_writes_every_output(tmp_path):
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["run_id"] == "run-123" and run["steps"] == 2 and run["generator"] == "generator.pt"
     assert run["final_stats"]["loss/D"] == pytest.approx(stats[-1]["loss/D"])
+    assert run["style_prior"]["fitted_on"] == len(DATA) and run["style_prior"]["rms_sd"] > 0
     assert json.loads((tmp_path / "config.json").read_text())["generator"] == dataclasses.asdict(GEN_CFG)
 
     assert tracker.params["train"]["lr"] == 0.002 and tracker.params["generator"]["variant"] == "full"

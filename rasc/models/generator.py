@@ -279,6 +279,9 @@ class Generator(nn.Module):
             previous = block.out_channels
         self.blocks = nn.ModuleList(blocks)
         self.to_rgb = EqualConv2d(previous, 3, 1)
+        # (w_dim, w_dim) Cholesky factor of the style prior fitted after training (rasc.models.style_prior), or None;
+        # not in the state dict: generator checkpoints store it beside the weights
+        self.register_buffer("style_scale_tril", None, persistent=False)
 
     def forward(self, sketch: Tensor, regions: Tensor | None, w: Tensor | None = None) -> GeneratorOutput:
         """sketch (B, 1, H, W) in [-1, 1]; regions (B, H, W) integer labels (ignored by "no_region_maps", may be

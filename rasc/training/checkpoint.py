@@ -7,7 +7,9 @@ A checkpoint is one plain dict (no pickled classes, so ``torch.load(weights_only
   (the final EMA generator, what evaluation and the CLI load);
 - ``generator_config`` / ``discriminator_config``: the model dataclasses as dicts, from which
   :func:`load_generator` rebuilds the network, as nanoGPT does with ``model_args``;
-- ``config``: the full run configuration as a plain dict; ``step``; ``meta`` (run id, backbone names, ...).
+- ``config``: the full run configuration as a plain dict; ``step``; ``meta`` (run id, backbone names, ...);
+- ``style_scale_tril`` (generator checkpoints of models with a style encoder, optional): the Cholesky factor of
+  the style prior fitted after training (rasc.models.style_prior), which :func:`load_generator` puts back.
 """
 
 from __future__ import annotations
@@ -95,8 +97,10 @@ def save_generator_checkpoint(
     config: Mapping[str, Any],
     step: int,
     meta: Mapping[str, Any] | None = None,
+    style_scale_tril: torch.Tensor | None = None,
 ) -> None:
-    """Write the final generator (kind ``"generator"``: the EMA weights and the configs) atomically."""
+    """Write the final generator (kind ``"generator"``: the EMA weights, the configs and, when given, the fitted
+    style prior's Cholesky factor (w_dim, w_dim)) atomically."""
     checkpoint = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -107,6 +111,8 @@ def save_generator_checkpoint(
         "config": dict(config),
         "meta": dict(meta or {}),
     }
+    if style_scale_tril is not None:
+        checkpoint["style_scale_tril"] = style_scale_tril.detach().cpu()
     atomic_torch_save(checkpoint, path)
 
 
@@ -213,7 +219,8 @@ def load_generator(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the (EMA) generator from a checkpoint of either kind → (Generator in eval mode, checkpoint config).
 
-    The architecture comes from the stored ``generator_config``, never from the caller, so it cannot drift.
+    The architecture comes from the stored ``generator_config``, never from the caller, so it cannot drift; a stored
+    fitted style prior becomes the generator's ``style_scale_tril`` (None otherwise: random w from N(0, 1)).
     """
     from rasc.models import GeneratorConfig, build_generator
 
@@ -222,6 +229,12 @@ def load_generator(
     gen_cfg = _dataclass_from_dict(GeneratorConfig, checkpoint["generator_config"], path)
     generator = build_generator(gen_cfg)
     load_state_checked(generator, checkpoint["G_ema"], path, "stored generator config")
+    scale_tril = checkpoint.get("style_scale_tril")
+    if scale_tril is not None:
+        w_dim = gen_cfg.w_dim
+        if not isinstance(scale_tril, torch.Tensor) or tuple(scale_tril.shape) != (w_dim, w_dim):
+            raise CheckpointError(f"{path}: stored style prior is not a ({w_dim}, {w_dim}) tensor")
+        generator.style_scale_tril = scale_tril.float()
     generator.requires_grad_(False)
     return generator.eval().to(device), checkpoint["config"]
 

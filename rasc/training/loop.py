@@ -714,7 +714,7 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
             snapshot(done)
         if completed:
             _write_final_outputs(out_dir, nets, gen_cfg, options, full_config, done, meta, last_stats, backbone,
-                                 tracker, samples, ctx, time.perf_counter() - run_start)
+                                 tracker, samples, ctx, time.perf_counter() - run_start, data)
     barrier(ctx)
     return TrainResult(out_dir=out_dir, steps=done, completed=completed, run_id=tracker.run_id,
                        perceptual_backbone=backbone, final_stats=last_stats)
@@ -762,14 +762,26 @@ def _resume_if_possible(out_dir: Path, nets: Networks, gen_cfg: Any, disc_cfg: A
     return step
 
 
+def _fitted_style_prior(generator: nn.Module, data: TrainData) -> torch.Tensor | None:
+    """The style prior's Cholesky factor fitted on the training pairs (rasc.models.style_prior), or None for a
+    model without a style encoder."""
+    from rasc.models.style_prior import fit_style_prior
+
+    if getattr(generator.cfg, "latent", None) != "posterior" or len(data) < 2:
+        return None
+    return fit_style_prior(generator, data.sketch, data.regions, data.color)
+
+
 def _write_final_outputs(out_dir: Path, nets: Networks, gen_cfg: Any, options: dict[str, Any],
                          full_config: dict[str, Any], done: int, meta: dict[str, Any], last_stats: dict[str, float],
                          backbone: str, tracker: NullTracker, samples, ctx: DistributedContext,
-                         seconds: float) -> None:
+                         seconds: float, data: TrainData) -> None:
     samples(done)
     generator_path = out_dir / GENERATOR
+    scale_tril = _fitted_style_prior(nets.G_ema, data)  # (w_dim, w_dim) or None
     save_generator_checkpoint(generator_path, generator=nets.G_ema, generator_config=gen_cfg,
-                              config={**options, "config": full_config}, step=done, meta=meta)
+                              config={**options, "config": full_config}, step=done, meta=meta,
+                              style_scale_tril=scale_tril)
     tracker.log_artifact(generator_path, artifact_path="checkpoints")
     if not last_stats and (out_dir / STATS).is_file():
         lines = (out_dir / STATS).read_text().splitlines()
@@ -784,5 +796,7 @@ def _write_final_outputs(out_dir: Path, nets: Networks, gen_cfg: Any, options: d
         "world_size": ctx.world_size,
         "seconds_this_call": round(seconds, 3),
         "final_stats": last_stats,
+        "style_prior": None if scale_tril is None else {  # random w ~ N(w_pred, Σ): Σ's size, fitted on the data
+            "fitted_on": len(data), "rms_sd": float(scale_tril.square().sum().div(scale_tril.shape[0]).sqrt())},
     })
     tracker.log_artifact(out_dir / RUN_JSON)

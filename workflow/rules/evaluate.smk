@@ -62,6 +62,7 @@ rule evaluate_model:
         gpu=get_gpu_request(),
     params:
         diversity_samples=lookup(dpath="eval/diversity_samples", within=config),
+        style_prior=lookup(dpath="eval/style_prior", within=config),
         device=lookup(dpath="train/device", within=config),
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:

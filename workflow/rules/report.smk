@@ -87,6 +87,7 @@ rule multicolor_figure:
         ENV
     params:
         footnote=FIGURE_FOOTNOTE,
+        style_prior=lookup(dpath="eval/style_prior", within=config),
     script:
         "../scripts/multicolor_figure.py"
 

@@ -40,9 +40,10 @@ with script_logging(snakemake.log[0]) as log:
             floor=json.loads(open(snakemake.input.floor).read())["fid_floor"],
             diversity_samples=snakemake.params.diversity_samples,
             device=device,
+            prior=snakemake.params.style_prior,
         )
         metrics |= {"experiment": wildcards.experiment, "seed": int(wildcards.seed), "test_set": wildcards.testset}
-        tracker.set_tags({"fid_backbone": metrics["fid_backbone"]})
+        tracker.set_tags({"fid_backbone": metrics["fid_backbone"], "style_prior": metrics["style_prior"]})
         tracker.log_metrics({f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step=0)
         tracker.log_metrics({f"eval/oracle_{k}": v for k, v in metrics.get("oracle", {}).items()
                              if isinstance(v, float)}, step=0)

@@ -1,7 +1,5 @@
 """Snakemake adapter: multi-colourisation and latent interpolation of one sketch (paper Fig. 8)."""
 
-import torch
-
 from rasc.training.checkpoint import load_generator
 from rasc.data.prepare import load_npz
 from rasc.figures import multicolor_figure
@@ -15,8 +13,9 @@ with script_logging(snakemake.log[0]):
     sketches = load_npz(snakemake.input.sketches)["sketch"][:1]
     sketch = sketch_to_tensor(sketches)  # (1, 1, H, W)
     labels = labels_to_tensor(load_npz(snakemake.input.regions)["labels"][:1])  # (1, H, W)
-    samples = colorize(generator, sketch, labels, seed=SEED, n_samples=N_SAMPLES)[0]  # (S, 3, H, W)
-    w0, w1 = sample_w(2, generator.cfg.w_dim, seed=SEED + 1)
-    path = torch.cat([colorize(generator, sketch, labels, w=w)[0] for w in interpolate_w(w0, w1, N_STEPS)])
+    prior = snakemake.params.style_prior  # random styles as in the evaluation's diversity samples
+    samples = colorize(generator, sketch, labels, seed=SEED, n_samples=N_SAMPLES, prior=prior)[0]  # (S, 3, H, W)
+    noise0, noise1 = sample_w(2, generator.cfg.w_dim, seed=SEED + 1)  # two draws ε, interpolated, then mapped to w
+    path = colorize(generator, sketch, labels, noise=interpolate_w(noise0, noise1, N_STEPS), prior=prior)[0]
     multicolor_figure(sketches[0], rgb_to_uint8(samples), rgb_to_uint8(path), snakemake.output.figure,
                       footnote=snakemake.params.footnote)

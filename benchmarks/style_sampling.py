@@ -1,0 +1,90 @@
+"""Random styles under the paper's N(0, 1) and under the prior fitted after training (rasc.models.style_prior).
+
+Reads a finished workflow run, colours one test set with ``--samples`` random w per sketch under each prior (the
+same standard-normal draws ε: w = ε, or w = w_pred + L·ε) and scores the samples as the evaluation does: their
+spread (``diversity``) and how many of them are close to one of the drawing's known valid colourings
+(``diversity_precision``) and how many valid colourings a sample comes close to (``diversity_recall``). A model
+whose checkpoint predates the fitted prior gets it fitted here, on the run's own training split (what training
+now does at its end).
+
+    python benchmarks/style_sampling.py                                       # results/, full, seed 0, test set A
+    python benchmarks/style_sampling.py --results /tmp/clone/results --experiments full no_region_maps --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import torch
+
+from rasc.data.prepare import load_npz
+from rasc.evaluate import colorize_set, region_metrics
+from rasc.experiment import default_paths
+from rasc.models.style_prior import PRIORS, fit_style_prior
+from rasc.training.checkpoint import load_generator, trained_region_source
+from rasc.training.data import load_train_data
+
+STYLE_SETS = {"A": "xdog", "B": "clean", "C": "rough"}
+
+
+def fitted_generator(results: Path, experiment: str, seed: int) -> tuple[torch.nn.Module, str, bool]:
+    """The run's generator with its fitted style prior → (generator, its region source, whether the prior was
+    fitted here); a model without a style encoder has none."""
+    generator, config = load_generator(results / "train" / experiment / f"seed{seed}" / "generator.pt")
+    source = trained_region_source(config)
+    if generator.cfg.latent != "posterior" or generator.style_scale_tril is not None:
+        return generator, source, False
+    paths = default_paths(experiment, seed, source)
+    data = load_train_data(*(results.parent / paths[key] for key in ("illustrations", "sketches", "regions")))
+    generator.style_scale_tril = fit_style_prior(generator, data.sketch, data.regions, data.color)
+    return generator, source, True
+
+
+def sample_scores(generator: torch.nn.Module, results: Path, region_source: str, test_set: str, samples: int,
+                  prior: str) -> dict[str, float]:
+    """diversity, precision and recall of ``samples`` random-w colourings per sketch of ``test_set`` under ``prior``."""
+    style = STYLE_SETS[test_set]
+    sketches = load_npz(results / "data" / "test" / f"sketch_{style}.npz")["sketch"]
+    regions = load_npz(results / "regions" / region_source / f"test_{style}.npz")["labels"]
+    truth = load_npz(results / "data" / "test" / "illustrations.npz") | load_npz(
+        results / "data" / "test" / "alternatives.npz")
+    colourings = colorize_set(generator, sketches, regions, seed=0, n_samples=samples, prior=prior)
+    metrics = region_metrics(colourings[:, 0], colourings, sketches, truth)
+    return {key: metrics[key] for key in ("diversity", "diversity_precision", "diversity_recall")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default="results", help="a workflow run's results folder")
+    parser.add_argument("--experiments", nargs="+", default=["full"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--test-set", default="A", choices=sorted(STYLE_SETS))
+    parser.add_argument("--samples", type=int, default=4, help="random w per sketch (the evaluation's default 4)")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    results = Path(args.results).resolve()
+    print(f"{args.samples} random w per sketch of test set {args.test_set} ({results}); diversity / precision / "
+          f"recall under each prior (fitted: w_pred + L·ε; standard: the paper's w = ε ~ N(0, 1))")
+    for experiment in args.experiments:
+        rows = {prior: [] for prior in PRIORS}
+        for seed in args.seeds:
+            generator, source, fitted_here = fitted_generator(results, experiment, seed)
+            for prior in PRIORS:
+                scores = sample_scores(generator, results, source, args.test_set, args.samples, prior)
+                rows[prior].append(scores)
+                print(f"  {experiment:<22} seed {seed} {prior:<8} diversity {scores['diversity']:5.1f}  precision "
+                      f"{scores['diversity_precision']:.3f}  recall {scores['diversity_recall']:.3f}"
+                      + ("  (prior fitted here)" if fitted_here and prior == "fitted" else ""))
+        if len(args.seeds) > 1:
+            for prior, scores in rows.items():
+                means = {key: statistics.mean(row[key] for row in scores) for key in scores[0]}
+                print(f"  {experiment:<22} mean   {prior:<8} diversity {means['diversity']:5.1f}  precision "
+                      f"{means['diversity_precision']:.3f}  recall {means['diversity_recall']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
