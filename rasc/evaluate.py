@@ -118,9 +118,12 @@ def fixed_colouring_metrics(
     backbone: Any,
     reference_features: Any,
     floor: float,
+    coverage: bool = False,
 ) -> dict[str, Any]:
     """FID, bleeding, inconsistency and colour error of one colouring per sketch (N, H, W, 3) — a reference
-    colouring or an oracle — with diversity None (one colouring per sketch has no spread)."""
+    colouring or an oracle — with diversity None (one colouring per sketch has no spread). With ``coverage`` the
+    colouring is also scored as the one sample of each drawing (``diversity_precision``, ``diversity_recall``): the
+    score random-w samples must beat to be more than a fixed answer (with ground truth and its alternatives)."""
     from rasc.metrics.fid import fid_between
 
     metrics: dict[str, Any] = {
@@ -130,6 +133,8 @@ def fixed_colouring_metrics(
         "fid_backbone": backbone.name,
     }
     metrics |= region_metrics(colouring, None, sketches, _with_regions(ground_truth))
+    if coverage:
+        metrics |= _coverage(colouring[:, None], sketches, ground_truth)
     return metrics
 
 

@@ -100,3 +100,23 @@ def test_diversity_samples_come_from_the_prior_asked_for_and_the_metrics_name_it
     assert plain["style_prior"] == "standard" and plain["diversity"] == standard["diversity"]
     assert fitted["style_prior"] == "fitted" and standard["style_prior"] == "standard"
     assert fitted["diversity"] < 0.5 * standard["diversity"]
+
+
+def test_reference_colourings_are_scored_as_one_sample_per_drawing_when_asked(setting):
+    """coverage=True scores a fixed colouring's precision and recall as the one sample of each drawing: the ground
+    truth is close to its own valid colouring (precision 1) and covers one of two (recall 0.5, the other is its
+    negative); without coverage, or without known alternatives, they stay None."""
+    from rasc.evaluate import fixed_colouring_metrics
+
+    generator, illustrations, options = setting
+    colour = illustrations["color"]  # (N, H, W, 3)
+    truth = dict(illustrations) | {"alternatives": np.stack([colour, 255 - colour], axis=1),
+                                   "alternative_count": np.full(len(colour), 2)}
+    common = dict(backbone=options["backbone"], reference_features=options["reference_features"], floor=1.0)
+    scored = fixed_colouring_metrics(colour, illustrations["lines_clean"], truth, coverage=True, **common)
+    assert scored["diversity_precision"] == 1.0 and scored["diversity_recall"] == 0.5
+    assert scored["diversity"] is None  # one colouring per drawing has no spread
+    plain = fixed_colouring_metrics(colour, illustrations["lines_clean"], truth, **common)
+    assert plain["diversity_precision"] is None and plain["diversity_recall"] is None
+    unknown = fixed_colouring_metrics(colour, illustrations["lines_clean"], illustrations, coverage=True, **common)
+    assert unknown["diversity_precision"] is None

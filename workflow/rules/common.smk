@@ -224,10 +224,15 @@ def get_evaluation_inputs(wildcards):
         "reference": "results/eval/fid_reference.npz",
         "floor": floor,
     }
+    return inputs | get_truth_and_alternatives(wildcards)
+
+
+def get_truth_and_alternatives(wildcards):
+    """A test set's ground truth and its known valid colourings (none for R)."""
     truth = get_test_ground_truth(wildcards)
     if truth:
         truth["alternatives"] = "results/data/test/alternatives.npz"
-    return inputs | truth
+    return truth
 
 
 def get_metrics_files(experiments, seeds, test_sets=None):
@@ -291,7 +296,8 @@ def get_table_metrics(wildcards):
 
 def get_reference_inputs(wildcards):
     """What a reference colouring of one test set needs: the training split (colours and XDoG sketches), the test
-    set's sketches and ground truth (none for R), and the FID backbone, reference features and floor.
+    set's sketches, ground truth and known valid colourings (none for R), and the FID backbone, reference features
+    and floor.
     """
     floor = "results/eval/fid_floor.json"
     if not drawn_from_test_split(wildcards.testset):
@@ -303,7 +309,7 @@ def get_reference_inputs(wildcards):
         "backbone": "results/eval/fid_backbone.pt",
         "reference": "results/eval/fid_reference.npz",
         "floor": floor,
-    } | get_test_ground_truth(wildcards)
+    } | get_truth_and_alternatives(wildcards)
 
 
 def get_table_timing(wildcards):

@@ -27,10 +27,11 @@ with script_logging(snakemake.log[0]) as log:
         metrics = fixed_colouring_metrics(
             colouring,
             sketches,
-            load_npz(truth) if truth else None,
+            (load_npz(truth) | load_npz(snakemake.input.alternatives)) if truth else None,
             backbone=FIDBackbone.from_file(snakemake.input.backbone, resolve_device(snakemake.params.device)),
             reference_features=FIDFeatures.load(snakemake.input.reference),
             floor=json.loads(open(snakemake.input.floor).read())["fid_floor"],
+            coverage=True,  # its one colouring scored as samples: the floor of diversity precision and recall
         )
         metrics |= {"experiment": name, "seed": 0, "test_set": test_set}
         tracker.set_tags({"fid_backbone": metrics["fid_backbone"]})
