@@ -236,6 +236,7 @@ def cmd_colorize(args: argparse.Namespace) -> None:
     from rasc.batch import CommandError
     from rasc.training.checkpoint import load_generator, trained_region_source
     from rasc.colorize import colorize_drawing, contact_sheet
+    from rasc.models.inference import prior_in_use
     from rasc.imageio import write_image
     from rasc.regions.build import region_extractor
     from rasc.regions.sources import parse_source
@@ -253,7 +254,7 @@ def cmd_colorize(args: argparse.Namespace) -> None:
     extract = region_extractor(source, args.region_model)
     style = _colorize_style(args, generator)
     if (args.seed is not None or args.interpolate is not None) and args.prior == "fitted" \
-            and getattr(generator, "style_scale_tril", None) is None:
+            and prior_in_use(generator, "fitted") == "standard":
         log.warning("%s carries no fitted style prior (a model without a style encoder, or trained before rasc "
                     "fitted one): random styles come from N(0, 1)", args.model)
     names = _colorize_names(args)

@@ -164,7 +164,7 @@ def evaluate_set(
     for a model with a style encoder and ground-truth colours, ``oracle`` (N, H, W, 3) with w = the posterior mean
     of the ground truth (reference row ``<method>:oracle``), whose metrics are stored under ``oracle``.
     """
-    from rasc.models.inference import prior_scale_tril
+    from rasc.models.inference import prior_in_use
     from rasc.references import oracle_colouring
 
     if ground_truth is not None and len(ground_truth["color"]) != len(sketches):
@@ -179,7 +179,7 @@ def evaluate_set(
                                       floor)
     metrics["diversity"] = _diversity(colourings["samples"], sketches, ground_truth)
     metrics |= _coverage(colourings["samples"], sketches, ground_truth)
-    metrics["style_prior"] = "fitted" if prior_scale_tril(generator, prior) is not None else "standard"
+    metrics["style_prior"] = prior_in_use(generator, prior)  # None for a model without a latent
     if ground_truth is not None and getattr(generator.cfg, "latent", None) == "posterior":
         colourings["oracle"] = oracle_colouring(generator, sketches, regions, ground_truth["color"], device=device)
         metrics["oracle"] = fixed_colouring_metrics(colourings["oracle"], sketches, ground_truth, backbone,

@@ -107,12 +107,13 @@ def region_comparison_figure(
 
 
 def multicolor_figure(sketch: np.ndarray, samples: np.ndarray, interpolation: np.ndarray, path: str | Path,
-                      footnote: str = "") -> None:
-    """Paper Fig. 8: colourings of one sketch from random w (top row), interpolation between two w (bottom row)."""
+                      footnote: str = "", prior: str | None = None) -> None:
+    """Paper Fig. 8: colourings of one sketch from random w (top row), interpolation between two w (bottom row);
+    ``prior`` names the style prior the random w came from in the row label."""
     rows = [[sketch, *samples], [sketch, *interpolation]]
     image_grid(
         rows,
-        ["random w", "w0 → w1"],
+        [f"random w ({prior} prior)" if prior else "random w", "w0 → w1"],
         ["sketch"] + [f"{i}" for i in range(max(len(samples), len(interpolation)))],
         path,
         "Multi-colourisation of one sketch (top) and latent interpolation (bottom)",

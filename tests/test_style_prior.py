@@ -99,5 +99,51 @@ def test_checkpoint_carries_the_fitted_prior(tmp_path, generator):
     assert load_generator(tmp_path / "plain.pt")[0].style_scale_tril is None
     save_generator_checkpoint(tmp_path / "bad.pt", generator=generator, generator_config=CFG, config={}, step=1,
                               style_scale_tril=torch.eye(3))
-    with pytest.raises(CheckpointError, match=r"bad.pt: stored style prior is not a \(4, 4\) tensor"):
+    with pytest.raises(CheckpointError, match=r"bad.pt: stored style prior is not a \(4, 4\) float tensor"):
         load_generator(tmp_path / "bad.pt")
+
+
+def test_a_degenerate_covariance_is_refused_and_training_ends_without_a_prior(generator, pairs, monkeypatch, caplog):
+    """Posterior variances of 0 and identical residuals give a singular Σ: the fit says so, and the end of a
+    training writes its model without a prior (random styles then from N(0, 1)) instead of failing."""
+    import logging
+
+    import rasc.training.loop as loop
+    from rasc.training.data import TrainData
+
+    sketches, regions, colors = pairs
+    same = (np.repeat(sketches[:1], 6, 0), np.repeat(regions[:1], 6, 0), np.repeat(colors[:1], 6, 0))
+    monkeypatch.setattr(generator, "encode_style", lambda color: (torch.zeros(len(color), 4),
+                                                                  torch.full((len(color), 4), -float("inf"))))
+    with pytest.raises(ValueError, match="not positive definite"):
+        fit_style_prior(generator, *same)
+    with caplog.at_level(logging.WARNING, logger=loop.log.name):
+        assert loop._fitted_style_prior(generator, TrainData(sketch=same[0], color=same[2], regions=same[1])) is None
+    assert "no style prior fitted" in caplog.text
+
+
+@pytest.mark.parametrize("stored, message", [
+    (torch.full((4, 4), float("nan")), "not a Cholesky factor"),
+    (torch.eye(4) + torch.triu(torch.ones(4, 4), 1), "not a Cholesky factor"),  # upper triangle set
+    (-torch.eye(4), "not a Cholesky factor"),
+    (torch.eye(4, dtype=torch.int64), "float tensor"),
+])
+def test_a_malformed_stored_prior_is_refused(tmp_path, generator, stored, message):
+    save_generator_checkpoint(tmp_path / "g.pt", generator=generator, generator_config=CFG, config={}, step=1,
+                              style_scale_tril=stored)
+    with pytest.raises(CheckpointError, match=message):
+        load_generator(tmp_path / "g.pt")
+
+
+def test_the_prior_in_use_names_the_fallbacks(generator):
+    from rasc.models import UNetGenerator
+    from rasc.models.inference import prior_in_use
+
+    assert prior_in_use(generator, "fitted") == "standard"  # asked for, but the model carries none
+    try:
+        generator.style_scale_tril = torch.eye(4)
+        assert prior_in_use(generator, "fitted") == "fitted" and prior_in_use(generator, "standard") == "standard"
+    finally:
+        generator.style_scale_tril = None
+    unet = UNetGenerator(GeneratorConfig(**{**CFG.__dict__, "architecture": "unet", "latent": "none", "variant": "no_region_maps"}))
+    assert prior_in_use(unet, "fitted") is None  # no latent: no prior to name

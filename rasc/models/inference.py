@@ -28,11 +28,21 @@ def sample_w(num: int, w_dim: int, seed: int) -> Tensor:
 
 
 def prior_scale_tril(generator: nn.Module, prior: str) -> Tensor | None:
-    """The Cholesky factor of the generator's fitted style prior under ``prior`` "fitted" (None where it has none),
-    None under "standard" (w = ε ~ N(0, 1))."""
+    """The Cholesky factor of the generator's fitted style prior under ``prior`` "fitted" (None where it has none,
+    and for generators other than the RASC one, which take ε as it is), None under "standard" (w = ε ~ N(0, 1))."""
     if prior not in PRIORS:
         raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
-    return getattr(generator, "style_scale_tril", None) if prior == "fitted" else None
+    if prior == "standard" or not isinstance(generator, Generator):
+        return None
+    return generator.style_scale_tril
+
+
+def prior_in_use(generator: nn.Module, prior: str) -> str | None:
+    """The prior random styles of ``generator`` actually come from when ``prior`` is asked for: "fitted",
+    "standard" (asked for, or no fitted prior stored), or None for a model without a latent (the U-Net baseline)."""
+    if getattr(generator.cfg, "latent", None) == "none":
+        return None
+    return "fitted" if prior_scale_tril(generator, prior) is not None else "standard"
 
 
 def _check_modes(w: Tensor | None, seed: int | None, reference: Tensor | None, noise: Tensor | None,

@@ -28,7 +28,8 @@ def fit_style_prior(generator: nn.Module, sketches: np.ndarray, regions: np.ndar
     """Cholesky factor L (w_dim, w_dim) of Σ = Cov(μ(colour) − w_pred(sketch)) + mean posterior variance.
 
     sketches (N, H, W) uint8, regions (N, H, W) labels, colors (N, H, W, 3) uint8: training pairs (N ≥ 2) of a
-    generator with a style encoder (``latent == "posterior"``), which is run in eval mode as given.
+    generator with a style encoder (``latent == "posterior"``), which is run in eval mode as given. ValueError
+    when Σ is not positive definite.
     """
     from rasc.models.inference import color_to_tensor, labels_to_tensor, sketch_to_tensor
 
@@ -48,7 +49,11 @@ def fit_style_prior(generator: nn.Module, sketches: np.ndarray, regions: np.ndar
         variances.append(logvar.double().exp().cpu())
     residual = torch.cat(residuals)  # (N, w_dim)
     covariance = torch.cov(residual.T) + torch.diag(torch.cat(variances).mean(dim=0))  # (w_dim, w_dim)
-    return torch.linalg.cholesky(covariance).float()
+    scale_tril, info = torch.linalg.cholesky_ex(covariance)
+    if int(info) != 0 or not torch.isfinite(scale_tril).all():
+        raise ValueError("the style prior's covariance is not positive definite (degenerate or non-finite posterior "
+                         "statistics on the training pairs)")
+    return scale_tril.float()
 
 
 def styles_from_noise(noise: Tensor, w_pred: Tensor, scale_tril: Tensor | None) -> Tensor:

@@ -232,8 +232,13 @@ def load_generator(
     scale_tril = checkpoint.get("style_scale_tril")
     if scale_tril is not None:
         w_dim = gen_cfg.w_dim
-        if not isinstance(scale_tril, torch.Tensor) or tuple(scale_tril.shape) != (w_dim, w_dim):
-            raise CheckpointError(f"{path}: stored style prior is not a ({w_dim}, {w_dim}) tensor")
+        if not isinstance(scale_tril, torch.Tensor) or tuple(scale_tril.shape) != (w_dim, w_dim) \
+                or not scale_tril.is_floating_point():
+            raise CheckpointError(f"{path}: stored style prior is not a ({w_dim}, {w_dim}) float tensor")
+        if not (torch.isfinite(scale_tril).all() and torch.equal(scale_tril, scale_tril.tril())
+                and (scale_tril.diagonal() > 0).all()):
+            raise CheckpointError(f"{path}: stored style prior is not a Cholesky factor (finite, lower-triangular, "
+                                  f"positive diagonal)")
         generator.style_scale_tril = scale_tril.float()
     generator.requires_grad_(False)
     return generator.eval().to(device), checkpoint["config"]

@@ -769,7 +769,11 @@ def _fitted_style_prior(generator: nn.Module, data: TrainData) -> torch.Tensor |
 
     if getattr(generator.cfg, "latent", None) != "posterior" or len(data) < 2:
         return None
-    return fit_style_prior(generator, data.sketch, data.regions, data.color)
+    try:
+        return fit_style_prior(generator, data.sketch, data.regions, data.color)
+    except (ValueError, RuntimeError) as error:  # a sampling aid (RuntimeError: torch's, e.g. out of memory)
+        log.warning("no style prior fitted (%s): random styles of this model will come from N(0, 1)", error)
+        return None
 
 
 def _write_final_outputs(out_dir: Path, nets: Networks, gen_cfg: Any, options: dict[str, Any],
