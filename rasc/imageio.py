@@ -35,6 +35,9 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint16:
         return (image // 257).astype(np.uint8)
     if np.issubdtype(image.dtype, np.floating):
+        missing = int(np.isnan(image).sum())
+        if missing:
+            raise ImageReadError(f"{missing} pixel value{'s are' if missing > 1 else ' is'} not a number (NaN)")
         return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
     raise ImageReadError(f"unsupported pixel type {image.dtype}")
 
@@ -80,6 +83,20 @@ def header_size(path: str | Path) -> tuple[int, int] | None:
         Image.MAX_IMAGE_PIXELS = guard
 
 
+def page_count(path: str | Path) -> int:
+    """How many pages (TIFF) or frames (animated GIF/WebP) an image file holds, from Pillow; 1 where it cannot tell."""
+    from PIL import Image
+
+    guard, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # no pixel is decoded here either
+    try:
+        with Image.open(path) as image:
+            return int(getattr(image, "n_frames", 1))
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the decoder, with its own message
+        return 1
+    finally:
+        Image.MAX_IMAGE_PIXELS = guard
+
+
 def _decode(path: Path) -> np.ndarray:
     """Decode an image file with its own channels and depth; decoder messages go into the error, not the terminal."""
     if path.is_dir():
@@ -97,6 +114,9 @@ def _decode(path: Path) -> np.ndarray:
         raise ImageReadError(f"{path}: not a readable image ({detail})")
     for message in decoder_messages:
         log.debug("%s: %s", path, message)
+    pages = page_count(path)
+    if pages > 1:
+        log.warning("%s: holds %d pages or frames; only the first is used", path, pages)
     return image
 
 

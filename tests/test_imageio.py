@@ -55,3 +55,27 @@ def test_atomic_write_leaves_nothing_on_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
     write_image(target, np.zeros((4, 4, 3), np.uint8))
     assert target.is_file() and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_multi_page_tiff_is_read_from_its_first_page_with_a_warning(tmp_path, monkeypatch):
+    from PIL import Image
+
+    import rasc.imageio as imageio
+
+    warnings = []
+    monkeypatch.setattr(imageio.log, "warning", lambda message, *args: warnings.append(message % args))
+    first, second = Image.new("L", (20, 20), 0), Image.new("L", (20, 20), 255)
+    first.save(tmp_path / "pages.tif", save_all=True, append_images=[second])
+    assert (read_grey(tmp_path / "pages.tif") == 0).all()  # page 1
+    assert len(warnings) == 1 and "holds 2 pages or frames; only the first is used" in warnings[0]
+    first.save(tmp_path / "one.tif")
+    read_grey(tmp_path / "one.tif")
+    assert len(warnings) == 1  # a single page says nothing
+
+
+def test_a_float_image_with_nan_pixels_is_refused(tmp_path):
+    image = np.ones((20, 20), np.float32)
+    image[3, 4] = np.nan
+    cv2.imwrite(str(tmp_path / "nan.tif"), image)
+    with pytest.raises(ImageReadError, match=r"nan.tif: 1 pixel value is not a number \(NaN\)"):
+        read_rgb(tmp_path / "nan.tif")
