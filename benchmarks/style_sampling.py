@@ -21,16 +21,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rasc.data.prepare import load_npz
+from rasc.data.prepare import TEST_SETS, load_npz
 from rasc.evaluate import colorize_set, region_metrics
 from rasc.experiment import default_paths
 from rasc.models.style_prior import PRIORS, fit_style_prior
 from rasc.plotting import image_grid
 from rasc.training.checkpoint import load_generator, trained_region_source
 from rasc.training.data import load_train_data
-
-STYLE_SETS = {"A": "xdog", "B": "clean", "C": "rough"}
-
 
 def fitted_generator(results: Path, experiment: str, seed: int) -> tuple[torch.nn.Module, str, bool]:
     """The run's generator with its fitted style prior → (generator, its region source, whether the prior was
@@ -45,29 +42,31 @@ def fitted_generator(results: Path, experiment: str, seed: int) -> tuple[torch.n
     return generator, source, True
 
 
-def test_inputs(results: Path, region_source: str, test_set: str) -> tuple[np.ndarray, np.ndarray]:
-    """The test set's sketches (N, H, W) and their region maps from the model's source (N, H, W)."""
-    style = STYLE_SETS[test_set]
-    sketches = load_npz(results / "data" / "test" / f"sketch_{style}.npz")["sketch"]
-    return sketches, load_npz(results / "regions" / region_source / f"test_{style}.npz")["labels"]
+def test_inputs(results: Path, region_source: str, test_set: str) -> dict[str, np.ndarray]:
+    """The test set's sketches (N, H, W), their region maps from the model's source (N, H, W) and the ground truth
+    with the drawings' known valid colourings."""
+    split, style = TEST_SETS[test_set]
+    return {
+        "sketches": load_npz(results / "data" / split / f"sketch_{style}.npz")["sketch"],
+        "regions": load_npz(results / "regions" / region_source / f"{split}_{style}.npz")["labels"],
+        "truth": load_npz(results / "data" / split / "illustrations.npz")
+        | load_npz(results / "data" / split / "alternatives.npz"),
+    }
 
 
-def sample_scores(generator: torch.nn.Module, results: Path, region_source: str, test_set: str, samples: int,
+def sample_scores(generator: torch.nn.Module, inputs: dict[str, np.ndarray], samples: int,
                   prior: str) -> tuple[dict[str, float], np.ndarray]:
-    """diversity, precision and recall of ``samples`` random-w colourings per sketch of ``test_set`` under ``prior``
-    → (scores, the colourings (N, samples, H, W, 3) uint8)."""
-    sketches, regions = test_inputs(results, region_source, test_set)
-    truth = load_npz(results / "data" / "test" / "illustrations.npz") | load_npz(
-        results / "data" / "test" / "alternatives.npz")
-    colourings = colorize_set(generator, sketches, regions, seed=0, n_samples=samples, prior=prior)
-    metrics = region_metrics(colourings[:, 0], colourings, sketches, truth)
+    """diversity, precision and recall of ``samples`` random-w colourings per sketch of the test set ``inputs``
+    (:func:`test_inputs`) under ``prior`` → (scores, the colourings (N, samples, H, W, 3) uint8)."""
+    sketches = inputs["sketches"]
+    colourings = colorize_set(generator, sketches, inputs["regions"], seed=0, n_samples=samples, prior=prior)
+    metrics = region_metrics(colourings[:, 0], colourings, sketches, inputs["truth"])
     return {key: metrics[key] for key in ("diversity", "diversity_precision", "diversity_recall")}, colourings
 
 
-def draw_samples(results: Path, test_set: str, predicted: np.ndarray, by_prior: dict[str, np.ndarray], title: str,
+def draw_samples(sketches: np.ndarray, predicted: np.ndarray, by_prior: dict[str, np.ndarray], title: str,
                  path: Path, drawings: int = 6) -> None:
     """A grid per drawing: its sketch, the predicted-w colouring, then the random-w samples under each prior."""
-    sketches = load_npz(results / "data" / "test" / f"sketch_{STYLE_SETS[test_set]}.npz")["sketch"]
     samples = next(iter(by_prior.values())).shape[1]
     rows = [[sketches[i], predicted[i], *(image for prior in by_prior for image in by_prior[prior][i])]
             for i in range(min(drawings, len(sketches)))]
@@ -80,7 +79,7 @@ def main() -> None:
     parser.add_argument("--results", default="results", help="a workflow run's results folder")
     parser.add_argument("--experiments", nargs="+", default=["full"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--test-set", default="A", choices=sorted(STYLE_SETS))
+    parser.add_argument("--test-set", default="A", choices=("A", "B", "C"))
     parser.add_argument("--samples", type=int, default=4, help="random w per sketch (the evaluation's default 4)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--figure", type=Path, help="also draw the first model's samples of six drawings (PNG)")
@@ -94,16 +93,17 @@ def main() -> None:
         rows = {prior: [] for prior in PRIORS}
         for seed in args.seeds:
             generator, source, fitted_here = fitted_generator(results, experiment, seed)
+            inputs = test_inputs(results, source, args.test_set)
             drawn = {}
             for prior in PRIORS:
-                scores, drawn[prior] = sample_scores(generator, results, source, args.test_set, args.samples, prior)
+                scores, drawn[prior] = sample_scores(generator, inputs, args.samples, prior)
                 rows[prior].append(scores)
                 print(f"  {experiment:<22} seed {seed} {prior:<8} diversity {scores['diversity']:5.1f}  precision "
                       f"{scores['diversity_precision']:.3f}  recall {scores['diversity_recall']:.3f}"
                       + ("  (prior fitted here)" if fitted_here and prior == "fitted" else ""))
             if args.figure is not None and experiment == args.experiments[0] and seed == args.seeds[0]:
-                predicted = colorize_set(generator, *test_inputs(results, source, args.test_set))[:, 0]
-                draw_samples(results, args.test_set, predicted, drawn, f"{experiment}, seed {seed}, test set "
+                predicted = colorize_set(generator, inputs["sketches"], inputs["regions"])[:, 0]
+                draw_samples(inputs["sketches"], predicted, drawn, f"{experiment}, seed {seed}, test set "
                              f"{args.test_set}: random w under each prior", args.figure)
         if len(args.seeds) > 1:
             for prior, scores in rows.items():

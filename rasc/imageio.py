@@ -69,32 +69,31 @@ def _captured_stderr() -> Iterator[list[str]]:
             lines.extend(line for line in sink.read().decode(errors="replace").splitlines() if line.strip())
 
 
-def header_size(path: str | Path) -> tuple[int, int] | None:
-    """(width, height) from an image file's header without decoding its pixels, or None where Pillow cannot tell."""
+def _header(path: str | Path) -> tuple[tuple[int, int], int] | None:
+    """((width, height), pages or frames) from an image file's header, without decoding its pixels (Pillow), or None
+    where Pillow cannot tell."""
     from PIL import Image
 
     guard, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # only the header is read: Pillow's guard is moot
     try:
         with Image.open(path) as image:
-            return image.size
+            return image.size, int(getattr(image, "n_frames", 1))
     except Exception:  # noqa: BLE001 - unreadable files are reported by the decoder, with its own message
         return None
     finally:
         Image.MAX_IMAGE_PIXELS = guard
 
 
+def header_size(path: str | Path) -> tuple[int, int] | None:
+    """(width, height) from an image file's header without decoding its pixels, or None where Pillow cannot tell."""
+    header = _header(path)
+    return None if header is None else header[0]
+
+
 def page_count(path: str | Path) -> int:
     """How many pages (TIFF) or frames (animated GIF/WebP) an image file holds, from Pillow; 1 where it cannot tell."""
-    from PIL import Image
-
-    guard, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # no pixel is decoded here either
-    try:
-        with Image.open(path) as image:
-            return int(getattr(image, "n_frames", 1))
-    except Exception:  # noqa: BLE001 - unreadable files are reported by the decoder, with its own message
-        return 1
-    finally:
-        Image.MAX_IMAGE_PIXELS = guard
+    header = _header(path)
+    return 1 if header is None else header[1]
 
 
 def _decode(path: Path) -> np.ndarray:

@@ -32,9 +32,10 @@ def test_benchmark_samples_are_the_evaluations(tiny_run, style_sampling):
     metrics = json.loads((results / "eval/full/seed0/A/metrics.json").read_text())
     assert metrics["style_prior"] == "fitted"
     generator, source, _ = style_sampling.fitted_generator(results, "full", 0)
-    fitted, samples = style_sampling.sample_scores(generator, results, source, "A", 2, "fitted")
+    inputs = style_sampling.test_inputs(results, source, "A")
+    fitted, samples = style_sampling.sample_scores(generator, inputs, 2, "fitted")
     assert samples.shape[1] == 2
     for key in ("diversity", "diversity_precision", "diversity_recall"):
         assert fitted[key] == pytest.approx(metrics[key], abs=1e-6), key
-    standard, _ = style_sampling.sample_scores(generator, results, source, "A", 2, "standard")
+    standard, _ = style_sampling.sample_scores(generator, inputs, 2, "standard")
     assert standard["diversity"] != pytest.approx(fitted["diversity"])
