@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "drawings)")
     color.add_argument("--seed", type=non_negative_int, help="draw random styles from this seed instead of the predicted w")
     color.add_argument("--samples", type=positive_int, default=4, help="colourings per drawing with --seed (default 4): NAME.0.png …")
-    color.add_argument("--interpolate", type=int, nargs=2, metavar=("SEED_A", "SEED_B"),
+    color.add_argument("--interpolate", type=non_negative_int, nargs=2, metavar=("SEED_A", "SEED_B"),
                        help="the transition between the random styles of two seeds (paper Fig. 8): NAME.interp0.png …")
     color.add_argument("--steps", type=positive_int, default=8, help="colourings along --interpolate, ends included (default 8)")
     color.add_argument("--prior", choices=("fitted", "standard"), default="fitted",  # rasc.models.style_prior.PRIORS

@@ -26,6 +26,10 @@ MIN_CLAIM_SEEDS = 3
 BOOKKEEPING_TRAIN_OPTIONS = frozenset({"steps", "device", "threads", "log_every", "sample_every", "snapshot_every",
                                        "grid_size", "grad_cos_every", "grad_cos_bins"})
 
+# Train options added after runs had been trained without them, with the value that means "off": at that value they
+# are left out of a training's Snakemake params (training_params), so that adding them retrains nothing.
+LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0}
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -282,8 +286,11 @@ def experiment_config(config: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def training_params(config: Mapping[str, Any], experiment: str) -> dict[str, Any]:
     """What a finished training of ``experiment`` depends on, for Snakemake's params trigger: its resolved model and
-    train sections less the bookkeeping train options (``steps`` kept: raising it trains the run on) and the seed
-    lists, so that another thread count, device, logging interval or seed list does not rerun it."""
+    train sections less the bookkeeping train options (``steps`` kept: raising it trains the run on), the seed lists
+    and later options left off (``LATER_TRAIN_OPTIONS_OFF``), so that another thread count, device, logging interval
+    or seed list does not rerun it, nor does a new option that changes nothing."""
     settings = experiment_config(config, experiment)
     neutral = (BOOKKEEPING_TRAIN_OPTIONS - {"steps"}) | {"seeds"}
-    return {**settings, "train": {k: v for k, v in settings["train"].items() if k not in neutral}}
+    train = {k: v for k, v in settings["train"].items()
+             if k not in neutral and not (k in LATER_TRAIN_OPTIONS_OFF and v == LATER_TRAIN_OPTIONS_OFF[k])}
+    return {**settings, "train": train}

@@ -402,6 +402,7 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, model, case, capfd):
     (["sketch", "--sigma", "nan"], "--sigma: must lie in (0, 100]"),
     (["regions", "--method", "patches", "--patches", "10"], "--patches: must be a perfect square"),
     (["colorize", "--seed", "-1"], "--seed: must be at least 0"),
+    (["colorize", "--interpolate", "3", "-1"], "--interpolate: must be at least 0"),
     (["sketch", "-o", " "], "-o/--output: an empty path"),
 ])
 def test_bad_options_are_refused_before_any_file_is_read(tmp_path, line_art, arguments, message, capsys):

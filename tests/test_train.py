@@ -363,3 +363,49 @@ def test_adversarial_every_skips_the_discriminator_on_the_steps_between(every):
 def test_adversarial_every_must_be_positive():
     with pytest.raises(ValueError, match="adversarial_every"):
         tiny_config(adversarial_every=0)
+
+
+def _one_step(cfg: TrainConfig, step: int = 0):
+    """Networks before and after one train_step on the tiny data (cfg's seed), and the step's stats."""
+    nets = train_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+    before = {name: {k: v.clone() for k, v in getattr(nets.G, name).state_dict().items()}
+              for name in ("style_encoder", "blocks", "sketch_mlp")}
+    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
+    batch = make_batch(DATA, *StepSampler(len(DATA), cfg.batch_size, seed=0).batch(step), torch.device("cpu"))
+    stats, _ = train_module.train_step(nets, batch, step, cfg, None, ctx)
+    moved = {name: any(not torch.equal(values[k], v) for k, v in getattr(nets.G, name).state_dict().items())
+             for name, values in before.items()}
+    return stats, moved
+
+
+def test_latent_recovery_trains_the_decoder_and_leaves_the_style_encoder_alone():
+    """The cLR-GAN branch's L1 alone (every other weight 0) moves the decoder, as in BicycleGAN, not the encoder
+    that recovers w (it would learn to recover anything), nor the sketch MLP."""
+    cfg = tiny_config(lambda_adv=0, lambda_perceptual=0, lambda_kl=0, lambda_w=0, lambda_l1=0, lambda_latent=1.0,
+                      grad_cos_every=0, ema_beta=0)
+    stats, moved = _one_step(cfg)
+    assert moved == {"style_encoder": False, "blocks": True, "sketch_mlp": False}
+    assert stats["loss/latent"] > 0
+
+
+def test_latent_recovery_colourings_are_judged_by_the_discriminator():
+    on = tiny_config(lambda_perceptual=0, lambda_latent=0.5, grad_cos_every=0)
+    stats_on, _ = _one_step(on)
+    stats_off, _ = _one_step(dataclasses.replace(on, lambda_latent=0.0))
+    assert {"loss/G_adv_random", "loss/latent"} <= set(stats_on)
+    assert not {"loss/G_adv_random", "loss/latent"} & set(stats_off)
+    # same reals, same posterior-w colouring: D's fake logit now averages over the random-w colourings too
+    assert float(stats_on["D/real_logit"]) == float(stats_off["D/real_logit"])
+    assert float(stats_on["D/fake_logit"]) != float(stats_off["D/fake_logit"])
+
+
+def test_latent_recovery_is_ignored_without_a_style_encoder(tmp_path):
+    """Like lambda_kl and lambda_w, the cLR-GAN branch applies to latent "posterior" only: a paper-literal model
+    (w from the sketch alone) trains the same with it on."""
+    cfg = tiny_config(steps=1, lambda_perceptual=0, grad_cos_every=0)
+    sketch_latent = dataclasses.replace(GEN_CFG, latent="sketch")
+    for name, weight in (("off", 0.0), ("on", 0.5)):
+        train(dataclasses.replace(cfg, lambda_latent=weight), sketch_latent, DISC_CFG, DATA, tmp_path / name,
+              progress=False)
+    losses = [{k: v for k, v in _stats(tmp_path / name)[-1].items() if k.startswith("loss/")} for name in ("off", "on")]
+    assert losses[0] == losses[1] and "loss/G" in losses[0]

@@ -31,7 +31,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,11 @@ class TrainConfig:
     lambda_l1_predicted: float = 0.0  # weight of a pixel L1 of the predicted-w colouring (the default output) to the
     #                                   ground truth; costs a second decoder pass on the shared sketch encoding
     #                                   (not in the paper; 0 = off)
+    lambda_latent: float = 0.0  # BicycleGAN's cLR-GAN branch: > 0 also colours every sketch with a w drawn from
+    #                             N(0, 1), judged by D like the posterior-w colouring, and trains the decoder to
+    #                             keep that w recoverable by the style encoder (L1, this weight; BicycleGAN: 0.5),
+    #                             so that random styles are colourings the decoder was trained on. A third decoder
+    #                             pass; latent "posterior" only (not in the paper; 0 = off)
     perceptual_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1")  # paper: relu1_1 … relu5_1
     vgg_weights: str | None = None  # local VGG-19 state_dict; None = torchvision's ImageNet weights or the fallback
     vgg_download: bool = True  # let torchvision download the ImageNet VGG-19 when it is not cached
@@ -129,7 +134,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}")
         non_negative = ("lambda_adv", "lambda_perceptual", "lambda_kl", "lambda_w", "lambda_l1", "lambda_l1_predicted",
-                        "r1_gamma",
+                        "lambda_latent", "r1_gamma",
                         "grad_cos_every", "threads")
         for name in non_negative:
             if getattr(self, name) < 0:
@@ -219,15 +224,19 @@ def build_perceptual(cfg: TrainConfig, device: torch.device) -> tuple[VGGFeature
     return network.to(device), backbone
 
 
-def _step_seed(seed: int, rank: int, step: int) -> int:
-    return int(np.random.SeedSequence([seed, 7, rank, step]).generate_state(1)[0])
+POSTERIOR_NOISE, RANDOM_STYLE_NOISE = 7, 8  # streams of per-step latent noise: reparameterisation, cLR-GAN's w
+
+
+def _step_seed(seed: int, rank: int, step: int, stream: int = POSTERIOR_NOISE) -> int:
+    return int(np.random.SeedSequence([seed, stream, rank, step]).generate_state(1)[0])
 
 
 # ------------------------------------------------------------------------------------------------------------ step
 
 
-def _latent_noise(shape: torch.Size, seed: int, rank: int, step: int, device: torch.device) -> Tensor:
-    generator = torch.Generator(device=device).manual_seed(_step_seed(seed, rank, step))
+def _latent_noise(shape: torch.Size, seed: int, rank: int, step: int, device: torch.device,
+                  stream: int = POSTERIOR_NOISE) -> Tensor:
+    generator = torch.Generator(device=device).manual_seed(_step_seed(seed, rank, step, stream))
     return torch.randn(shape, generator=generator, device=device)
 
 
@@ -239,15 +248,16 @@ def _optimise(optimizer: torch.optim.Optimizer, loss: Tensor, module: nn.Module,
     optimizer.step()
 
 
-def _discriminator_update(nets: Networks, color: Tensor, fake: Tensor, condition: Tensor | None, update: int,
-                          cfg: TrainConfig, ctx: DistributedContext) -> dict[str, Tensor]:
-    """One D step on reals ``color`` and ``fake`` (B, 3, H, W), with lazy R1 on D's ``update``-th step → stats."""
+def _discriminator_update(nets: Networks, color: Tensor, fakes: Sequence[Tensor], condition: Tensor | None,
+                          update: int, cfg: TrainConfig, ctx: DistributedContext) -> dict[str, Tensor]:
+    """One D step on reals ``color`` and the colourings ``fakes`` (each (B, 3, H, W); their logits are pooled), with
+    lazy R1 on D's ``update``-th step → stats."""
     D = nets.D
     D.requires_grad_(True)
     regularize = cfg.r1_gamma > 0 and update % cfg.r1_every == 0
     real = color.detach().requires_grad_(regularize)
     real_logits = D(real, condition)  # (B,)
-    fake_logits = D(fake.detach(), condition)  # (B,)
+    fake_logits = torch.cat([D(fake.detach(), condition) for fake in fakes])  # (B · len(fakes),)
     d_loss = d_logistic_loss(real_logits, fake_logits)
     d_total = d_loss
     stats = {}
@@ -295,12 +305,16 @@ def train_step(
     else:
         mu = logvar = None
         fake, w_pred = G(sketch, regions)
+    fakes = [fake]
+    if cfg.lambda_latent > 0 and mu is not None:  # cLR-GAN: colour a w drawn from N(0, 1) (TrainConfig.lambda_latent)
+        w_random = _latent_noise(mu.shape, cfg.seed, ctx.rank, step, mu.device, RANDOM_STYLE_NOISE)  # (B, w_dim)
+        fakes.append(G.decode(encoding, w_random))  # (B, 3, H, W)
 
     # 2. discriminator update: logistic loss (eq. 6) + lazy R1 on reals; every `adversarial_every` steps
     adversarial = step % cfg.adversarial_every == 0
     condition = sketch if D.cfg.conditional else None  # the pix2pix baseline's D also sees the sketch
     if adversarial:
-        stats.update(_discriminator_update(nets, color, fake, condition, step // cfg.adversarial_every, cfg, ctx))
+        stats.update(_discriminator_update(nets, color, fakes, condition, step // cfg.adversarial_every, cfg, ctx))
 
     # 3. generator update
     g_total = torch.zeros((), device=fake.device)
@@ -309,6 +323,17 @@ def train_step(
         g_adv = g_nonsaturating_loss(D(fake, condition))
         g_total = g_total + cfg.lambda_adv * cfg.adversarial_every * g_adv
         stats["loss/G_adv"] = g_adv.detach()
+        if len(fakes) > 1:
+            g_adv_random = g_nonsaturating_loss(D(fakes[1], condition))
+            g_total = g_total + cfg.lambda_adv * cfg.adversarial_every * g_adv_random
+            stats["loss/G_adv_random"] = g_adv_random.detach()
+    if len(fakes) > 1:  # the random style stays recoverable; trains the decoder only, as in BicycleGAN
+        G.style_encoder.requires_grad_(False)
+        mu_random, _ = G.encode_style(fakes[1])  # (B, w_dim)
+        G.style_encoder.requires_grad_(True)
+        g_latent = latent_regression_l1(mu_random, w_random)
+        g_total = g_total + cfg.lambda_latent * g_latent
+        stats["loss/latent"] = g_latent.detach()
     if perceptual is not None:
         with torch.no_grad():
             real_features = perceptual(color)

@@ -68,7 +68,8 @@ def perceptual_l1(features_fake: Sequence[Tensor], features_real: Sequence[Tenso
 
 
 def latent_regression_l1(w_pred: Tensor, w_target: Tensor) -> Tensor:
-    """L1 between the sketch MLP's latent prediction and the style encoder's posterior mean (held fixed); (B, D)."""
+    """L1 between a latent estimate and its target, held fixed; (B, D) each. Trains the sketch MLP toward the style
+    encoder's posterior mean, and (cLR-GAN) the decoder toward colourings whose random w the encoder recovers."""
     if w_pred.shape != w_target.shape:
         raise ValueError(f"w_pred {tuple(w_pred.shape)} and w_target {tuple(w_target.shape)} differ in shape")
     return (w_pred - w_target.detach()).abs().mean()
