@@ -45,6 +45,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lambda-l1", type=float, default=0.0, help="posterior-w pixel L1 weight (config: 10)")
     parser.add_argument("--lambda-l1-predicted", type=float, default=0.0,
                         help="predicted-w pixel L1 weight; > 0 adds a second decoder pass (config: 10)")
+    parser.add_argument("--lambda-latent", type=float, default=0.0,
+                        help="cLR-GAN branch weight; > 0 adds a decoder pass on w ~ N(0, 1) (config: 0; experiment "
+                             "latent_recovery: 0.5)")
     parser.add_argument("--adversarial-every", type=int, default=TrainConfig.adversarial_every,
                         help="steps between D updates (config train.adversarial_every); make --steps a multiple")
     parser.add_argument("--r1-every", type=int, default=4, help="lazy R1 every this many D updates (config: 4)")
@@ -65,7 +68,7 @@ def main() -> None:
     layers = tuple(layer for layer in args.perceptual_layers if layer != "none")
     cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=args.r1_every,
                       adversarial_every=args.adversarial_every, lambda_l1=args.lambda_l1,
-                      lambda_l1_predicted=args.lambda_l1_predicted,
+                      lambda_l1_predicted=args.lambda_l1_predicted, lambda_latent=args.lambda_latent,
                       perceptual_layers=layers or ("relu1_1",), lambda_perceptual=1.0 if layers else 0.0)
     data = synthetic_train_data(num_samples=max(2 * args.batch, 16), image_size=args.size, seed=0, cell=args.cell)
     sampler = StepSampler(len(data), args.batch, seed=0)

@@ -24,6 +24,7 @@ import torch
 from rasc.data.prepare import TEST_SETS, load_npz
 from rasc.evaluate import colorize_set, region_metrics
 from rasc.experiment import default_paths
+from rasc.metrics.fid import FIDBackbone, FIDFeatures, fid_between
 from rasc.models.style_prior import PRIORS, fit_style_prior
 from rasc.plotting import image_grid
 from rasc.training.checkpoint import load_generator, trained_region_source
@@ -55,13 +56,18 @@ def test_inputs(results: Path, region_source: str, test_set: str) -> dict[str, n
 
 
 def sample_scores(generator: torch.nn.Module, inputs: dict[str, np.ndarray], samples: int,
-                  prior: str) -> tuple[dict[str, float], np.ndarray]:
+                  prior: str, fid: tuple[FIDBackbone, FIDFeatures] | None = None) -> tuple[dict[str, float], np.ndarray]:
     """diversity, precision and recall of ``samples`` random-w colourings per sketch of the test set ``inputs``
-    (:func:`test_inputs`) under ``prior`` → (scores, the colourings (N, samples, H, W, 3) uint8)."""
+    (:func:`test_inputs`) under ``prior``, and with ``fid`` (the run's backbone and the test illustrations'
+    features) the FID of all the samples → (scores, the colourings (N, samples, H, W, 3) uint8)."""
     sketches = inputs["sketches"]
     colourings = colorize_set(generator, sketches, inputs["regions"], seed=0, n_samples=samples, prior=prior)
     metrics = region_metrics(colourings[:, 0], colourings, sketches, inputs["truth"])
-    return {key: metrics[key] for key in ("diversity", "diversity_precision", "diversity_recall")}, colourings
+    scores = {key: metrics[key] for key in ("diversity", "diversity_precision", "diversity_recall")}
+    if fid is not None:  # do the samples look like the data's colourings at all, whichever drawing's?
+        backbone, reference = fid
+        scores["fid"] = fid_between(backbone.features(colourings.reshape(-1, *colourings.shape[2:])), reference)
+    return scores, colourings
 
 
 def draw_samples(sketches: np.ndarray, predicted: np.ndarray, by_prior: dict[str, np.ndarray], title: str,
@@ -83,10 +89,16 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=4, help="random w per sketch (the evaluation's default 4)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--figure", type=Path, help="also draw the first model's samples of six drawings (PNG)")
+    parser.add_argument("--fid", action="store_true", help="also the FID of all samples against the test "
+                        "illustrations, with the run's backbone (results/eval/fid_backbone.pt)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     results = Path(args.results).resolve()
+    fid = None
+    if args.fid:
+        fid = (FIDBackbone.from_file(results / "eval" / "fid_backbone.pt", "cpu"),
+               FIDFeatures.load(results / "eval" / "fid_reference.npz"))
     print(f"{args.samples} random w per sketch of test set {args.test_set} ({results}); diversity / precision / "
           f"recall under each prior (fitted: w_pred + L·ε; standard: the paper's w = ε ~ N(0, 1))")
     for experiment in args.experiments:
@@ -96,10 +108,11 @@ def main() -> None:
             inputs = test_inputs(results, source, args.test_set)
             drawn = {}
             for prior in PRIORS:
-                scores, drawn[prior] = sample_scores(generator, inputs, args.samples, prior)
+                scores, drawn[prior] = sample_scores(generator, inputs, args.samples, prior, fid)
                 rows[prior].append(scores)
                 print(f"  {experiment:<22} seed {seed} {prior:<8} diversity {scores['diversity']:5.1f}  precision "
                       f"{scores['diversity_precision']:.3f}  recall {scores['diversity_recall']:.3f}"
+                      + (f"  FID {scores['fid']:.1f}" if fid else "")
                       + ("  (prior fitted here)" if fitted_here and prior == "fitted" else ""))
             if args.figure is not None and experiment == args.experiments[0] and seed == args.seeds[0]:
                 predicted = colorize_set(generator, inputs["sketches"], inputs["regions"])[:, 0]
@@ -109,7 +122,8 @@ def main() -> None:
             for prior, scores in rows.items():
                 means = {key: statistics.mean(row[key] for row in scores) for key in scores[0]}
                 print(f"  {experiment:<22} mean   {prior:<8} diversity {means['diversity']:5.1f}  precision "
-                      f"{means['diversity_precision']:.3f}  recall {means['diversity_recall']:.3f}")
+                      f"{means['diversity_precision']:.3f}  recall {means['diversity_recall']:.3f}"
+                      + (f"  FID {means['fid']:.1f}" if fid else ""))
 
 
 if __name__ == "__main__":

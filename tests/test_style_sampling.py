@@ -39,3 +39,23 @@ def test_benchmark_samples_are_the_evaluations(tiny_run, style_sampling):
         assert fitted[key] == pytest.approx(metrics[key], abs=1e-6), key
     standard, _ = style_sampling.sample_scores(generator, inputs, 2, "standard")
     assert standard["diversity"] != pytest.approx(fitted["diversity"])
+
+
+def test_benchmark_fid_is_that_of_the_samples(tiny_run, style_sampling):
+    """With a zero-spread prior every sample is the evaluation's predicted-w colouring: the benchmark's FID is then
+    that of the evaluation's colourings (each twice), with the run's backbone and reference features."""
+    import numpy as np
+    from rasc.metrics.fid import FIDBackbone, FIDFeatures, fid_between
+
+    results = tiny_run / "results"
+    generator, source, _ = style_sampling.fitted_generator(results, "full", 0)
+    inputs = style_sampling.test_inputs(results, source, "A")
+    fid = (FIDBackbone.from_file(results / "eval" / "fid_backbone.pt", "cpu"),
+           FIDFeatures.load(results / "eval" / "fid_reference.npz"))
+    spread, _ = style_sampling.sample_scores(generator, inputs, 2, "fitted", fid)
+    generator.style_scale_tril = torch.zeros_like(generator.style_scale_tril)
+    scores, samples = style_sampling.sample_scores(generator, inputs, 2, "fitted", fid)
+    evaluated = np.load(results / "eval/full/seed0/A/colorized.npz")["predicted"]  # (N, H, W, 3)
+    np.testing.assert_array_equal(samples[:, 0], evaluated)
+    expected = fid_between(fid[0].features(np.repeat(evaluated, 2, axis=0)), fid[1])
+    assert scores["fid"] == pytest.approx(expected, rel=1e-6) and spread["fid"] != pytest.approx(expected)
