@@ -4,11 +4,14 @@ Per step (pix2pix order, one generator forward per step):
 
 1. the generator colours the batch; with ``latent="posterior"`` the style encoder gives (mu, logvar) of the colour
    image and w = mu + ε·exp(logvar / 2) (cVAE-GAN, DESIGN §4); with ``latent="sketch"`` w is the sketch MLP's;
+   with ``lambda_latent`` > 0 (BicycleGAN's cLR-GAN branch, off by default) it also colours a w drawn from N(0, 1);
 2. the discriminator takes one Adam step on the logistic loss (eq. 6) of real images and detached fakes, plus the
    lazy R1 penalty on real images every ``r1_every`` D steps (weighted γ/2 · r1_every); with
    ``adversarial_every`` k > 1 this step and G's adversarial term run every k-th step only (the term weighted k);
 3. the generator takes one Adam step on λ_adv·non-saturating loss + λ_p·perceptual L1 (eq. 7) + λ_kl·KL
-   + λ_w·|w_pred − mu| (+ λ_l1·pixel L1, off by default: the paper has none);
+   + λ_w·|w_pred − mu| (+ λ_l1·pixel L1 and λ_l1_predicted·pixel L1 of the predicted-w colouring: the paper has
+   neither; + the random-w colouring's adversarial term and λ_latent·|mu(its colouring) − w|, the style encoder
+   held fixed);
 4. the EMA generator follows G; it is what the sample grids show and what ``generator.pt`` holds.
 
 Outputs under ``out_dir`` (written by rank 0 only): ``snapshots/last.pt`` (resumable, every ``snapshot_every``
@@ -329,8 +332,10 @@ def train_step(
             stats["loss/G_adv_random"] = g_adv_random.detach()
     if len(fakes) > 1:  # the random style stays recoverable; trains the decoder only, as in BicycleGAN
         G.style_encoder.requires_grad_(False)
-        mu_random, _ = G.encode_style(fakes[1])  # (B, w_dim)
-        G.style_encoder.requires_grad_(True)
+        try:
+            mu_random, _ = G.encode_style(fakes[1])  # (B, w_dim)
+        finally:
+            G.style_encoder.requires_grad_(True)
         g_latent = latent_regression_l1(mu_random, w_random)
         g_total = g_total + cfg.lambda_latent * g_latent
         stats["loss/latent"] = g_latent.detach()
