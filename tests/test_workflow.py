@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 
 import pandas as pd
 import pytest
-from workflow_run import REPO, snakemake
+from workflow_run import REPO, run_in, snakemake
 
 from rasc.claims import claim_experiments, paper_claims
 from rasc.config import load_config
@@ -163,3 +164,16 @@ def test_tiny_dag_training_outputs_and_tracking(tiny_run):
 def test_snakefmt_is_clean():
     result = subprocess.run(["snakefmt", "--check", "Snakefile", "workflow"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_rerunning_one_ablation_as_the_readme_says_retrains_it_alone(tiny_run, tmp_path):
+    """README "Rerun one ablation": the run's folder is removed (snapshots included) and its generator.pt forced;
+    without --forcerun Snakemake rebuilds nothing, since a missing input of up-to-date outputs is not rebuilt."""
+    workdir = tmp_path / "run"
+    shutil.copytree(tiny_run, workdir)  # shutil.copy2: modification times kept, so the copy is up to date
+    shutil.rmtree(workdir / "results/train/no_region_maps/seed0")
+    planned = run_in(workdir, "-n", "results/table2.csv",
+                     "--forcerun", "results/train/no_region_maps/seed0/generator.pt")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    assert re.search(r"^train_model\s+1$", planned.stdout, re.MULTILINE), planned.stdout[-3000:]
+    assert "experiment=no_region_maps, seed=0" in planned.stdout and "evaluate_model" in planned.stdout
