@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
+def decoder_pixel_limit() -> int:
+    """The most pixels OpenCV decodes from one file (its ``OPENCV_IO_MAX_IMAGE_PIXELS``, default 2**30)."""
+    return int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 1 << 30))
+
+
 class ImageReadError(ValueError):
     """An input file is missing, not an image, or not usable as one."""
 
@@ -102,6 +107,11 @@ def _decode(path: Path) -> np.ndarray:
         raise ImageReadError(f"{path}: is a folder, not an image file")
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
+    header = _header(path)  # ((width, height), pages) or None
+    if header is not None and header[0][0] * header[0][1] > decoder_pixel_limit():
+        (width, height), limit = header[0], decoder_pixel_limit()
+        raise ImageReadError(f"{path}: {width}x{height} px ({width * height / 1e6:,.0f} megapixels) is more than the "
+                             f"image decoder reads ({limit / 1e6:,.0f} megapixels); downscale it first")
     data = np.fromfile(str(path), dtype=np.uint8)
     with _captured_stderr() as decoder_messages:
         try:
@@ -113,7 +123,7 @@ def _decode(path: Path) -> np.ndarray:
         raise ImageReadError(f"{path}: not a readable image ({detail})")
     for message in decoder_messages:
         log.debug("%s: %s", path, message)
-    pages = page_count(path)
+    pages = 1 if header is None else header[1]
     if pages > 1:
         log.warning("%s: holds %d pages or frames; only the first is used", path, pages)
     return image

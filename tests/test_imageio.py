@@ -79,3 +79,14 @@ def test_a_float_image_with_nan_pixels_is_refused(tmp_path):
     cv2.imwrite(str(tmp_path / "nan.tif"), image)
     with pytest.raises(ImageReadError, match=r"nan.tif: 1 pixel value is not a number \(NaN\)"):
         read_rgb(tmp_path / "nan.tif")
+
+
+def test_an_image_larger_than_the_decoder_reads_is_refused_from_its_header(tmp_path, monkeypatch):
+    """Above OpenCV's pixel limit the message gives the size and the limit, not the decoder's assertion text."""
+    path = tmp_path / "wide.png"
+    cv2.imwrite(str(path), np.full((20, 30), 255, np.uint8))
+    assert read_grey(path).shape == (20, 30)
+    monkeypatch.setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "500")  # read per call here (OpenCV reads it at import)
+    with pytest.raises(ImageReadError, match=r"wide\.png: 30x20 px \(0 megapixels\) is more than the image decoder "
+                                             r"reads \(0 megapixels\); downscale it first"):
+        read_grey(path)
