@@ -95,21 +95,15 @@ def header_size(path: str | Path) -> tuple[int, int] | None:
     return None if header is None else header[0]
 
 
-def page_count(path: str | Path) -> int:
-    """How many pages (TIFF) or frames (animated GIF/WebP) an image file holds, from Pillow; 1 where it cannot tell."""
-    header = _header(path)
-    return 1 if header is None else header[1]
-
-
 def _decode(path: Path) -> np.ndarray:
     """Decode an image file with its own channels and depth; decoder messages go into the error, not the terminal."""
     if path.is_dir():
         raise ImageReadError(f"{path}: is a folder, not an image file")
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    header = _header(path)  # ((width, height), pages) or None
-    if header is not None and header[0][0] * header[0][1] > decoder_pixel_limit():
-        (width, height), limit = header[0], decoder_pixel_limit()
+    (width, height), pages = _header(path) or ((0, 0), 1)  # from the header, before any pixel is decoded
+    limit = decoder_pixel_limit()
+    if width * height > limit:
         raise ImageReadError(f"{path}: {width}x{height} px ({width * height / 1e6:,.0f} megapixels) is more than the "
                              f"image decoder reads ({limit / 1e6:,.0f} megapixels); downscale it first")
     data = np.fromfile(str(path), dtype=np.uint8)
@@ -123,7 +117,6 @@ def _decode(path: Path) -> np.ndarray:
         raise ImageReadError(f"{path}: not a readable image ({detail})")
     for message in decoder_messages:
         log.debug("%s: %s", path, message)
-    pages = 1 if header is None else header[1]
     if pages > 1:
         log.warning("%s: holds %d pages or frames; only the first is used", path, pages)
     return image
