@@ -342,27 +342,32 @@ def test_predicted_w_reconstruction_trains_the_sketch_mlp(tmp_path, weight):
     assert ("loss/L1_predicted" in _stats(tmp_path)[-1]) == (weight > 0)
 
 
-@pytest.mark.parametrize("every", [1, 2])
-def test_adversarial_every_skips_the_discriminator_on_the_steps_between(every):
-    """With adversarial_every k, D steps (and G's adversarial term) happen on steps 0, k, 2k, … only."""
-    cfg = tiny_config(adversarial_every=every, lambda_perceptual=0, lambda_l1=1.0, grad_cos_every=0)
+@pytest.mark.parametrize(("every", "start", "weight"), [(1, 0, 1.0), (2, 0, 1.0), (1, 2, 1.0), (2, 1, 1.0),
+                                                     (1, 0, 0.0)])
+def test_adversarial_updates_run_on_their_steps_only(every, start, weight):
+    """With adversarial_every k and adversarial_from s, D steps (and G's adversarial term) happen on steps s, s + k,
+    s + 2k, … only, and never with lambda_adv 0 (D would learn for nothing)."""
+    cfg = tiny_config(adversarial_every=every, adversarial_from=start, lambda_adv=weight, lambda_perceptual=0,
+                      lambda_l1=1.0, grad_cos_every=0)
     nets = train_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
     sampler = StepSampler(len(DATA), cfg.batch_size, seed=0)
     moved_d, adversarial_terms = [], []
-    for step in range(4):
+    for step in range(5):
         before = [p.detach().clone() for p in nets.D.parameters()]
         batch = make_batch(DATA, *sampler.batch(step), torch.device("cpu"))
         stats, _ = train_module.train_step(nets, batch, step, cfg, None, ctx)
         moved_d.append(any(not torch.equal(b, p) for b, p in zip(before, nets.D.parameters())))
         adversarial_terms.append("loss/G_adv" in stats and "loss/D" in stats)
-    expected = [step % every == 0 for step in range(4)]
+    expected = [weight > 0 and step >= start and (step - start) % every == 0 for step in range(5)]
     assert moved_d == expected and adversarial_terms == expected
 
 
 def test_adversarial_every_must_be_positive():
     with pytest.raises(ValueError, match="adversarial_every"):
         tiny_config(adversarial_every=0)
+    with pytest.raises(ValueError, match="adversarial_from"):
+        tiny_config(adversarial_from=-1)
 
 
 def _one_step(cfg: TrainConfig, step: int = 0):

@@ -8,6 +8,7 @@ Per step (pix2pix order, one generator forward per step):
 2. the discriminator takes one Adam step on the logistic loss (eq. 6) of real images and detached fakes, plus the
    lazy R1 penalty on real images every ``r1_every`` D steps (weighted γ/2 · r1_every); with
    ``adversarial_every`` k > 1 this step and G's adversarial term run every k-th step only (the term weighted k);
+   before step ``adversarial_from``, and with ``lambda_adv`` 0, neither runs;
 3. the generator takes one Adam step on λ_adv·non-saturating loss + λ_p·perceptual L1 (eq. 7) + λ_kl·KL
    + λ_w·|w_pred − mu| (+ λ_l1·pixel L1 and λ_l1_predicted·pixel L1 of the predicted-w colouring: the paper has
    neither; + the random-w colouring's adversarial term and λ_latent·|mu(its colouring) − w|, the style encoder
@@ -118,6 +119,9 @@ class TrainConfig:
     r1_every: int = 4  # lazy R1: computed every this many discriminator updates and scaled by it
     adversarial_every: int = 1  # steps between adversarial updates (the D step and G's adversarial term, which is
     #                             then scaled by this, as lazy R1 is); 1 = every step, as the paper
+    adversarial_from: int = 0  # first step of the adversarial updates: before it G trains on its other terms only
+    #                            and D not at all (a GAN phase after a regression warm-up; 0 = from the start, as
+    #                            the paper)
     ema_beta: float = 0.99  # per-step EMA decay of G (ramped up over the first steps); 0 = G_ema copies G
     hflip: bool = True  # random horizontal flips of whole (sketch, colour, regions) triplets
     seed: int = 0  # seeds the initialisation, data order, flips and latent noise
@@ -137,7 +141,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}")
         non_negative = ("lambda_adv", "lambda_perceptual", "lambda_kl", "lambda_w", "lambda_l1", "lambda_l1_predicted",
-                        "lambda_latent", "r1_gamma",
+                        "lambda_latent", "r1_gamma", "adversarial_from",
                         "grad_cos_every", "threads")
         for name in non_negative:
             if getattr(self, name) < 0:
@@ -314,10 +318,12 @@ def train_step(
         fakes.append(G.decode(encoding, w_random))  # (B, 3, H, W)
 
     # 2. discriminator update: logistic loss (eq. 6) + lazy R1 on reals; every `adversarial_every` steps
-    adversarial = step % cfg.adversarial_every == 0
+    adversarial = (cfg.lambda_adv > 0 and step >= cfg.adversarial_from
+                   and (step - cfg.adversarial_from) % cfg.adversarial_every == 0)
     condition = sketch if D.cfg.conditional else None  # the pix2pix baseline's D also sees the sketch
     if adversarial:
-        stats.update(_discriminator_update(nets, color, fakes, condition, step // cfg.adversarial_every, cfg, ctx))
+        stats.update(_discriminator_update(nets, color, fakes, condition,
+                                                  (step - cfg.adversarial_from) // cfg.adversarial_every, cfg, ctx))
 
     # 3. generator update
     g_total = torch.zeros((), device=fake.device)
