@@ -50,6 +50,8 @@ def parse_args() -> argparse.Namespace:
                              "latent_recovery: 0.5)")
     parser.add_argument("--adversarial-every", type=int, default=TrainConfig.adversarial_every,
                         help="steps between D updates (config train.adversarial_every); make --steps a multiple")
+    parser.add_argument("--lambda-adv", type=float, default=1.0,
+                        help="adversarial weight; 0 = no D step (the regression phase of train.adversarial_from)")
     parser.add_argument("--r1-every", type=int, default=4, help="lazy R1 every this many D updates (config: 4)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant")
@@ -67,7 +69,8 @@ def main() -> None:
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
     layers = tuple(layer for layer in args.perceptual_layers if layer != "none")
     cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=args.r1_every,
-                      adversarial_every=args.adversarial_every, lambda_l1=args.lambda_l1,
+                      adversarial_every=args.adversarial_every, lambda_adv=args.lambda_adv,
+                      lambda_l1=args.lambda_l1,
                       lambda_l1_predicted=args.lambda_l1_predicted, lambda_latent=args.lambda_latent,
                       perceptual_layers=layers or ("relu1_1",), lambda_perceptual=1.0 if layers else 0.0)
     data = synthetic_train_data(num_samples=max(2 * args.batch, 16), image_size=args.size, seed=0, cell=args.cell)
@@ -107,7 +110,8 @@ def main() -> None:
     print(f"size {args.size}², batch {args.batch}, {(args.size // args.cell) ** 2} regions/image, base channels "
           f"{args.base_channels}, max {args.max_channels}, blocks {args.num_blocks}, perceptual "
           f"{list(cfg.perceptual_layers) if perceptual is not None else 'off'} ({backbone}), lazy R1 every "
-          f"{cfg.r1_every} D updates, D every {cfg.adversarial_every} steps; warm-up {args.warmup} steps, "
+          f"{cfg.r1_every} D updates, D every {cfg.adversarial_every} steps"
+          f"{'' if cfg.lambda_adv > 0 else ' (off: lambda_adv 0)'}; warm-up {args.warmup} steps, "
           f"{args.rounds} rounds × {args.steps} steps")
     seconds = {variant: min(runs[variant]["rounds"]) for variant in args.variants}
     for variant in args.variants:
