@@ -363,6 +363,20 @@ def test_adversarial_updates_run_on_their_steps_only(every, start, weight):
     assert moved_d == expected and adversarial_terms == expected
 
 
+def test_lazy_r1_counts_from_the_first_adversarial_step():
+    """With adversarial_from s, D's first update is at step s and lazy R1 runs on D's updates 0, r1_every, …"""
+    cfg = tiny_config(adversarial_from=1, r1_every=2, lambda_perceptual=0, lambda_l1=1.0, grad_cos_every=0)
+    nets = train_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
+    sampler = StepSampler(len(DATA), cfg.batch_size, seed=0)
+    regularised = []
+    for step in range(5):
+        stats, _ = train_module.train_step(nets, make_batch(DATA, *sampler.batch(step), torch.device("cpu")), step,
+                                           cfg, None, ctx)
+        regularised.append("loss/R1" in stats)
+    assert regularised == [False, True, False, True, False]
+
+
 def test_adversarial_every_must_be_positive():
     with pytest.raises(ValueError, match="adversarial_every"):
         tiny_config(adversarial_every=0)

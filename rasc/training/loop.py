@@ -322,8 +322,8 @@ def train_step(
                    and (step - cfg.adversarial_from) % cfg.adversarial_every == 0)
     condition = sketch if D.cfg.conditional else None  # the pix2pix baseline's D also sees the sketch
     if adversarial:
-        stats.update(_discriminator_update(nets, color, fakes, condition,
-                                                  (step - cfg.adversarial_from) // cfg.adversarial_every, cfg, ctx))
+        update = (step - cfg.adversarial_from) // cfg.adversarial_every  # D's own step count (lazy R1 counts it)
+        stats.update(_discriminator_update(nets, color, fakes, condition, update, cfg, ctx))
 
     # 3. generator update
     g_total = torch.zeros((), device=fake.device)
