@@ -69,8 +69,7 @@ def main() -> None:
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
     layers = tuple(layer for layer in args.perceptual_layers if layer != "none")
     cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=args.r1_every,
-                      adversarial_every=args.adversarial_every, lambda_adv=args.lambda_adv,
-                      lambda_l1=args.lambda_l1,
+                      adversarial_every=args.adversarial_every, lambda_adv=args.lambda_adv, lambda_l1=args.lambda_l1,
                       lambda_l1_predicted=args.lambda_l1_predicted, lambda_latent=args.lambda_latent,
                       perceptual_layers=layers or ("relu1_1",), lambda_perceptual=1.0 if layers else 0.0)
     data = synthetic_train_data(num_samples=max(2 * args.batch, 16), image_size=args.size, seed=0, cell=args.cell)

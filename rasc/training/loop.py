@@ -329,13 +329,10 @@ def train_step(
     g_total = torch.zeros((), device=fake.device)
     if adversarial:
         D.requires_grad_(False)
-        g_adv = g_nonsaturating_loss(D(fake, condition))
-        g_total = g_total + cfg.lambda_adv * cfg.adversarial_every * g_adv
-        stats["loss/G_adv"] = g_adv.detach()
-        if len(fakes) > 1:
-            g_adv_random = g_nonsaturating_loss(D(fakes[1], condition))
-            g_total = g_total + cfg.lambda_adv * cfg.adversarial_every * g_adv_random
-            stats["loss/G_adv_random"] = g_adv_random.detach()
+        for name, colouring in zip(("loss/G_adv", "loss/G_adv_random"), fakes):  # posterior w, then random w
+            g_adv = g_nonsaturating_loss(D(colouring, condition))
+            g_total = g_total + cfg.lambda_adv * cfg.adversarial_every * g_adv
+            stats[name] = g_adv.detach()
     if len(fakes) > 1:  # the random style stays recoverable; trains the decoder only, as in BicycleGAN
         G.style_encoder.requires_grad_(False)
         try:
