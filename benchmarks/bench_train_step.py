@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rasc.training.distributed import DistributedContext, resolve_device  # noqa: E402
 from rasc.models import DiscriminatorConfig, GeneratorConfig  # noqa: E402
-from rasc.training.loop import TrainConfig, build_networks, build_perceptual, train_step  # noqa: E402
+from rasc.training.options import TrainConfig  # noqa: E402
+from rasc.training.step import build_networks, build_perceptual, train_step  # noqa: E402
 from rasc.training.data import StepSampler, make_batch, synthetic_train_data  # noqa: E402
 
 VARIANTS = ("full", "no_region_maps", "no_region_formulation")

@@ -27,7 +27,8 @@ from rasc.evaluate import colorize_set, region_metrics
 from rasc.experiment import model_configs
 from rasc.references import constant_colouring, nearest_colouring
 from rasc.regions import extract_regions_batch
-from rasc.training.loop import TrainConfig, train
+from rasc.training.loop import train
+from rasc.training.options import TrainConfig
 from rasc.training.data import TrainData
 
 

@@ -98,7 +98,8 @@ def train_experiment(
     interrupt).
     """
     from rasc.training.distributed import resolve_device
-    from rasc.training.loop import TrainConfig, start_training_tracker, train
+    from rasc.training.loop import start_training_tracker, train
+    from rasc.training.options import TrainConfig
     from rasc.training.data import load_train_data
     from rasc.validation import ValidationSet
 

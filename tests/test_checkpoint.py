@@ -19,7 +19,9 @@ from rasc.training.checkpoint import (
     save_training_checkpoint,
 )
 from rasc.models import DiscriminatorConfig, GeneratorConfig
-from rasc.training.loop import TrainConfig, build_networks, capture_rng_state
+from rasc.training.options import TrainConfig
+from rasc.training.rng import capture_rng_state
+from rasc.training.step import build_networks
 
 GEN_CFG = GeneratorConfig(image_size=16, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
 DISC_CFG = DiscriminatorConfig(image_size=16, base_channels=4, max_channels=8)

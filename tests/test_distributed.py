@@ -24,6 +24,7 @@ WORKER = textwrap.dedent("""
     import rasc.training.loop as train_module
     from rasc.models import DiscriminatorConfig, GeneratorConfig
     from rasc.training.data import synthetic_train_data
+    from rasc.training.options import TrainConfig
 
     out = Path(sys.argv[1])
     seen = {}
@@ -34,9 +35,8 @@ WORKER = textwrap.dedent("""
         return real_step(nets, *args, **kwargs)
 
     train_module.train_step = remember_networks
-    cfg = train_module.TrainConfig(steps=3, batch_size=4, perceptual_layers=("relu1_1",), vgg_download=False,
-                                   device="cpu", log_every=1, sample_every=2, snapshot_every=2, grid_size=2,
-                                   r1_every=2, grad_cos_every=1)
+    cfg = TrainConfig(steps=3, batch_size=4, perceptual_layers=("relu1_1",), vgg_download=False, device="cpu",
+                      log_every=1, sample_every=2, snapshot_every=2, grid_size=2, r1_every=2, grad_cos_every=1)
     gen_cfg = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=8)
     disc_cfg = DiscriminatorConfig(image_size=32, base_channels=4, max_channels=8)
     result = train_module.train(cfg, gen_cfg, disc_cfg, synthetic_train_data(8, 32, seed=0), out, progress=False)

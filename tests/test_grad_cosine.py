@@ -13,7 +13,7 @@ from PIL import Image
 
 from rasc.figures import _cosine_panels, grad_cosine_figure
 from rasc.models.region_formulation import RegionFormulation
-from rasc.training.loop import branch_cosine_histograms, cosine_metric_name
+from rasc.training.grad_cosine import branch_cosine_histograms, cosine_metric_name
 
 
 def captured_module(**grads: list[float]) -> SimpleNamespace:

@@ -12,11 +12,13 @@ import torch
 from PIL import Image
 
 import rasc.training.loop as train_module
+import rasc.training.step as step_module
 from rasc.training.checkpoint import CheckpointError, load_checkpoint, load_generator
 from rasc.models import DiscriminatorConfig, GeneratorConfig
 from rasc.models.style_prior import fit_style_prior
 from rasc.tracking import NullTracker
-from rasc.training.loop import NonFiniteLossError, TrainConfig, snapshot_run_id, train
+from rasc.training.loop import NonFiniteLossError, snapshot_run_id, train
+from rasc.training.options import TrainConfig
 from rasc.training.data import StepSampler, load_train_data, make_batch, synthetic_train_data
 from rasc.training.distributed import DistributedContext
 
@@ -182,7 +184,7 @@ def test_same_seed_same_first_losses_other_seed_different(tmp_path):
 
 
 def test_non_finite_loss_stops_the_run_and_marks_it_failed(tmp_path, monkeypatch):
-    monkeypatch.setattr(train_module, "g_nonsaturating_loss", lambda logits: logits.sum() * float("nan"))
+    monkeypatch.setattr(step_module, "g_nonsaturating_loss", lambda logits: logits.sum() * float("nan"))
     tracker = RecordingTracker()
     with pytest.raises(NonFiniteLossError, match=r"non-finite .*loss/G_adv.* at step 1"):
         train(tiny_config(), GEN_CFG, DISC_CFG, DATA, tmp_path, tracker=tracker, progress=False)
@@ -333,7 +335,7 @@ def test_predicted_w_reconstruction_trains_the_sketch_mlp(tmp_path, weight):
     cfg = tiny_config(steps=1, lambda_adv=0, lambda_perceptual=0, lambda_kl=0, lambda_w=0, lambda_l1=0,
                       lambda_l1_predicted=weight, grad_cos_every=0, ema_beta=0)
     torch.manual_seed(0)
-    before = {k: v.clone() for k, v in train_module.build_networks(
+    before = {k: v.clone() for k, v in step_module.build_networks(
         cfg, GEN_CFG, DISC_CFG, torch.device("cpu")).G.sketch_mlp.state_dict().items()}
     train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path, progress=False)
     generator, _ = load_generator(tmp_path / "generator.pt")
@@ -349,14 +351,14 @@ def test_adversarial_updates_run_on_their_steps_only(every, start, weight):
     s + 2k, … only, and never with lambda_adv 0 (D would learn for nothing)."""
     cfg = tiny_config(adversarial_every=every, adversarial_from=start, lambda_adv=weight, lambda_perceptual=0,
                       lambda_l1=1.0, grad_cos_every=0)
-    nets = train_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+    nets = step_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
     sampler = StepSampler(len(DATA), cfg.batch_size, seed=0)
     moved_d, adversarial_terms = [], []
     for step in range(5):
         before = [p.detach().clone() for p in nets.D.parameters()]
         batch = make_batch(DATA, *sampler.batch(step), torch.device("cpu"))
-        stats, _ = train_module.train_step(nets, batch, step, cfg, None, ctx)
+        stats, _ = step_module.train_step(nets, batch, step, cfg, None, ctx)
         moved_d.append(any(not torch.equal(b, p) for b, p in zip(before, nets.D.parameters())))
         adversarial_terms.append("loss/G_adv" in stats and "loss/D" in stats)
     expected = [weight > 0 and step >= start and (step - start) % every == 0 for step in range(5)]
@@ -366,12 +368,12 @@ def test_adversarial_updates_run_on_their_steps_only(every, start, weight):
 def test_lazy_r1_counts_from_the_first_adversarial_step():
     """With adversarial_from s, D's first update is at step s and lazy R1 runs on D's updates 0, r1_every, …"""
     cfg = tiny_config(adversarial_from=1, r1_every=2, lambda_perceptual=0, lambda_l1=1.0, grad_cos_every=0)
-    nets = train_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+    nets = step_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
     sampler = StepSampler(len(DATA), cfg.batch_size, seed=0)
     regularised = []
     for step in range(5):
-        stats, _ = train_module.train_step(nets, make_batch(DATA, *sampler.batch(step), torch.device("cpu")), step,
+        stats, _ = step_module.train_step(nets, make_batch(DATA, *sampler.batch(step), torch.device("cpu")), step,
                                            cfg, None, ctx)
         regularised.append("loss/R1" in stats)
     assert regularised == [False, True, False, True, False]
@@ -386,12 +388,12 @@ def test_adversarial_every_must_be_positive():
 
 def _one_step(cfg: TrainConfig, step: int = 0):
     """Networks before and after one train_step on the tiny data (cfg's seed), and the step's stats."""
-    nets = train_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+    nets = step_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
     before = {name: {k: v.clone() for k, v in getattr(nets.G, name).state_dict().items()}
               for name in ("style_encoder", "blocks", "sketch_mlp")}
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
     batch = make_batch(DATA, *StepSampler(len(DATA), cfg.batch_size, seed=0).batch(step), torch.device("cpu"))
-    stats, _ = train_module.train_step(nets, batch, step, cfg, None, ctx)
+    stats, _ = step_module.train_step(nets, batch, step, cfg, None, ctx)
     moved = {name: any(not torch.equal(values[k], v) for k, v in getattr(nets.G, name).state_dict().items())
              for name, values in before.items()}
     return stats, moved

@@ -1,0 +1,43 @@
+"""The JSON and JSON-lines files a training writes beside its checkpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rasc.atomic import atomic_path
+
+
+def plain_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON-normal copy (tuples → lists, paths → strings): safe for weights-only checkpoints and comparable."""
+    return json.loads(json.dumps(dict(data), default=str))
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as indented JSON, atomically (a killed job leaves the old file or none)."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def append_jsonl(path: Path, rows: list[Mapping[str, Any]]) -> None:
+    """Append one JSON line per row (a line cut short by a kill is dropped by :func:`truncate_jsonl` on resume)."""
+    with open(path, "a") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+
+
+def truncate_jsonl(path: Path, last_step: int) -> None:
+    """Drop lines logged after ``last_step`` by a run that died after its last snapshot (they are redone)."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line)["step"] <= last_step:
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):  # a line cut short by the kill
+            continue
+    with atomic_path(path) as temporary:
+        temporary.write_text("".join(line + "\n" for line in kept))
