@@ -54,6 +54,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lambda-adv", type=float, default=1.0,
                         help="adversarial weight; 0 = no D step (the regression phase of train.adversarial_from)")
     parser.add_argument("--r1-every", type=int, default=4, help="lazy R1 every this many D updates (config: 4)")
+    parser.add_argument("--r1-gamma", type=float, default=1.0, help="R1 weight γ; 0 = no R1 pass (config: 1.0)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
@@ -69,7 +70,7 @@ def main() -> None:
     device = resolve_device(args.device)
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
     layers = tuple(layer for layer in args.perceptual_layers if layer != "none")
-    cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=args.r1_every,
+    cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=args.r1_every, r1_gamma=args.r1_gamma,
                       adversarial_every=args.adversarial_every, lambda_adv=args.lambda_adv, lambda_l1=args.lambda_l1,
                       lambda_l1_predicted=args.lambda_l1_predicted, lambda_latent=args.lambda_latent,
                       perceptual_layers=layers or ("relu1_1",), lambda_perceptual=1.0 if layers else 0.0)
@@ -106,11 +107,12 @@ def main() -> None:
             runs[variant]["rounds"].append(run_steps(variant, args.steps))
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    r1 = f"lazy R1 (γ {cfg.r1_gamma:g}) every {cfg.r1_every} D updates" if cfg.r1_gamma > 0 else "no R1"
     print(f"device {device} ({name}), torch threads {torch.get_num_threads()}, torch {torch.__version__}")
     print(f"size {args.size}², batch {args.batch}, {(args.size // args.cell) ** 2} regions/image, base channels "
           f"{args.base_channels}, max {args.max_channels}, blocks {args.num_blocks}, perceptual "
-          f"{list(cfg.perceptual_layers) if perceptual is not None else 'off'} ({backbone}), lazy R1 every "
-          f"{cfg.r1_every} D updates, D every {cfg.adversarial_every} steps"
+          f"{list(cfg.perceptual_layers) if perceptual is not None else 'off'} ({backbone}), "
+          f"{r1}, D every {cfg.adversarial_every} steps"
           f"{'' if cfg.lambda_adv > 0 else ' (off: lambda_adv 0)'}; warm-up {args.warmup} steps, "
           f"{args.rounds} rounds × {args.steps} steps")
     seconds = {variant: min(runs[variant]["rounds"]) for variant in args.variants}
