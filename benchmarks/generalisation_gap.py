@@ -14,6 +14,7 @@ A training error well below the test error is a gap that more training drawings 
 from __future__ import annotations
 
 import argparse
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -40,13 +41,12 @@ def load_set(results: Path, split: str, style: str, count: int | None) -> tuple[
 
 def snapshot_generators(run: Path) -> tuple[int, dict[str, torch.nn.Module]]:
     """(step, {"EMA": the EMA generator, "raw": the trained generator}) of a training folder's last snapshot."""
-    snapshot = load_checkpoint(run / "snapshots" / "last.pt")
-    generators = {}
-    for name, weights in (("EMA", "G_ema"), ("raw", "G")):
-        generator, _ = load_generator(run / "snapshots" / "last.pt")
-        generator.load_state_dict(snapshot[weights])
-        generators[name] = generator
-    return int(snapshot["step"]), generators
+    path = run / "snapshots" / "last.pt"
+    ema, _ = load_generator(path)  # rebuilt from the stored config, with the snapshot's G_ema weights
+    raw = copy.deepcopy(ema)
+    snapshot = load_checkpoint(path)
+    raw.load_state_dict(snapshot["G"])
+    return int(snapshot["step"]), {"EMA": ema, "raw": raw}
 
 
 def colour_errors(results: Path, generators: dict[str, torch.nn.Module], count: int,
