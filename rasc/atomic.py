@@ -10,11 +10,13 @@ file keeps that file's mode, as writing into it would.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 
 TOKEN_BYTES = 4  # random bytes in a temporary's name (hex: twice as many characters)
@@ -82,3 +84,9 @@ def atomic_path(path: str | Path, durable: bool = False) -> Iterator[Path]:
             _fsync_folder(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_json(path: str | Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as indented JSON, atomically (a killed job leaves the old file or none)."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")

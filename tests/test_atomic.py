@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from rasc.training.checkpoint import atomic_torch_save
+from rasc.atomic import write_json
 from rasc.data.stats import write_csv
+from rasc.training.checkpoint import atomic_torch_save
 from rasc.imageio import save_npz, write_image
 
 WRITERS = {
@@ -19,6 +20,7 @@ WRITERS = {
     "npz": lambda path: save_npz(path, a=np.zeros(3)),
     "pt": lambda path: atomic_torch_save({"w": torch.zeros(2)}, path),
     "csv": lambda path: write_csv(pd.DataFrame({"a": [1]}), path),
+    "json": lambda path: write_json(path, {"a": 1}),
 }
 
 
@@ -79,3 +81,19 @@ def test_writers_that_choose_the_format_by_suffix_write_the_target(tmp_path):
     plt.close(figure)
     assert (tmp_path / "figure.png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["arrays.npz", "figure.png"]
+
+
+def test_write_json_writes_readable_indented_json_and_keeps_the_old_file_on_error(tmp_path):
+    import json
+    from pathlib import Path
+
+    path = tmp_path / "metrics.json"
+    write_json(path, {"colour_error": 1.5, "where": Path("a/b")})
+    assert json.loads(path.read_text()) == {"colour_error": 1.5, "where": "a/b"}
+    assert path.read_text().endswith("}\n") and "\n  " in path.read_text()
+    circular: dict = {}
+    circular["self"] = circular
+    with pytest.raises(ValueError, match="Circular"):
+        write_json(path, circular)
+    assert json.loads(path.read_text())["colour_error"] == 1.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]

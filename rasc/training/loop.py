@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from rasc.atomic import stale_temporaries
+from rasc.atomic import stale_temporaries, write_json
 from rasc.config import BOOKKEEPING_TRAIN_OPTIONS
 from rasc.imageio import write_image
 from rasc.tracking import NullTracker
@@ -49,7 +49,7 @@ from rasc.training.distributed import (
 from rasc.training.grad_cosine import cosine_metric_name
 from rasc.training.options import TrainConfig
 from rasc.training.rng import capture_rng_state, restore_rng_state, seed_globals
-from rasc.training.run_files import append_jsonl, plain_json, truncate_jsonl, write_json
+from rasc.training.run_files import append_jsonl, plain_json, truncate_jsonl
 from rasc.training.sample_grid import fixed_grid_inputs, render_sample_grid
 from rasc.training.step import Networks, build_networks, build_perceptual, train_step
 from rasc.validation import CURVES, ValidationSet

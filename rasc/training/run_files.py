@@ -1,4 +1,4 @@
-"""The JSON and JSON-lines files a training writes beside its checkpoints."""
+"""The JSON-lines files a training writes beside its checkpoints (its JSON files: `rasc.atomic.write_json`)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,6 @@ from rasc.atomic import atomic_path
 def plain_json(data: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-normal copy (tuples → lists, paths → strings): safe for weights-only checkpoints and comparable."""
     return json.loads(json.dumps(dict(data), default=str))
-
-
-def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Write ``data`` as indented JSON, atomically (a killed job leaves the old file or none)."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def append_jsonl(path: Path, rows: list[Mapping[str, Any]]) -> None:

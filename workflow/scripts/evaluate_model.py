@@ -2,13 +2,14 @@
 
 import json
 
-from rasc.training.checkpoint import load_generator
+from rasc.atomic import write_json
 from rasc.data.prepare import load_npz
 from rasc.evaluate import evaluate_set
-from rasc.imageio import atomic_path, save_npz
+from rasc.imageio import save_npz
 from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, FIDFeatures
 from rasc.tracking import Tracker
+from rasc.training.checkpoint import load_generator
 from rasc.training.distributed import resolve_device
 
 with script_logging(snakemake.log[0]) as log:
@@ -48,7 +49,6 @@ with script_logging(snakemake.log[0]) as log:
         tracker.log_metrics({f"eval/oracle_{k}": v for k, v in metrics.get("oracle", {}).items()
                              if isinstance(v, float)}, step=0)
         save_npz(snakemake.output.colorized, **colourings)
-        with atomic_path(snakemake.output.metrics) as temporary:
-            temporary.write_text(json.dumps(metrics, indent=2))
+        write_json(snakemake.output.metrics, metrics)
         tracker.log_artifact(snakemake.output.metrics)
         log.info("metrics: %s", metrics)

@@ -2,9 +2,10 @@
 
 import json
 
+from rasc.atomic import write_json
 from rasc.data.prepare import load_npz
 from rasc.evaluate import fixed_colouring_metrics
-from rasc.imageio import atomic_path, save_npz
+from rasc.imageio import save_npz
 from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, FIDFeatures
 from rasc.references import reference_colouring, reference_name
@@ -37,6 +38,5 @@ with script_logging(snakemake.log[0]) as log:
         tracker.set_tags({"fid_backbone": metrics["fid_backbone"]})
         tracker.log_metrics({f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step=0)
         save_npz(snakemake.output.colorized, predicted=colouring)
-        with atomic_path(snakemake.output.metrics) as temporary:
-            temporary.write_text(json.dumps(metrics, indent=2))
+        write_json(snakemake.output.metrics, metrics)
         log.info("metrics: %s", metrics)

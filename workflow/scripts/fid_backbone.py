@@ -1,10 +1,8 @@
 """Snakemake adapter: the FID Inception (real weights, or the calibrated random fallback), the test split's
 reference features and the floor (a second real sample against them), computed once for every evaluation."""
 
-import json
-
+from rasc.atomic import atomic_path, write_json
 from rasc.data.prepare import load_npz
-from rasc.imageio import atomic_path
 from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, floor_record
 from rasc.training.distributed import resolve_device
@@ -25,6 +23,5 @@ with script_logging(snakemake.log[0]) as log:
         reference.save(temporary)
     # The floor: as many real training images (a second sample of the same distribution) against the reference.
     floor = floor_record(backbone, training, reference, len(reference_images))
-    with atomic_path(snakemake.output.floor) as temporary:
-        temporary.write_text(json.dumps(floor))
+    write_json(snakemake.output.floor, floor)
     log.info("FID backbone %s, floor %.3f over %d images", backbone.name, floor["fid_floor"], floor["images"])

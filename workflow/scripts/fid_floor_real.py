@@ -1,10 +1,8 @@
 """Snakemake adapter: the FID floor at the size of test set R (as many training images as real sketches against
 the test split's reference features): FID is biased upward for small samples, so R's floor is its own."""
 
-import json
-
+from rasc.atomic import write_json
 from rasc.data.prepare import load_npz
-from rasc.imageio import atomic_path
 from rasc.logs import script_logging
 from rasc.metrics.fid import FIDBackbone, FIDFeatures, floor_record
 from rasc.training.distributed import resolve_device
@@ -17,6 +15,5 @@ with script_logging(snakemake.log[0]) as log:
         FIDFeatures.load(snakemake.input.reference),
         count,
     )
-    with atomic_path(snakemake.output.floor) as temporary:
-        temporary.write_text(json.dumps(floor))
+    write_json(snakemake.output.floor, floor)
     log.info("FID floor %.3f over %d images (%d real sketches)", floor["fid_floor"], floor["images"], count)
