@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +14,8 @@ import torch
 
 from rasc.atomic import write_json
 from rasc.data.stats import write_csv
-from rasc.training.checkpoint import atomic_torch_save
 from rasc.imageio import save_npz, write_image
+from rasc.training.checkpoint import atomic_torch_save
 
 WRITERS = {
     "png": lambda path: write_image(path, np.zeros((4, 4, 3), np.uint8)),
@@ -84,9 +86,6 @@ def test_writers_that_choose_the_format_by_suffix_write_the_target(tmp_path):
 
 
 def test_write_json_writes_readable_indented_json_and_keeps_the_old_file_on_error(tmp_path):
-    import json
-    from pathlib import Path
-
     path = tmp_path / "metrics.json"
     write_json(path, {"colour_error": 1.5, "where": Path("a/b")})
     assert json.loads(path.read_text()) == {"colour_error": 1.5, "where": "a/b"}

@@ -200,7 +200,11 @@ def test_run_experiments_selects_experiments_and_table_rows(default_config):
 
 # Recipe keys in which config/openmoji.yaml differs from config/config.yaml by measurement (README, OpenMoji):
 # (section, key) → OpenMoji's value. Every other key must follow the default.
-OPENMOJI_MEASURED_DIFFERENCES = {("model", "encoder_norm_groups"): 0, ("train", "steps"): 800, ("train", "r1_gamma"): 1.0}
+OPENMOJI_MEASURED_DIFFERENCES = {
+    ("model", "encoder_norm_groups"): 0,
+    ("train", "steps"): 800,
+    ("train", "r1_gamma"): 1.0,
+}
 
 
 def test_openmoji_config_is_the_default_recipe_on_openmoji_data(repo):
