@@ -8,11 +8,17 @@ median round are reported, and the ratios use the fastest. The paper's idea shou
 
     python benchmarks/bench_train_step.py --size 128 --batch 8 --threads 1
     python benchmarks/bench_train_step.py --device cuda --size 256 --batch 8
+    python benchmarks/bench_train_step.py --config config/config.yaml --variants full   # a config's own recipe
+
+With ``--config`` the recipe (working size, batch, networks, losses, R1) is that config's: each variant is the
+experiment of that name, resolved as the workflow resolves it, and the recipe flags below are not used. The CPU
+line names the host (model, vector kernels torch uses), since step times differ several-fold between CPUs.
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
 import statistics
 import sys
 import time
@@ -23,6 +29,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rasc.config import experiment_config, load_config  # noqa: E402
+from rasc.experiment import model_configs  # noqa: E402
 from rasc.training.distributed import DistributedContext, resolve_device  # noqa: E402
 from rasc.models import DiscriminatorConfig, GeneratorConfig  # noqa: E402
 from rasc.training.options import TrainConfig  # noqa: E402
@@ -35,6 +43,9 @@ COST_LIMIT = 1.3  # the paper's idea should cost at most this factor per trainin
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=None,
+                        help="time this workflow config's recipe (its experiments named by --variants) instead of "
+                             "the flags below")
     parser.add_argument("--size", type=int, default=128, help="image side in px")
     parser.add_argument("--batch", type=int, default=8, help="batch size")
     parser.add_argument("--cell", type=int, default=8, help="region grid cell in px: (size/cell)² regions per image")
@@ -54,7 +65,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lambda-adv", type=float, default=1.0,
                         help="adversarial weight; 0 = no D step (the regression phase of train.adversarial_from)")
     parser.add_argument("--r1-every", type=int, default=4, help="lazy R1 every this many D updates (config: 4)")
-    parser.add_argument("--r1-gamma", type=float, default=1.0, help="R1 weight γ; 0 = no R1 pass (config: 1.0)")
+    parser.add_argument("--r1-gamma", type=float, default=10.0, help="R1 weight γ; 0 = no R1 pass (config: 10)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
@@ -64,28 +75,63 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
-    torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
+def recipe_from_flags(args: argparse.Namespace, device: torch.device):
+    """The recipe the flags describe → (TrainConfig, {variant: (GeneratorConfig, DiscriminatorConfig)})."""
     layers = tuple(layer for layer in args.perceptual_layers if layer != "none")
     cfg = TrainConfig(batch_size=args.batch, device=str(device), r1_every=args.r1_every, r1_gamma=args.r1_gamma,
                       adversarial_every=args.adversarial_every, lambda_adv=args.lambda_adv, lambda_l1=args.lambda_l1,
                       lambda_l1_predicted=args.lambda_l1_predicted, lambda_latent=args.lambda_latent,
                       perceptual_layers=layers or ("relu1_1",), lambda_perceptual=1.0 if layers else 0.0)
+    disc_cfg = DiscriminatorConfig(image_size=args.size, base_channels=args.base_channels,
+                                   max_channels=args.max_channels)
+    models = {variant: (GeneratorConfig(image_size=args.size, base_channels=args.base_channels,
+                                        max_channels=args.max_channels, num_blocks=args.num_blocks, variant=variant),
+                        disc_cfg) for variant in args.variants}
+    return cfg, models
+
+
+def recipe_from_config(path: Path, variants: list[str], device: torch.device):
+    """A workflow config's recipe: each variant is its experiment of that name, resolved as the workflow does →
+    (TrainConfig, {variant: (GeneratorConfig, DiscriminatorConfig)}). The variants must share one train section."""
+    config = load_config(path)
+    settings = {variant: experiment_config(config, variant) for variant in variants}
+    trains = {variant: {**s["train"], "device": str(device)} for variant, s in settings.items()}
+    if any(train != trains[variants[0]] for train in trains.values()):
+        raise SystemExit(f"{path}: the experiments {variants} train with different settings; time them one at a time")
+    cfg = TrainConfig.from_section(trains[variants[0]])
+    size = int(config["data"]["size"])
+    return cfg, {variant: model_configs(s["model"], size) for variant, s in settings.items()}
+
+
+def cpu_name() -> str:
+    """The host CPU's model name and family (from /proc/cpuinfo where there is one) and the vector kernels torch
+    uses, e.g. "AMD EPYC (family 25), torch CPU capability AVX2"."""
+    name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        fields = dict(line.split(":", 1) for line in cpuinfo.read_text().splitlines() if ":" in line)
+        fields = {key.strip(): value.strip() for key, value in fields.items()}
+        name = f"{fields.get('model name', name)} (family {fields.get('cpu family', '?')})"
+    return f"{name}, torch CPU capability {torch.backends.cpu.get_cpu_capability()}"
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
+    if args.config is not None:
+        cfg, models = recipe_from_config(args.config, args.variants, device)
+        args.size, args.batch = models[args.variants[0]][0].image_size, cfg.batch_size
+    else:
+        cfg, models = recipe_from_flags(args, device)
     data = synthetic_train_data(num_samples=max(2 * args.batch, 16), image_size=args.size, seed=0, cell=args.cell)
     sampler = StepSampler(len(data), args.batch, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         perceptual, backbone = build_perceptual(cfg, device)
-    disc_cfg = DiscriminatorConfig(image_size=args.size, base_channels=args.base_channels,
-                                   max_channels=args.max_channels)
-    runs = {}
-    for variant in args.variants:
-        gen_cfg = GeneratorConfig(image_size=args.size, base_channels=args.base_channels,
-                                  max_channels=args.max_channels, num_blocks=args.num_blocks, variant=variant)
-        runs[variant] = {"nets": build_networks(cfg, gen_cfg, disc_cfg, device), "step": 0, "rounds": []}
+    runs = {variant: {"nets": build_networks(cfg, gen_cfg, disc_cfg, device), "step": 0, "rounds": []}
+            for variant, (gen_cfg, disc_cfg) in models.items()}
 
     def run_steps(variant: str, count: int) -> float:
         state = runs[variant]
@@ -106,11 +152,13 @@ def main() -> None:
         for variant in args.variants:
             runs[variant]["rounds"].append(run_steps(variant, args.steps))
 
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     r1 = f"lazy R1 (γ {cfg.r1_gamma:g}) every {cfg.r1_every} D updates" if cfg.r1_gamma > 0 else "no R1"
+    gen_cfg = models[args.variants[0]][0]
     print(f"device {device} ({name}), torch threads {torch.get_num_threads()}, torch {torch.__version__}")
-    print(f"size {args.size}², batch {args.batch}, {(args.size // args.cell) ** 2} regions/image, base channels "
-          f"{args.base_channels}, max {args.max_channels}, blocks {args.num_blocks}, perceptual "
+    print(f"{f'recipe of {args.config}, ' if args.config else ''}size {args.size}², batch {args.batch}, "
+          f"{(args.size // args.cell) ** 2} regions/image, base channels {gen_cfg.base_channels}, max "
+          f"{gen_cfg.max_channels}, blocks {gen_cfg.num_blocks}, perceptual "
           f"{list(cfg.perceptual_layers) if perceptual is not None else 'off'} ({backbone}), "
           f"{r1}, D every {cfg.adversarial_every} steps"
           f"{'' if cfg.lambda_adv > 0 else ' (off: lambda_adv 0)'}; warm-up {args.warmup} steps, "
