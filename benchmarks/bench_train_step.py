@@ -95,10 +95,10 @@ def recipe_from_config(path: Path, variants: list[str], device: torch.device):
     (TrainConfig, {variant: (GeneratorConfig, DiscriminatorConfig)}). The variants must share one train section."""
     config = load_config(path)
     settings = {variant: experiment_config(config, variant) for variant in variants}
-    trains = {variant: {**s["train"], "device": str(device)} for variant, s in settings.items()}
-    if any(train != trains[variants[0]] for train in trains.values()):
+    train = settings[variants[0]]["train"]
+    if any(s["train"] != train for s in settings.values()):
         raise SystemExit(f"{path}: the experiments {variants} train with different settings; time them one at a time")
-    cfg = TrainConfig.from_section(trains[variants[0]])
+    cfg = TrainConfig.from_section({**train, "device": str(device)})
     size = int(config["data"]["size"])
     return cfg, {variant: model_configs(s["model"], size) for variant, s in settings.items()}
 
@@ -122,11 +122,12 @@ def main() -> None:
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
     if args.config is not None:
         cfg, models = recipe_from_config(args.config, args.variants, device)
-        args.size, args.batch = models[args.variants[0]][0].image_size, cfg.batch_size
     else:
         cfg, models = recipe_from_flags(args, device)
-    data = synthetic_train_data(num_samples=max(2 * args.batch, 16), image_size=args.size, seed=0, cell=args.cell)
-    sampler = StepSampler(len(data), args.batch, seed=0)
+    gen_cfg = models[args.variants[0]][0]
+    size, batch = gen_cfg.image_size, cfg.batch_size
+    data = synthetic_train_data(num_samples=max(2 * batch, 16), image_size=size, seed=0, cell=args.cell)
+    sampler = StepSampler(len(data), batch, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         perceptual, backbone = build_perceptual(cfg, device)
@@ -154,10 +155,9 @@ def main() -> None:
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     r1 = f"lazy R1 (γ {cfg.r1_gamma:g}) every {cfg.r1_every} D updates" if cfg.r1_gamma > 0 else "no R1"
-    gen_cfg = models[args.variants[0]][0]
     print(f"device {device} ({name}), torch threads {torch.get_num_threads()}, torch {torch.__version__}")
-    print(f"{f'recipe of {args.config}, ' if args.config else ''}size {args.size}², batch {args.batch}, "
-          f"{(args.size // args.cell) ** 2} regions/image, base channels {gen_cfg.base_channels}, max "
+    print(f"{f'recipe of {args.config}, ' if args.config else ''}size {size}², batch {batch}, "
+          f"{(size // args.cell) ** 2} regions/image, base channels {gen_cfg.base_channels}, max "
           f"{gen_cfg.max_channels}, blocks {gen_cfg.num_blocks}, perceptual "
           f"{list(cfg.perceptual_layers) if perceptual is not None else 'off'} ({backbone}), "
           f"{r1}, D every {cfg.adversarial_every} steps"
