@@ -96,12 +96,13 @@ def test_training_params_leave_out_what_does_not_change_a_trained_model(default_
         changed = copy.deepcopy(default_config)
         changed["train"][key] = value
         assert training_params(validate_config(changed), "full") == base, key
-    for key, value in (("steps", 4000), ("lr", 0.001), ("lambda_latent", 0.5), ("adversarial_from", 1000)):
+    for key, value in (("steps", 4000), ("lr", 0.001), ("lambda_latent", 0.5), ("adversarial_from", 1000),
+                       ("sketch_width_jitter", 0.5)):
         changed = copy.deepcopy(default_config)
         changed["train"][key] = value
         assert training_params(validate_config(changed), "full") != base, key
     # an option added later is left out at its off value: the runs trained before it existed are not retrained
-    for key in ("lambda_latent", "adversarial_from"):
+    for key in ("lambda_latent", "adversarial_from", "sketch_width_jitter"):
         without = copy.deepcopy(default_config)
         without["train"].pop(key, None)
         assert key not in base["train"] and training_params(validate_config(without), "full") == base, key

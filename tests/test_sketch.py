@@ -15,6 +15,7 @@ from rasc.data.sketch import (
     line_art_to_size,
     mirror_pad_to_square,
     pad_resize,
+    redraw_ink_width,
     xdog,
     xdog_batch,
 )
@@ -157,3 +158,37 @@ def test_ink_square_is_at_least_min_side():
     rows, cols = ink_square(drawing, min_side=32)
     assert rows.stop - rows.start == cols.stop - cols.start == 32
     assert rows.start <= 20 and rows.stop >= 30
+
+
+def _line_drawing() -> np.ndarray:
+    """A 64² drawing of 2-px lines: a rectangle outline, a diagonal and a filled disc (uint8, 255 = paper)."""
+    drawing = np.full((64, 64), 255, np.uint8)
+    cv2.rectangle(drawing, (8, 8), (55, 55), 0, 2)
+    cv2.line(drawing, (8, 8), (55, 55), 0, 2)
+    cv2.circle(drawing, (44, 20), 5, 0, -1)
+    return drawing
+
+
+def test_redrawn_ink_width_keeps_every_line_and_varies_its_width():
+    drawing = _line_drawing()
+    ink = drawing < 128
+    redrawn = redraw_ink_width(drawing, np.random.default_rng(0))
+    assert redrawn.shape == drawing.shape and redrawn.dtype == np.uint8 and set(np.unique(redrawn)) <= {0, 255}
+    new_ink = redrawn == 0
+    # thinner somewhere, thicker elsewhere, never further than a pixel from the drawn ink
+    assert (ink & ~new_ink).sum() > 20 and (new_ink & ~ink).sum() > 20
+    assert not (new_ink & ~cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)).any()
+    # no line breaks: the ink keeps its connected pieces and the paper its enclosed areas
+    pieces = lambda mask: cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0]  # noqa: E731
+    assert pieces(new_ink) == pieces(ink)
+    assert cv2.connectedComponents((~new_ink).astype(np.uint8), connectivity=4)[0] == \
+        cv2.connectedComponents((~ink).astype(np.uint8), connectivity=4)[0]
+
+
+def test_redrawn_ink_width_depends_on_the_generator_only():
+    drawing = _line_drawing()
+    first = redraw_ink_width(drawing, np.random.default_rng(3))
+    np.testing.assert_array_equal(first, redraw_ink_width(drawing, np.random.default_rng(3)))
+    assert not np.array_equal(first, redraw_ink_width(drawing, np.random.default_rng(4)))
+    np.testing.assert_array_equal(redraw_ink_width(np.full((16, 16), 255, np.uint8), np.random.default_rng(0)),
+                                  np.full((16, 16), 255, np.uint8))

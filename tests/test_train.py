@@ -19,7 +19,7 @@ from rasc.models.style_prior import fit_style_prior
 from rasc.tracking import NullTracker
 from rasc.training.loop import NonFiniteLossError, snapshot_run_id, train
 from rasc.training.options import TrainConfig
-from rasc.training.data import StepSampler, load_train_data, make_batch, synthetic_train_data
+from rasc.training.data import KEEP_WIDTH, StepSampler, load_train_data, make_batch, synthetic_train_data
 from rasc.training.distributed import DistributedContext
 
 GEN_CFG = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=8)
@@ -127,8 +127,9 @@ def test_two_step_run_writes_every_output(tmp_path):
     assert "generator.pt" in tracker.artifacts and tracker.status == ["FINISHED"]
 
 
-def test_killed_then_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypatch):
-    cfg = tiny_config(steps=4, snapshot_every=2, sample_every=4, grad_cos_every=0)
+@pytest.mark.parametrize("width_jitter", [0.0, 1.0])
+def test_killed_then_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypatch, width_jitter):
+    cfg = tiny_config(steps=4, snapshot_every=2, sample_every=4, grad_cos_every=0, sketch_width_jitter=width_jitter)
     train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / "straight", progress=False)
 
     # A job killed during its third step: the snapshot of step 2 survives, the run is marked KILLED.
@@ -272,6 +273,33 @@ def test_sampler_covers_every_sample_each_epoch_and_splits_ranks():
     assert 0.3 < flips.mean() < 0.7
     with pytest.raises(ValueError, match="divisible"):
         StepSampler(6, 3, 0, rank=0, world_size=2)
+
+
+def test_sketch_width_jitter_is_drawn_per_stream_position():
+    plain = StepSampler(num_samples=6, global_batch=4, seed=0)
+    assert all((plain.width_seeds(step) == KEEP_WIDTH).all() for step in range(5))
+    always = StepSampler(6, 4, 0, width_jitter=1.0)
+    assert all((always.width_seeds(step) >= 0).all() for step in range(5))
+    half = StepSampler(6, 4, 0, width_jitter=0.5)
+    seeds = np.concatenate([half.width_seeds(step) for step in range(50)])
+    assert 0.3 < (seeds != KEEP_WIDTH).mean() < 0.7 and len(np.unique(seeds[seeds >= 0])) == (seeds >= 0).sum()
+    ranks = [StepSampler(6, 4, 0, rank=r, world_size=2, width_jitter=0.5) for r in range(2)]
+    for step in range(3):  # two processes draw what one would
+        merged = np.empty(4, dtype=np.int64)
+        merged[0::2], merged[1::2] = ranks[0].width_seeds(step), ranks[1].width_seeds(step)
+        assert np.array_equal(merged, half.width_seeds(step))
+
+
+def test_make_batch_redraws_the_ink_of_the_chosen_sketches_only():
+    indices, flips = np.arange(4), np.zeros(4, dtype=bool)
+    plain = make_batch(DATA, indices, flips, torch.device("cpu"))
+    seeds = np.array([KEEP_WIDTH, 7, KEEP_WIDTH, 9])
+    jittered = make_batch(DATA, indices, flips, torch.device("cpu"), seeds)
+    changed = [not torch.equal(a, b) for a, b in zip(plain["sketch"], jittered["sketch"])]
+    assert changed == [False, True, False, True]
+    assert torch.equal(plain["color"], jittered["color"]) and torch.equal(plain["regions"], jittered["regions"])
+    with pytest.raises(ValueError, match="sketch_width_jitter"):
+        tiny_config(sketch_width_jitter=1.5)
 
 
 def test_load_train_data_reads_the_npz_layout_and_checks_shapes(tmp_path):

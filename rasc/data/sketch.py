@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from skimage.morphology import thin
 
 PAPER_SIGMAS: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # paper §IV-A
 INK_LEVEL = 128  # pixels darker than this are ink when a drawing is cropped to its lines (ink_square)
@@ -180,6 +181,24 @@ def xdog(
     sharpened = fine + p * (fine - coarse)  # = (1 + p) G_σ − p G_kσ
     tone = np.where(sharpened >= eps, 1.0, 1.0 + np.tanh(phi * np.minimum(sharpened - eps, 0.0)))
     return np.round(tone * 255).astype(np.uint8)
+
+
+WIDTH_NOISE_SIGMA = 2.0  # px: σ of the smoothed noise that picks the thickened stretches of `redraw_ink_width`
+
+
+def redraw_ink_width(sketch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A uint8 (H, W) sketch with its ink redrawn at a width that varies along the lines: binary 0 / 255 out.
+
+    The ink (darker than ``INK_LEVEL``) is thinned by one topology-keeping pass (no line breaks or vanishes), and
+    about half of the picture, in patches of a few pixels (smoothed noise above its median), gets the ink thickened
+    by one pixel (a 2×2 dilation) instead: thin and thick stretches alternate along every line, as with a pen
+    pressed harder or lighter.
+    """
+    ink = np.asarray(sketch) < INK_LEVEL  # (H, W) bool
+    thinned = thin(ink, max_num_iter=1)
+    thickened = cv2.dilate(ink.astype(np.uint8), np.ones((2, 2), np.uint8)).astype(bool)
+    field = cv2.GaussianBlur(rng.random(ink.shape), (0, 0), WIDTH_NOISE_SIGMA)  # (H, W) smoothed noise
+    return np.where(thinned | (thickened & (field > np.median(field))), 0, 255).astype(np.uint8)
 
 
 def draw_sigmas(n: int, seed: int, cfg: SketchConfig = SketchConfig()) -> np.ndarray:

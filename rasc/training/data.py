@@ -4,7 +4,7 @@ The data order is a pure function of (seed, step): sample ``i`` of the global st
 ``permutation(seed, epoch)[i mod N]`` with ``epoch = i // N``; global batch ``s`` covers stream positions
 ``s·B .. s·B + B - 1`` and each rank takes every ``world_size``-th of them. So a resumed run continues the data
 order exactly from its step, and N processes together see what one process would see with the same global batch.
-Horizontal flips are drawn per stream position from the same seed.
+Horizontal flips, and the ink-width jitter of the sketches, are drawn per stream position from the same seed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rasc.data.sketch import redraw_ink_width
+
 FLIP_STREAM = 1  # sub-stream id of the flip draws (the permutations use stream 0)
+WIDTH_STREAM = 2  # sub-stream id of the ink-width draws
+KEEP_WIDTH = -1  # width seed of a sketch kept as drawn
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +94,7 @@ class StepSampler:
     """Indices and flip flags of each rank's share of global batch ``step`` (see the module docstring)."""
 
     def __init__(self, num_samples: int, global_batch: int, seed: int, rank: int = 0, world_size: int = 1,
-                 hflip: bool = True) -> None:
+                 hflip: bool = True, width_jitter: float = 0.0) -> None:
         if global_batch % world_size:
             raise ValueError(f"batch size {global_batch} must be divisible by the number of processes {world_size}")
         if not 0 <= rank < world_size:
@@ -101,6 +105,7 @@ class StepSampler:
         self.rank = rank
         self.world_size = world_size
         self.hflip = hflip
+        self.width_jitter = width_jitter
         self._cached_epoch = -1
         self._cached_permutation = np.empty(0, dtype=np.int64)
 
@@ -115,9 +120,13 @@ class StepSampler:
         """Fractional epoch reached at the start of global batch ``step``."""
         return step * self.global_batch / self.num_samples
 
+    def _positions(self, step: int) -> np.ndarray:
+        """Stream positions (B_rank,) of this rank's share of global batch ``step``."""
+        return step * self.global_batch + np.arange(self.rank, self.global_batch, self.world_size)
+
     def batch(self, step: int) -> tuple[np.ndarray, np.ndarray]:
         """→ (dataset indices (B_rank,) int64, horizontal-flip flags (B_rank,) bool) for this rank."""
-        positions = step * self.global_batch + np.arange(self.rank, self.global_batch, self.world_size)
+        positions = self._positions(step)
         indices = np.empty(len(positions), dtype=np.int64)
         for epoch in np.unique(positions // self.num_samples):  # a batch spans at most two epochs
             chosen = positions // self.num_samples == epoch
@@ -128,11 +137,30 @@ class StepSampler:
                               for p in positions])
         return indices, flips
 
+    def width_seeds(self, step: int) -> np.ndarray:
+        """Ink-width seed (B_rank,) int64 of each sketch of this rank's share of global batch ``step``: with
+        probability ``width_jitter`` a seed ≥ 0 for `rasc.data.sketch.redraw_ink_width`, else ``KEEP_WIDTH``."""
+        positions = self._positions(step)
+        seeds = np.full(len(positions), KEEP_WIDTH, dtype=np.int64)
+        if self.width_jitter > 0:
+            for i, position in enumerate(positions):
+                chance, seed = np.random.default_rng([self.seed, WIDTH_STREAM, int(position)]).random(2)
+                if chance < self.width_jitter:
+                    seeds[i] = int(seed * 2**62)
+        return seeds
 
-def make_batch(data: TrainData, indices: np.ndarray, flips: np.ndarray, device: torch.device
-               ) -> dict[str, Tensor]:
-    """Tensors for the given samples: sketch (B, 1, H, W) and color (B, 3, H, W) in [-1, 1], regions (B, H, W) int64."""
+
+def make_batch(data: TrainData, indices: np.ndarray, flips: np.ndarray, device: torch.device,
+               width_seeds: np.ndarray | None = None) -> dict[str, Tensor]:
+    """Tensors for the given samples: sketch (B, 1, H, W) and color (B, 3, H, W) in [-1, 1], regions (B, H, W) int64.
+
+    ``width_seeds`` (B,) redraws the ink of each sketch whose seed is not ``KEEP_WIDTH``
+    (`rasc.data.sketch.redraw_ink_width`); None keeps them all. The region maps stay those of the sketches as drawn.
+    """
     sketch = data.sketch[indices]  # (B, H, W)
+    if width_seeds is not None:
+        sketch = np.stack([one if seed == KEEP_WIDTH else redraw_ink_width(one, np.random.default_rng(int(seed)))
+                           for one, seed in zip(sketch, width_seeds)])
     color = data.color[indices]  # (B, H, W, 3)
     regions = data.regions[indices].astype(np.int64)  # (B, H, W)
     sketch = np.where(flips[:, None, None], sketch[:, :, ::-1], sketch)

@@ -204,7 +204,8 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
 
     nets = build_networks(cfg, gen_cfg, disc_cfg, ctx.device)
     perceptual, backbone = build_perceptual(cfg, ctx.device)
-    sampler = StepSampler(len(data), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size, cfg.hflip)
+    sampler = StepSampler(len(data), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size, cfg.hflip,
+                          cfg.sketch_width_jitter)
     seed_globals(cfg.seed + ctx.rank)
 
     start_step = _resume_if_possible(out_dir, nets, gen_cfg, disc_cfg, cfg, ctx)
@@ -262,7 +263,8 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
         for step in range(start_step, end_step):
             done = step + 1
             indices, flips = sampler.batch(step)
-            batch = make_batch(data, indices, flips, ctx.device)
+            widths = sampler.width_seeds(step) if cfg.sketch_width_jitter > 0 else None
+            batch = make_batch(data, indices, flips, ctx.device, widths)
             capture = cfg.grad_cos_every > 0 and ctx.is_main and done % cfg.grad_cos_every == 0
             stats, records = train_step(nets, batch, step, cfg, perceptual, ctx, capture_branches=capture)
             names = sorted(stats)

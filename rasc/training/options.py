@@ -43,6 +43,10 @@ class TrainConfig:
     #                            and D not at all (a GAN phase after a regression warm-up; 0 = from the start, as
     #                            the paper)
     ema_beta: float = 0.99  # per-step EMA decay of G (ramped up over the first steps); 0 = G_ema copies G
+    sketch_width_jitter: float = 0.0  # share of training sketches whose ink is redrawn at a width varying along
+    #                                   the lines, thinner and thicker by a pixel (`rasc.data.sketch.redraw_ink_width`):
+    #                                   line width then tells less of the colours beside it (XDoG draws lines
+    #                                   thicker on the darker side; clean line art does not). 0 = off, as the paper
     hflip: bool = True  # random horizontal flips of whole (sketch, colour, regions) triplets
     seed: int = 0  # seeds the initialisation, data order, flips and latent noise
     device: str = "auto"  # "auto" (cuda when available) | "cpu" | "cuda" | "cuda:N"
@@ -66,6 +70,8 @@ class TrainConfig:
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise ValueError(f"TrainConfig.{name} must be non-negative, got {getattr(self, name)}")
+        if not 0 <= self.sketch_width_jitter <= 1:
+            raise ValueError(f"TrainConfig.sketch_width_jitter must lie in [0, 1], got {self.sketch_width_jitter}")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig.lr must be positive, got {self.lr}")
         for name in ("beta1", "beta2", "ema_beta"):
