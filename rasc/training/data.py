@@ -91,7 +91,7 @@ def load_train_data(
 
 
 class StepSampler:
-    """Indices and flip flags of each rank's share of global batch ``step`` (see the module docstring)."""
+    """Indices, flip flags and ink-width seeds of each rank's share of global batch ``step`` (module docstring)."""
 
     def __init__(self, num_samples: int, global_batch: int, seed: int, rank: int = 0, world_size: int = 1,
                  hflip: bool = True, width_jitter: float = 0.0) -> None:
