@@ -124,6 +124,10 @@ class StepSampler:
         """Stream positions (B_rank,) of this rank's share of global batch ``step``."""
         return step * self.global_batch + np.arange(self.rank, self.global_batch, self.world_size)
 
+    def _position_draws(self, positions: np.ndarray, stream: int, count: int) -> np.ndarray:
+        """Uniform draws (B_rank, count) in [0, 1) of each stream position, from sub-stream ``stream`` of the seed."""
+        return np.array([np.random.default_rng([self.seed, stream, int(p)]).random(count) for p in positions])
+
     def batch(self, step: int) -> tuple[np.ndarray, np.ndarray]:
         """→ (dataset indices (B_rank,) int64, horizontal-flip flags (B_rank,) bool) for this rank."""
         positions = self._positions(step)
@@ -133,21 +137,17 @@ class StepSampler:
             indices[chosen] = self._permutation(int(epoch))[positions[chosen] % self.num_samples]
         flips = np.zeros(len(positions), dtype=bool)
         if self.hflip:
-            flips = np.array([np.random.default_rng([self.seed, FLIP_STREAM, int(p)]).random() < 0.5
-                              for p in positions])
+            flips = self._position_draws(positions, FLIP_STREAM, 1)[:, 0] < 0.5
         return indices, flips
 
     def width_seeds(self, step: int) -> np.ndarray:
         """Ink-width seed (B_rank,) int64 of each sketch of this rank's share of global batch ``step``: with
         probability ``width_jitter`` a seed ≥ 0 for `rasc.data.sketch.redraw_ink_width`, else ``KEEP_WIDTH``."""
         positions = self._positions(step)
-        seeds = np.full(len(positions), KEEP_WIDTH, dtype=np.int64)
-        if self.width_jitter > 0:
-            for i, position in enumerate(positions):
-                chance, seed = np.random.default_rng([self.seed, WIDTH_STREAM, int(position)]).random(2)
-                if chance < self.width_jitter:
-                    seeds[i] = int(seed * 2**62)
-        return seeds
+        if self.width_jitter == 0:
+            return np.full(len(positions), KEEP_WIDTH, dtype=np.int64)
+        draws = self._position_draws(positions, WIDTH_STREAM, 2)  # (B_rank, 2): chance, seed
+        return np.where(draws[:, 0] < self.width_jitter, (draws[:, 1] * 2**62).astype(np.int64), KEEP_WIDTH)
 
 
 def make_batch(data: TrainData, indices: np.ndarray, flips: np.ndarray, device: torch.device,
@@ -155,10 +155,11 @@ def make_batch(data: TrainData, indices: np.ndarray, flips: np.ndarray, device: 
     """Tensors for the given samples: sketch (B, 1, H, W) and color (B, 3, H, W) in [-1, 1], regions (B, H, W) int64.
 
     ``width_seeds`` (B,) redraws the ink of each sketch whose seed is not ``KEEP_WIDTH``
-    (`rasc.data.sketch.redraw_ink_width`); None keeps them all. The region maps stay those of the sketches as drawn.
+    (`rasc.data.sketch.redraw_ink_width`); None, or all ``KEEP_WIDTH``, keeps them all. The region maps stay those
+    of the sketches as drawn.
     """
     sketch = data.sketch[indices]  # (B, H, W)
-    if width_seeds is not None:
+    if width_seeds is not None and (width_seeds != KEEP_WIDTH).any():
         sketch = np.stack([one if seed == KEEP_WIDTH else redraw_ink_width(one, np.random.default_rng(int(seed)))
                            for one, seed in zip(sketch, width_seeds)])
     color = data.color[indices]  # (B, H, W, 3)

@@ -263,8 +263,7 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
         for step in range(start_step, end_step):
             done = step + 1
             indices, flips = sampler.batch(step)
-            widths = sampler.width_seeds(step) if cfg.sketch_width_jitter > 0 else None
-            batch = make_batch(data, indices, flips, ctx.device, widths)
+            batch = make_batch(data, indices, flips, ctx.device, sampler.width_seeds(step))
             capture = cfg.grad_cos_every > 0 and ctx.is_main and done % cfg.grad_cos_every == 0
             stats, records = train_step(nets, batch, step, cfg, perceptual, ctx, capture_branches=capture)
             names = sorted(stats)
