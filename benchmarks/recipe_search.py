@@ -8,6 +8,11 @@ the CPU default's recipe was chosen (README, "Design decisions"; config/README.m
     python benchmarks/recipe_search.py --steps 800 --train '{"lambda_l1": 10}' --synth '{"zoom": 2.0}'
     python benchmarks/recipe_search.py --steps 4000 --curve 60    # + the learning curve of a long run
     python benchmarks/recipe_search.py --config config/openmoji.yaml --experiment pix2pix --steps 4000 --curve 60
+    python benchmarks/recipe_search.py --regions ground_truth   # the model's region maps from the ground truth
+
+``--regions ground_truth`` trains and tests the model on the data's ground-truth regions instead of trapped-ball
+regions of the sketch: what a perfect region extractor would give the paper's Region Formulation (an upper bound
+for the region maps, as the oracle is for w; not possible on a user's sketch, so no region source of the workflow).
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from rasc.regions import extract_regions_batch
 from rasc.training.loop import train
 from rasc.training.options import TrainConfig
 from rasc.training.data import TrainData
+
+
+REGION_MAPS = {"trapped_ball": "trapped_ball", "ground_truth": "regions"}  # --regions → the split's array of them
 
 
 def build_split(config: dict, split: str, cache: Path) -> dict[str, np.ndarray]:
@@ -73,6 +81,9 @@ def main() -> None:
     parser.add_argument("--cache", default="/tmp/rasc-recipe")
     parser.add_argument("--out", default=None, help="training folder (default: under --cache, by settings)")
     parser.add_argument("--label", default="")
+    parser.add_argument("--regions", choices=list(REGION_MAPS), default="trapped_ball",
+                        help="the model's region maps: trapped-ball of the sketch (the default's source) or the "
+                             "data's ground-truth regions (an upper bound)")
     parser.add_argument("--curve", type=int, default=0,
                         help="score the EMA generator on this many test-set-A images at every snapshot "
                              "(curves.jsonl in the run folder: the learning curve of a long run)")
@@ -88,17 +99,19 @@ def main() -> None:
     train_split, test_split = (build_split(config, split, cache) for split in ("train", "test"))
 
     seed_key = [args.seed] if args.seed else []  # seed 0 keeps the run folders of the rows measured before --seed
-    settings = json.dumps([config["data"], config["model"], config["train"]] + seed_key, sort_keys=True)
+    source_key = [args.regions] if args.regions != "trapped_ball" else []  # keeps the folders of earlier rows
+    settings = json.dumps([config["data"], config["model"], config["train"]] + seed_key + source_key, sort_keys=True)
+    maps = REGION_MAPS[args.regions]  # the splits' array of the model's region maps
     out_dir = Path(args.out or cache / "runs" / hashlib.sha256(settings.encode()).hexdigest()[:12])
     gen_cfg, disc_cfg = model_configs(config["model"], int(config["data"]["size"]))
     train_cfg = TrainConfig.from_section({**config["train"], "threads": args.threads, "device": "cpu"}, seed=args.seed)
-    data = TrainData(sketch=train_split["sketch"], color=train_split["color"], regions=train_split["trapped_ball"])
+    data = TrainData(sketch=train_split["sketch"], color=train_split["color"], regions=train_split[maps])
     start = time.perf_counter()
     validation = None
     if args.curve:
         from rasc.validation import ValidationSet
 
-        validation = ValidationSet.from_arrays(test_split, test_split["sketch"], test_split["trapped_ball"],
+        validation = ValidationSet.from_arrays(test_split, test_split["sketch"], test_split[maps],
                                                train_split["color"], args.curve)
     result = train(train_cfg, gen_cfg, disc_cfg, data, out_dir, progress=False, validation=validation)
     seconds = time.perf_counter() - start
@@ -106,7 +119,7 @@ def main() -> None:
     from rasc.training.checkpoint import load_generator
 
     generator, _ = load_generator(out_dir / "generator.pt")
-    sketches, regions = test_split["sketch"], test_split["trapped_ball"]
+    sketches, regions = test_split["sketch"], test_split[maps]
     colourings = {"predicted": colorize_set(generator, sketches, regions)[:, 0]}
     if gen_cfg.latent == "posterior":
         from rasc.references import oracle_colouring
@@ -119,6 +132,7 @@ def main() -> None:
     constant = scores["constant"]["colour_error"]
     row = {
         "label": args.label,
+        "region_maps": args.regions,
         "experiment": args.experiment,
         "seed": args.seed,
         "steps": result.steps,
