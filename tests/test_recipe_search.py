@@ -1,5 +1,6 @@
 """benchmarks/recipe_search.py: how a run's settings are resolved from the config, an experiment and overrides."""
 
+import numpy as np
 import pytest
 from conftest import REPO, import_benchmark
 
@@ -28,3 +29,14 @@ def test_the_default_experiment_keeps_the_config_and_an_unknown_one_is_refused(r
     assert resolved["model"] == config["model"] and resolved["train"] == config["train"]
     with pytest.raises(ConfigError, match="unknown experiment"):
         recipe_search.resolve_config(config, "no_such_model", data={}, model={}, train={})
+
+
+def test_both_region_map_choices_name_label_maps_of_every_sketch(recipe_search, tmp_path):
+    config = recipe_search.resolve_config(load_config(REPO / "config" / "config.yaml"), "full",
+                                          data={"n_train": 2, "n_test": 2}, model={}, train={})
+    split = recipe_search.build_split(config, "test", tmp_path)
+    for choice, key in recipe_search.REGION_MAPS.items():
+        labels = split[key]
+        assert labels.shape == split["sketch"].shape, choice
+        assert np.issubdtype(labels.dtype, np.integer) and labels.min() >= 0, choice
+    assert not np.array_equal(split["trapped_ball"], split["regions"])  # two different maps, not one array twice
