@@ -31,18 +31,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rasc.data.prepare import TEST_SETS, load_npz  # noqa: E402
 from rasc.evaluate import colorize_set, region_metrics  # noqa: E402
 from rasc.regions import extract_regions_batch  # noqa: E402
 from rasc.training.checkpoint import load_generator, trained_region_source  # noqa: E402
+from style_sampling import test_inputs  # noqa: E402  (the sibling benchmark: a run's test set and a source's maps)
 
 MAPS = ("own", "ground_truth", "shuffled", "one_region", "patches_1024")
 
 
-def test_maps(results: Path, source: str, style: str, truth: dict[str, np.ndarray],
-              sketches: np.ndarray) -> dict[str, np.ndarray]:
-    """Every region map of MAPS for the test sketches (N, H, W) → {name: (N, H, W) labels}."""
-    own = load_npz(results / "regions" / source / f"test_{style}.npz")["labels"]  # (N, H, W)
+def swapped_maps(own: np.ndarray, truth: dict[str, np.ndarray], sketches: np.ndarray) -> dict[str, np.ndarray]:
+    """Every region map of MAPS for the test sketches (N, H, W), given their maps from the model's own source
+    ``own`` (N, H, W) → {name: (N, H, W) labels}."""
     return {
         "own": own,
         "ground_truth": truth["regions"],
@@ -76,9 +75,6 @@ def main() -> None:
     torch.set_num_threads(1)
 
     results = args.results
-    split, style = TEST_SETS[args.test_set]
-    truth = load_npz(results / "data" / split / "illustrations.npz")
-    sketches = load_npz(results / "data" / split / f"sketch_{style}.npz")["sketch"]  # (N, H, W) uint8
     constant = json.loads((results / "eval" / "reference_constant" / args.test_set / "metrics.json").read_text())
     constant = constant["colour_error"]
 
@@ -86,14 +82,19 @@ def main() -> None:
                              results / "eval" / e / f"seed{s}" / args.test_set / "metrics.json")
             for e in args.experiments for s in args.seeds}  # name → (generator, the workflow's metrics of it)
     runs |= {str(path): (path, None) for path in args.models}
-    table = {}
+    table, inputs = {}, {}  # inputs: region source → the test set's sketches, truth and maps (loaded once)
     for name, (path, metrics_path) in runs.items():
         if not path.is_file():
             print(f"{name}: no {path}, skipped")
             continue
         generator, config = load_generator(path)
         source = trained_region_source(config)
-        scores = score_maps(generator, test_maps(results, source, style, truth, sketches), sketches, truth, constant)
+        if source not in inputs:
+            loaded = test_inputs(results, source, args.test_set)
+            sketches, truth = loaded["sketches"], loaded["truth"]
+            inputs[source] = (sketches, truth, swapped_maps(loaded["regions"], truth, sketches))
+        sketches, truth, maps = inputs[source]
+        scores = score_maps(generator, maps, sketches, truth, constant)
         check = ""
         if metrics_path is not None and metrics_path.is_file():
             in_table = json.loads(metrics_path.read_text())["colour_error"] / constant
@@ -103,13 +104,15 @@ def main() -> None:
         print(f"{name} [{source}]{check}")
         print("  " + ", ".join(f"{m} {scores[m][0]:.3f} / {scores[m][1]:.2f}" for m in MAPS))
 
+    if not table:
+        raise SystemExit(f"no trained generator found under {results / 'train'} or in -m: nothing to score")
     print(f"\ntest set {args.test_set}, {len(sketches)} drawings; colour error × reference:constant "
           f"({constant:.1f} ΔE) / bleeding, mean over the models above:")
     for m in MAPS:
-        errors = [scores[m][0] for scores in table.values()]
-        bleeding = [scores[m][1] for scores in table.values()]
-        shift = statistics.mean(e - scores["own"][0] for e, scores in zip(errors, table.values()))
-        print(f"  {m:<13} {statistics.mean(errors):.3f} / {statistics.mean(bleeding):.2f}  ({shift:+.3f} against own)")
+        error = statistics.mean(scores[m][0] for scores in table.values())
+        bleeding = statistics.mean(scores[m][1] for scores in table.values())
+        shift = statistics.mean(scores[m][0] - scores["own"][0] for scores in table.values())
+        print(f"  {m:<13} {error:.3f} / {bleeding:.2f}  ({shift:+.3f} against own)")
 
 
 if __name__ == "__main__":
