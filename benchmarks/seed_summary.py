@@ -7,7 +7,7 @@ fraction of the run's ``reference:constant`` on each test set, bleeding, inconsi
 and the oracle's colour error. With ``results/claims.csv`` present it then prints each claim's mean improvement /
 ``min_detectable`` per test set and its verdicts. Numbers come from ``rasc.tables`` (the tables' own code).
 
-    python benchmarks/seed_summary.py --results results
+    python benchmarks/seed_summary.py --results results [--config config/openmoji.yaml]
     python benchmarks/seed_summary.py --results results --experiments full no_region_maps --test-sets A B
 """
 
@@ -22,13 +22,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rasc.config import load_config  # noqa: E402
 from rasc.references import ORACLE_SUFFIX, REFERENCE_PREFIX, reference_name  # noqa: E402
 from rasc.tables import collect_metrics, summarise  # noqa: E402
-
-# The order of tables 2-4 (experiments of other names follow, sorted).
-TABLE_ORDER = ("full", "no_region_maps", "no_region_formulation", "cwr_skeleton", "pix2pix", "learned_regions",
-               "patches_1", "patches_64", "patches_169", "patches_256", "patches_1024")
-
 
 def metrics_files(results: Path) -> list[Path]:
     """Every evaluation of a run: ``eval/<experiment>/seed<N>/<test set>/metrics.json`` and the reference rows'
@@ -36,10 +32,11 @@ def metrics_files(results: Path) -> list[Path]:
     return sorted(results.glob("eval/*/seed*/*/metrics.json")) + sorted(results.glob("eval/reference_*/*/metrics.json"))
 
 
-def experiment_order(names: Sequence[str]) -> list[str]:
-    """The trained experiments among ``names`` (no oracle or reference rows), in table order."""
+def experiment_order(names: Sequence[str], order: Sequence[str]) -> list[str]:
+    """The trained experiments among ``names`` (no oracle or reference rows) in ``order`` (a config's
+    ``experiments``), experiments of other names after them, sorted."""
     trained = {name for name in names if not name.endswith(ORACLE_SUFFIX) and not name.startswith(REFERENCE_PREFIX)}
-    return [name for name in TABLE_ORDER if name in trained] + sorted(trained - set(TABLE_ORDER))
+    return [name for name in order if name in trained] + sorted(trained - set(order))
 
 
 def mean_sd(mean: float, sd: float, seeds: int, digits: int) -> str:
@@ -100,6 +97,8 @@ def claim_rows(claims: pd.DataFrame, test_sets: Sequence[str]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"), help="a workflow run's results folder")
+    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"),
+                        help="the run's config: its experiments give the rows' order")
     parser.add_argument("--experiments", nargs="+", default=None, help="experiments to list (default: every one)")
     parser.add_argument("--test-sets", nargs="+", default=["A", "B", "C"], help="test sets, the first in detail")
     args = parser.parse_args()
@@ -108,7 +107,8 @@ def main() -> None:
         raise SystemExit(f"no evaluations under {args.results / 'eval'}: run the workflow first")
     runs = collect_metrics(files)
     runs = runs[runs["test_set"].isin(args.test_sets)]
-    experiments = args.experiments or experiment_order(runs["experiment"].unique())
+    experiments = args.experiments or experiment_order(runs["experiment"].unique(),
+                                                          list(load_config(args.config)["experiments"]))
     missing = sorted(set(experiments) - set(runs["experiment"]))
     if missing:
         raise SystemExit(f"no evaluations of {', '.join(missing)} under {args.results / 'eval'}")
