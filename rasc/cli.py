@@ -1,6 +1,6 @@
 """The ``rasc`` command: the workflow's stages on your own files.
 
-    rasc synth -o DIR                          procedural illustrations, their sketches and regions as PNG files
+    rasc synth -o DIR [--config FILE]          procedural illustrations, their sketches and regions as PNG files
     rasc sketch IMAGE|FOLDER... -o DIR         XDoG sketches of your colour images
     rasc regions DRAWING|FOLDER... -o DIR      region maps (trapped-ball, learned or patches) of your line art
     rasc train --config FILE                   train one experiment outside Snakemake
@@ -24,6 +24,8 @@ from rasc.drawing import DEFAULT_MAX_PIXELS
 from rasc.logs import configure_logging
 
 log = logging.getLogger("rasc")
+
+DEFAULT_CONFIG = Path("config/config.yaml")  # the embedded default, relative to the working directory (the repository)
 
 
 def _integer_at_least(text: str, minimum: int) -> int:
@@ -138,15 +140,33 @@ def _run_over_inputs(args: argparse.Namespace, names: Callable[[str], list[str]]
     log.info("%d inputs done → %s", total, args.output)
 
 
+def _synth_settings(args: argparse.Namespace):
+    """The drawing settings of ``rasc synth``: the config's ``data.synth`` at ``--size`` (so the drawings look like
+    the data its models learned from), the generator's built-in settings where the default config file is absent."""
+    import dataclasses
+
+    from rasc.config import load_config
+    from rasc.data.prepare import synth_config
+    from rasc.data.synth import SynthConfig
+
+    if args.config.is_file() or args.config != DEFAULT_CONFIG:
+        cfg = synth_config({**load_config(args.config)["data"], "size": args.size})
+        log.info("drawing with the data.synth settings of %s", args.config)
+    else:
+        cfg = SynthConfig(size=args.size)
+        log.info("%s not found: drawing with the generator's built-in settings", args.config)
+    return cfg if args.shadow_prob is None else dataclasses.replace(cfg, shadow_prob=args.shadow_prob)
+
+
 def cmd_synth(args: argparse.Namespace) -> None:
     """Write procedural illustrations with their sketches (XDoG, clean, rough) and region previews."""
     from rasc.batch import output_folder
     from rasc.data.sketch import SketchConfig, xdog_batch
-    from rasc.data.synth import SynthConfig, synthesize
+    from rasc.data.synth import synthesize
     from rasc.imageio import write_image
     from rasc.regions.labels import random_colour_preview
 
-    cfg = SynthConfig(size=args.size, shadow_prob=args.shadow_prob)
+    cfg = _synth_settings(args)
     with output_folder(args.output):
         arrays = synthesize(args.n, seed=args.seed, cfg=cfg)
         xdog = xdog_batch(arrays["color"], seed=args.seed, cfg=SketchConfig())
@@ -305,7 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("-n", type=positive_int, default=8, help="number of illustrations (default 8)")
     synth.add_argument("--size", type=positive_int, default=256, help="image side in px (default 256)")
     synth.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    synth.add_argument("--shadow-prob", type=float, default=0.0, help="probability of cel shadows (default 0)")
+    synth.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                       help="draw with this config's data.synth settings, as its models' training data (default "
+                            f"{DEFAULT_CONFIG}; the generator's built-in settings where that file is absent)")
+    synth.add_argument("--shadow-prob", type=float, default=None,
+                       help="probability of cel shadows (default: the config's)")
     synth.set_defaults(func=cmd_synth)
 
     sketch = commands.add_parser("sketch", help="XDoG sketches of your colour images (paper §IV-A)")
@@ -323,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     regions.set_defaults(func=cmd_regions)
 
     train = commands.add_parser("train", help="train one experiment of a config (outside Snakemake)")
-    train.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="config file (default config/config.yaml)")
+    train.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=f"config file (default {DEFAULT_CONFIG})")
     train.add_argument("--experiment", default="full", help="experiment name from the config (default full)")
     train.add_argument("--seed", type=non_negative_int, default=0, help="training seed (default 0)")
     train.add_argument("--illustrations", type=Path, default=Path("results/data/train/illustrations.npz"), help="training illustrations (.npz)")

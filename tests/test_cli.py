@@ -3,6 +3,8 @@ never overwrite an input, and one-line errors (exit 2) for bad input."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -54,6 +56,46 @@ def test_synth_writes_pngs(tmp_path):
     assert main(["synth", "-o", str(tmp_path / "out"), "-n", "2", "--size", "64"]) == 0
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "0000_color.png" in names and "0001_rough.png" in names and "0000_regions.png" in names
+
+
+def _synth_config_file(path, **synth):
+    """A copy of the embedded default config with ``synth`` set in its data.synth section."""
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parent.parent / "config" / "config.yaml").read_text())
+    config["data"]["synth"].update(synth)
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_synth_draws_as_the_config_data(tmp_path, monkeypatch):
+    """`rasc synth --config` draws the config's data (here a plain wall and a close-up), the built-in settings
+    otherwise; the shadow option overrides the config's."""
+    from rasc.config import load_config
+    from rasc.data.prepare import synth_config
+    from rasc.data.synth import SynthConfig, synthesize
+
+    config = _synth_config_file(tmp_path / "mine.yaml", zoom=2.0, clutter=0.0, wallpaper_prob=0.0)
+    assert main(["synth", "-o", str(tmp_path / "mine"), "-n", "2", "--size", "64", "--config", str(config)]) == 0
+    expected = synthesize(2, seed=0, cfg=synth_config({**load_config(config)["data"], "size": 64}))["color"]
+    written = np.stack([_read(tmp_path / "mine" / f"000{i}_color.png")[..., ::-1] for i in range(2)])
+    assert np.array_equal(written, expected)
+
+    monkeypatch.chdir(tmp_path)  # no config/config.yaml here: the built-in settings
+    assert main(["synth", "-o", "builtin", "-n", "2", "--size", "64", "--shadow-prob", "1"]) == 0
+    builtin = synthesize(2, seed=0, cfg=SynthConfig(size=64, shadow_prob=1.0))["color"]
+    assert np.array_equal(np.stack([_read(tmp_path / "builtin" / f"000{i}_color.png")[..., ::-1] for i in range(2)]),
+                          builtin)
+    assert not np.array_equal(builtin, expected)
+
+
+def test_synth_refuses_a_missing_or_broken_config(tmp_path, capsys):
+    assert main(["synth", "-o", str(tmp_path / "out"), "--config", str(tmp_path / "absent.yaml")]) == 2
+    assert "absent.yaml" in capsys.readouterr().err
+    broken = _synth_config_file(tmp_path / "broken.yaml", zoom=9.0)
+    assert main(["synth", "-o", str(tmp_path / "out"), "--config", str(broken)]) == 2
+    assert "zoom" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_sketch_of_a_colour_image(tmp_path):
