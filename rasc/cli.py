@@ -159,7 +159,9 @@ def _synth_settings(args: argparse.Namespace):
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
-    """Write procedural illustrations with their sketches (XDoG, clean, rough) and region previews."""
+    """Write procedural illustrations with their sketches and regions, one folder a kind (``color/``, ``xdog/``,
+    ``clean/``, ``rough/``, ``regions/`` with 16-bit labels and previews), so that a folder is a batch for
+    ``rasc colorize``."""
     from rasc.batch import output_folder
     from rasc.data.sketch import SketchConfig, xdog_batch
     from rasc.data.synth import synthesize
@@ -170,14 +172,15 @@ def cmd_synth(args: argparse.Namespace) -> None:
     with output_folder(args.output):
         arrays = synthesize(args.n, seed=args.seed, cfg=cfg)
         xdog = xdog_batch(arrays["color"], seed=args.seed, cfg=SketchConfig())
+        images = {"color": arrays["color"], "xdog": xdog, "clean": arrays["lines_clean"],
+                  "rough": arrays["lines_rough"], "regions": arrays["regions"]}
+        for kind in images:
+            (args.output / kind).mkdir(exist_ok=True)
         for i in range(args.n):
-            stem = args.output / f"{i:04d}"
-            write_image(f"{stem}_color.png", arrays["color"][i])
-            write_image(f"{stem}_xdog.png", xdog[i])
-            write_image(f"{stem}_clean.png", arrays["lines_clean"][i])
-            write_image(f"{stem}_rough.png", arrays["lines_rough"][i])
-            write_image(f"{stem}_regions.png", arrays["regions"][i])
-            write_image(f"{stem}_regions.preview.png", random_colour_preview(arrays["regions"][i], seed=i))
+            for kind, batch in images.items():
+                write_image(args.output / kind / f"{i:04d}.png", batch[i])
+            write_image(args.output / "regions" / f"{i:04d}.preview.png",
+                        random_colour_preview(arrays["regions"][i], seed=i))
     log.info("wrote %d illustrations to %s", args.n, args.output)
 
 

@@ -54,8 +54,11 @@ def _read(path):
 
 def test_synth_writes_pngs(tmp_path):
     assert main(["synth", "-o", str(tmp_path / "out"), "-n", "2", "--size", "64"]) == 0
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert "0000_color.png" in names and "0001_rough.png" in names and "0000_regions.png" in names
+    names = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.png"))
+    kinds = ("color", "xdog", "clean", "rough", "regions")
+    assert names == sorted([f"{kind}/000{i}.png" for kind in kinds for i in range(2)]
+                           + [f"regions/000{i}.preview.png" for i in range(2)])
+    assert _read(tmp_path / "out" / "regions" / "0000.png").dtype == np.uint16
 
 
 def _synth_config_file(path, **synth):
@@ -78,13 +81,13 @@ def test_synth_draws_as_the_config_data(tmp_path, monkeypatch):
     config = _synth_config_file(tmp_path / "mine.yaml", zoom=2.0, clutter=0.0, wallpaper_prob=0.0)
     assert main(["synth", "-o", str(tmp_path / "mine"), "-n", "2", "--size", "64", "--config", str(config)]) == 0
     expected = synthesize(2, seed=0, cfg=synth_config({**load_config(config)["data"], "size": 64}))["color"]
-    written = np.stack([_read(tmp_path / "mine" / f"000{i}_color.png")[..., ::-1] for i in range(2)])
+    written = np.stack([_read(tmp_path / "mine" / "color" / f"000{i}.png")[..., ::-1] for i in range(2)])
     assert np.array_equal(written, expected)
 
     monkeypatch.chdir(tmp_path)  # no config/config.yaml here: the built-in settings
     assert main(["synth", "-o", "builtin", "-n", "2", "--size", "64", "--shadow-prob", "1"]) == 0
     builtin = synthesize(2, seed=0, cfg=SynthConfig(size=64, shadow_prob=1.0))["color"]
-    assert np.array_equal(np.stack([_read(tmp_path / "builtin" / f"000{i}_color.png")[..., ::-1] for i in range(2)]),
+    assert np.array_equal(np.stack([_read(tmp_path / "builtin" / "color" / f"000{i}.png")[..., ::-1] for i in range(2)]),
                           builtin)
     assert not np.array_equal(builtin, expected)
 
