@@ -57,6 +57,17 @@ def test_claim_rows_give_improvement_over_detectable_per_test_set(summary):
     assert lines[-1].startswith("2 rows, 1 in the paper's direction")
 
 
+def test_claim_rows_leave_out_claims_not_run(summary):
+    claims = pd.DataFrame({
+        "methods": ["full > patches_1", "full > no_region_maps"], "metric": ["fid", "bleeding"], "test_set": ["A"] * 2,
+        "mean_improvement": [float("nan"), 0.5], "min_detectable": [float("nan"), 1.7],
+        "p_value": [float("nan"), 0.06], "p_holm": [float("nan"), 0.55], "reproduced": ["not run", "within noise"]})
+    lines = summary.claim_rows(claims, ["A"])
+    assert len(lines) == 5 and "patches_1" not in "".join(lines)
+    assert lines[-1] == ("1 rows, 1 in the paper's direction; smallest p 0.06, smallest Holm-corrected p 0.55; "
+                         "1 rows not run (their experiments not evaluated)")
+
+
 def test_a_run_without_evaluations_stops_with_a_message(summary, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.argv", ["seed_summary.py", "--results", str(tmp_path)])
     with pytest.raises(SystemExit, match="no evaluations under"):
