@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import rasc.colorize  # noqa: E402
 import rasc.data.sketch  # noqa: E402
-from rasc.config import load_config  # noqa: E402
+from rasc.config import DEFAULT_CONFIG, load_config  # noqa: E402
 from rasc.data.prepare import synth_config  # noqa: E402
 from rasc.data.sketch import line_art_to_size, pad_resize  # noqa: E402
 from rasc.data.synth import SynthConfig, framed_as, synthesize  # noqa: E402
@@ -55,7 +55,7 @@ def load_model_and_data(model: Path, config_path: Path) -> tuple[Any, Any, dict,
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``-m`` (the trained generator) and ``--config`` (its data), as `load_model_and_data` takes them."""
     parser.add_argument("-m", "--model", type=Path, required=True, help="a trained generator.pt")
-    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="config of its data")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config of its data")
 
 
 def against_truth(coloured: np.ndarray, drawings: dict[str, np.ndarray], sketches: np.ndarray) -> dict[str, float]:

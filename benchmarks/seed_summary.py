@@ -22,7 +22,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rasc.config import load_config  # noqa: E402
+from rasc.claims import NOT_RUN  # noqa: E402
+from rasc.config import DEFAULT_CONFIG, load_config  # noqa: E402
 from rasc.references import ORACLE_SUFFIX, REFERENCE_PREFIX, reference_name  # noqa: E402
 from rasc.tables import collect_metrics, summarise  # noqa: E402
 
@@ -75,9 +76,6 @@ def model_rows(summary: pd.DataFrame, experiments: Sequence[str], test_sets: Seq
     return lines
 
 
-NOT_RUN = "not run"  # rasc.claims's verdict of a row whose experiments were not evaluated
-
-
 def claim_rows(claims: pd.DataFrame, test_sets: Sequence[str]) -> list[str]:
     """Markdown rows of claims.csv: per (methods, metric), mean improvement / min_detectable per test set. Rows
     "not run" (an experiment left out by ``run_experiments``) are left out and counted apart."""
@@ -104,7 +102,7 @@ def claim_rows(claims: pd.DataFrame, test_sets: Sequence[str]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"), help="a workflow run's results folder")
-    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"),
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
                         help="the run's config: its experiments give the rows' order")
     parser.add_argument("--experiments", nargs="+", default=None, help="experiments to list (default: every one)")
     parser.add_argument("--test-sets", nargs="+", default=["A", "B", "C"], help="test sets, the first in detail")

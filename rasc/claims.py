@@ -31,6 +31,8 @@ from rasc.config import MIN_CLAIM_SEEDS
 from rasc.data.prepare import drawn_from_test_split
 from rasc.metrics.stats import NO, WITHIN_NOISE, YES, holm, judge_claim, min_detectable_improvement
 
+NOT_RUN = "not run"  # verdict of a row whose experiments were not evaluated (left out by run_experiments)
+
 TEST_SETS_NOTE = ("Test sets A, B and C are three sketch styles drawn from the same held-out illustrations, so their "
                   "rows are not independent evidence: a claim holding on all three is one result seen three ways.")
 
@@ -112,7 +114,7 @@ def _judge(runs: pd.DataFrame, claim: Claim, test_set: str, confidence: float, b
                               "methods": " > ".join(claim.methods), "test_set": test_set}
     missing = [m for m in claim.methods if m not in set(runs["experiment"])]
     if missing:
-        return row | {"reproduced": "not run", "reason": f"experiments not evaluated: {', '.join(missing)}"}
+        return row | {"reproduced": NOT_RUN, "reason": f"experiments not evaluated: {', '.join(missing)}"}
     better, worse = (per_seed_values(runs, m, claim.metric, test_set) for m in claim.methods)
     # A row needs as many paired seeds as claims.seeds must list: with 2 the paired t-test has one degree of
     # freedom, and two nearly equal improvements give a tiny p by coincidence (measured: p = 0.0012, "yes" after

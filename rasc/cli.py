@@ -20,12 +20,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rasc.config import DEFAULT_CONFIG
 from rasc.drawing import DEFAULT_MAX_PIXELS
 from rasc.logs import configure_logging
 
 log = logging.getLogger("rasc")
-
-DEFAULT_CONFIG = Path("config/config.yaml")  # the embedded default, relative to the working directory (the repository)
 
 
 def _integer_at_least(text: str, minimum: int) -> int:
@@ -141,21 +140,27 @@ def _run_over_inputs(args: argparse.Namespace, names: Callable[[str], list[str]]
 
 
 def _synth_settings(args: argparse.Namespace):
-    """The drawing settings of ``rasc synth``: the config's ``data.synth`` at ``--size`` (so the drawings look like
-    the data its models learned from), the generator's built-in settings where the default config file is absent."""
+    """The drawing and XDoG settings of ``rasc synth``: the config's ``data.synth`` at ``--size`` and its ``sketch``
+    section (so the drawings look like the data its models learned from), the built-in settings where the default
+    config file is absent. Returns (SynthConfig, SketchConfig)."""
     import dataclasses
 
     from rasc.config import load_config
     from rasc.data.prepare import synth_config
+    from rasc.data.sketch import SketchConfig
     from rasc.data.synth import SynthConfig
 
     if args.config.is_file() or args.config != DEFAULT_CONFIG:
-        cfg = synth_config({**load_config(args.config)["data"], "size": args.size})
-        log.info("drawing with the data.synth settings of %s", args.config)
+        config = load_config(args.config)
+        drawing = synth_config({**config["data"], "size": args.size})
+        sketch = SketchConfig(**config["sketch"])
+        log.info("drawing with the data.synth and sketch settings of %s", args.config)
     else:
-        cfg = SynthConfig(size=args.size)
+        drawing, sketch = SynthConfig(size=args.size), SketchConfig()
         log.info("%s not found: drawing with the generator's built-in settings", args.config)
-    return cfg if args.shadow_prob is None else dataclasses.replace(cfg, shadow_prob=args.shadow_prob)
+    if args.shadow_prob is not None:
+        drawing = dataclasses.replace(drawing, shadow_prob=args.shadow_prob)
+    return drawing, sketch
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
@@ -163,15 +168,15 @@ def cmd_synth(args: argparse.Namespace) -> None:
     ``clean/``, ``rough/``, ``regions/`` with 16-bit labels and previews), so that a folder is a batch for
     ``rasc colorize``."""
     from rasc.batch import output_folder
-    from rasc.data.sketch import SketchConfig, xdog_batch
+    from rasc.data.sketch import xdog_batch
     from rasc.data.synth import synthesize
     from rasc.imageio import write_image
     from rasc.regions.labels import random_colour_preview
 
-    cfg = _synth_settings(args)
+    drawing, sketch = _synth_settings(args)
     with output_folder(args.output):
-        arrays = synthesize(args.n, seed=args.seed, cfg=cfg)
-        xdog = xdog_batch(arrays["color"], seed=args.seed, cfg=SketchConfig())
+        arrays = synthesize(args.n, seed=args.seed, cfg=drawing)
+        xdog = xdog_batch(arrays["color"], seed=args.seed, cfg=sketch)
         images = {"color": arrays["color"], "xdog": xdog, "clean": arrays["lines_clean"],
                   "rough": arrays["lines_rough"], "regions": arrays["regions"]}
         for kind in images:

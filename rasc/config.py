@@ -30,6 +30,8 @@ BOOKKEEPING_TRAIN_OPTIONS = frozenset({"steps", "device", "threads", "log_every"
 # are left out of a training's Snakemake params (training_params), so that adding them retrains nothing.
 LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0, "adversarial_from": 0, "sketch_width_jitter": 0.0}
 
+DEFAULT_CONFIG = Path("config/config.yaml")  # the embedded default, relative to the working directory (the repository)
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 

@@ -76,13 +76,20 @@ def test_synth_draws_as_the_config_data(tmp_path, monkeypatch):
     otherwise; the shadow option overrides the config's."""
     from rasc.config import load_config
     from rasc.data.prepare import synth_config
+    from rasc.data.sketch import SketchConfig, xdog_batch
     from rasc.data.synth import SynthConfig, synthesize
 
     config = _synth_config_file(tmp_path / "mine.yaml", zoom=2.0, clutter=0.0, wallpaper_prob=0.0)
+    config.write_text(config.read_text().replace("eps: 0.1", "eps: 0.3"))  # and its own XDoG threshold
     assert main(["synth", "-o", str(tmp_path / "mine"), "-n", "2", "--size", "64", "--config", str(config)]) == 0
-    expected = synthesize(2, seed=0, cfg=synth_config({**load_config(config)["data"], "size": 64}))["color"]
+    settings = load_config(config)
+    expected = synthesize(2, seed=0, cfg=synth_config({**settings["data"], "size": 64}))["color"]
     written = np.stack([_read(tmp_path / "mine" / "color" / f"000{i}.png")[..., ::-1] for i in range(2)])
     assert np.array_equal(written, expected)
+    assert settings["sketch"]["eps"] == 0.3
+    xdog = np.stack([_read(tmp_path / "mine" / "xdog" / f"000{i}.png") for i in range(2)])
+    assert np.array_equal(xdog, xdog_batch(expected, seed=0, cfg=SketchConfig(**settings["sketch"])))
+    assert not np.array_equal(xdog, xdog_batch(expected, seed=0, cfg=SketchConfig()))
 
     monkeypatch.chdir(tmp_path)  # no config/config.yaml here: the built-in settings
     assert main(["synth", "-o", "builtin", "-n", "2", "--size", "64", "--shadow-prob", "1"]) == 0
