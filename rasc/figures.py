@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -178,32 +179,86 @@ def grad_cosine_figure(records_by_run: Mapping[str, list[dict]], path: str | Pat
     save_figure(figure, path)
 
 
-def learning_curves_figure(curves_by_run: Mapping[str, list[dict]], path: str | Path) -> None:
-    """Learning curves (:mod:`rasc.validation`): per run, the validation colour error (predicted w, solid; oracle
-    w, dashed) and bleeding over training steps, with the flat-colour reference as a grey line."""
+class SeedBand(NamedTuple):
+    """One quantity of a run's learning curves over its seeds, at the steps every seed has reached."""
+
+    steps: np.ndarray  # (S,) training steps
+    mean: np.ndarray  # (S,) mean over the seeds
+    low: np.ndarray  # (S,) smallest value of any seed
+    high: np.ndarray  # (S,) largest value of any seed
+    seeds: int  # seeds with points for this quantity
+
+
+def seed_band(curves_by_seed: Sequence[Sequence[Mapping]], key: str) -> SeedBand:
+    """Mean, smallest and largest ``key`` over the seeds' learning-curve points (:mod:`rasc.validation`), at the
+    steps every seed with points has (a run still training has fewer); a seed without points is left out."""
+    values_by_seed = [{point["step"]: point[key] for point in points if key in point} for points in curves_by_seed]
+    values_by_seed = [values for values in values_by_seed if values]
+    if not values_by_seed:
+        empty = np.zeros(0)
+        return SeedBand(empty, empty, empty, empty, 0)
+    steps = sorted(set.intersection(*(set(values) for values in values_by_seed)))
+    table = np.array([[values[step] for step in steps] for values in values_by_seed], dtype=float).reshape(
+        len(values_by_seed), len(steps))  # (seeds, S)
+    return SeedBand(np.array(steps), table.mean(axis=0), table.min(axis=0), table.max(axis=0), len(values_by_seed))
+
+
+def _draw_band(axis, band: SeedBand, colour: str, label: str, linestyle: str = "-") -> None:
+    """The seeds' mean as a line and, with more than one seed, their range as a shaded band."""
+    if band.seeds > 1:
+        if not label.startswith("_"):
+            label = f"{label} ({band.seeds} seeds)"
+        axis.fill_between(band.steps, band.low, band.high, color=colour, alpha=0.15, linewidth=0)
+    axis.plot(band.steps, band.mean, color=colour, linestyle=linestyle, label=label)
+
+
+def _top_after_start(bands: Sequence[SeedBand]) -> float | None:
+    """A y-axis top that shows every band after its first point (the untrained generator's score, far above the
+    rest, would squeeze the curves into the bottom of the panel); None without such points."""
+    highs = [float(band.high[1:].max()) for band in bands if len(band.steps) > 1]
+    return 1.1 * max(highs) if highs else None
+
+
+def learning_curves_figure(curves_by_run: Mapping[str, Sequence[Sequence[Mapping]]], path: str | Path,
+                           title: str = "Learning curves on a fixed test-set-A subset (EMA generator at every snapshot)",
+                           ) -> None:
+    """Learning curves (:mod:`rasc.validation`): per run (each a list of its seeds' curve points), the validation
+    colour error (predicted w, solid; oracle w, dashed) and bleeding over training steps, the mean over the seeds
+    with their range shaded where there are several, and the flat-colour reference as a grey line."""
     plt = pyplot()
     figure, (error_axis, bleeding_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
-    constant = []
-    for index, (run, points) in enumerate(curves_by_run.items()):
-        if not points:
-            continue
+    constant, error_bands, bleeding_bands = [], [], []
+    for index, (run, curves_by_seed) in enumerate(curves_by_run.items()):
         colour = f"C{index}"
-        steps = [p["step"] for p in points]
-        error_axis.plot(steps, [p["val/colour_error"] for p in points], color=colour, label=run)
-        if "val/oracle_colour_error" in points[0]:
-            error_axis.plot(steps, [p["val/oracle_colour_error"] for p in points], color=colour, linestyle="--",
-                            label=f"{run}:oracle")
-        bleeding_axis.plot(steps, [p["val/bleeding"] for p in points], color=colour, label=run)
-        constant.append(points[0]["val/constant_colour_error"])
+        predicted = seed_band(curves_by_seed, "val/colour_error")
+        if not predicted.seeds:
+            continue
+        _draw_band(error_axis, predicted, colour, run)
+        oracle = seed_band(curves_by_seed, "val/oracle_colour_error")
+        if oracle.seeds:
+            _draw_band(error_axis, oracle, colour, "_oracle", linestyle="--")
+        bleeding = seed_band(curves_by_seed, "val/bleeding")
+        _draw_band(bleeding_axis, bleeding, colour, run)
+        error_bands += [predicted, oracle]
+        bleeding_bands.append(bleeding)
+        reference = seed_band(curves_by_seed, "val/constant_colour_error")
+        if len(reference.steps):
+            constant.append(float(reference.mean[0]))
+    if any(band.seeds for band in error_bands[1::2]):
+        error_axis.plot([], [], color="black", linestyle="--", label="dashed: oracle w")
     if constant:
         error_axis.axhline(float(np.mean(constant)), color="grey", linewidth=1, label="reference:constant")
-    else:
+        error_axis.set_ylim(bottom=0, top=max(1.2 * float(np.mean(constant)), _top_after_start(error_bands) or 0))
+    bleeding_top = _top_after_start(bleeding_bands)
+    if bleeding_top:
+        bleeding_axis.set_ylim(bottom=0, top=bleeding_top)
+    if not constant:
         error_axis.text(0.5, 0.5, "no learning-curve points (eval.curve_images = 0?)", ha="center", va="center",
                         transform=error_axis.transAxes)
     error_axis.set(xlabel="training step", ylabel="region colour error (ΔE, lower is better)")
     bleeding_axis.set(xlabel="training step", ylabel="bleeding (ΔE, lower is better)")
     error_axis.legend(fontsize=6)
     bleeding_axis.legend(fontsize=6)
-    figure.suptitle("Learning curves on a fixed test-set-A subset (EMA generator at every snapshot)", fontsize=9)
+    figure.suptitle(title, fontsize=9)
     figure.tight_layout()
     save_figure(figure, path)

@@ -60,11 +60,13 @@ def test_an_experiment_s_own_thread_count_reaches_its_training_job(tmp_path):
     assert jobs["no_region_maps"] == "2" and jobs["full"] is None  # Snakemake prints threads above 1 only
 
 
-def test_claims_train_exactly_the_experiments_their_claims_compare(tmp_path):
-    """The claims target trains what some claim compares on every claims seed, and no other table row."""
+@pytest.mark.parametrize("target", ["results/claims.csv", "results/figures/learning_curves_claims.png"])
+def test_claims_train_exactly_the_experiments_their_claims_compare(tmp_path, target):
+    """The claims target, and the learning curves of its runs, train what some claim compares on every claims seed,
+    and no other table row."""
     config = load_config(REPO / "config" / "config.yaml")
     workdir = _workdir_with_config(tmp_path, (REPO / "config" / "config.yaml").read_text())
-    result = snakemake("-n", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "results/claims.csv")
+    result = snakemake("-n", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), target)
     assert result.returncode == 0, result.stderr
     trainings = set(re.findall(r"train_model/(\w+_seed\d+)\.log", result.stdout))
     claimed = claim_experiments(paper_claims(config["tables"]))
@@ -159,6 +161,7 @@ def test_tiny_dag_training_outputs_and_tracking(tiny_run):
     curves = [json.loads(line) for line in (run / "curves.jsonl").read_text().splitlines()]
     assert [point["step"] for point in curves] == [0, 2, 3]  # start, snapshot_every 2, final step 3
     assert (tiny_run / "results/figures/learning_curves.png").stat().st_size > 0
+    assert (tiny_run / "results/figures/learning_curves_claims.png").stat().st_size > 0
 
 
 def test_snakefmt_is_clean():

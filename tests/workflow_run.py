@@ -13,7 +13,7 @@ TINY_TARGETS = ("results/table1.csv", "results/table2.csv", "results/table3.csv"
                 "results/claims.csv", "results/figures/multicolor.png", "results/figures/grad_cosine.png",
                 "results/regions/quality.csv", "results/figures/data_samples.png", "results/figures/qualitative_A.png",
                 "results/figures/region_sources_colorized.png", "results/figures/patch_sizes_colorized.png",
-                "results/figures/learning_curves.png")
+                "results/figures/learning_curves.png", "results/figures/learning_curves_claims.png")
 
 
 def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:

@@ -330,15 +330,30 @@ def get_table_region_sources(wildcards):
     return table_region_sources(f"table{wildcards.table}")
 
 
-def get_claims_metrics():
-    """metrics.json of every defined experiment a claim compares (the controls patches_1 and learned_regions among
-    them), for every claims seed, on the test sets drawn from the test split (claims leave R out: rasc.claims).
-    Table rows no claim compares (the intermediate patch counts of table 4) are not trained on the extra seeds.
+def claimed_experiments():
+    """Every defined experiment a claim compares (the controls patches_1 and learned_regions among them). Table
+    rows no claim compares (the intermediate patch counts of table 4) are not trained on the extra seeds.
     """
     claimed = claim_experiments(paper_claims(config["tables"]))
-    names = [name for name in claimed if name in config["experiments"]]
+    return [name for name in claimed if name in config["experiments"]]
+
+
+def get_claims_metrics():
+    """metrics.json of every claimed experiment for every claims seed, on the test sets drawn from the test split
+    (claims leave R out: rasc.claims)."""
     test_sets = [t for t in config["eval"]["test_sets"] if drawn_from_test_split(t)]
-    return get_metrics_files(names, config["claims"]["seeds"], test_sets)
+    return get_metrics_files(
+        claimed_experiments(), config["claims"]["seeds"], test_sets
+    )
+
+
+def get_claims_learning_curve_runs():
+    """Training folders of every claimed experiment and claims seed, for their learning curves over the seeds."""
+    return expand(
+        "results/train/{experiment}/seed{seed}/run.json",
+        experiment=claimed_experiments(),
+        seed=config["claims"]["seeds"],
+    )
 
 
 def colorized_files(experiments, testset):

@@ -145,5 +145,27 @@ rule learning_curves_figure:
         "logs/learning_curves_figure/all.log",
     conda:
         ENV
+    params:
+        title="Learning curves on a fixed test-set-A subset (EMA generator at every snapshot), first seed",
+    script:
+        "../scripts/learning_curves_figure.py"
+
+
+rule claims_learning_curves_figure:
+    input:
+        runs=get_claims_learning_curve_runs(),
+    output:
+        figure=report(
+            "results/figures/learning_curves_claims.png",
+            caption="../report/learning_curves_claims.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/learning_curves_figure/claims.log",
+    conda:
+        ENV
+    params:
+        title="Learning curves of the claimed experiments on a fixed test-set-A subset: mean over the claims seeds, "
+        "their range shaded",
     script:
         "../scripts/learning_curves_figure.py"
