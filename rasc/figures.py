@@ -4,7 +4,6 @@ gradient-cosine histograms (Figs. 12, 13)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -122,11 +121,6 @@ def multicolor_figure(sketch: np.ndarray, samples: np.ndarray, interpolation: np
     )
 
 
-def read_grad_cosine(path: str | Path) -> list[dict]:
-    """The records of a ``grad_cosine.jsonl`` file written during training."""
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-
-
 _BRANCH_ORDER = ("q", "k", "v", "skip")
 
 
@@ -227,7 +221,7 @@ def learning_curves_figure(curves_by_run: Mapping[str, Sequence[Sequence[Mapping
     with their range shaded where there are several, and the flat-colour reference as a grey line."""
     plt = pyplot()
     figure, (error_axis, bleeding_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
-    constant, error_bands, bleeding_bands = [], [], []
+    constant, error_bands, bleeding_bands, oracle_drawn = [], [], [], False
     for index, (run, curves_by_seed) in enumerate(curves_by_run.items()):
         colour = f"C{index}"
         predicted = seed_band(curves_by_seed, "val/colour_error")
@@ -237,6 +231,7 @@ def learning_curves_figure(curves_by_run: Mapping[str, Sequence[Sequence[Mapping
         oracle = seed_band(curves_by_seed, "val/oracle_colour_error")
         if oracle.seeds:
             _draw_band(error_axis, oracle, colour, "_oracle", linestyle="--")
+            oracle_drawn = True
         bleeding = seed_band(curves_by_seed, "val/bleeding")
         _draw_band(bleeding_axis, bleeding, colour, run)
         error_bands += [predicted, oracle]
@@ -244,17 +239,17 @@ def learning_curves_figure(curves_by_run: Mapping[str, Sequence[Sequence[Mapping
         reference = seed_band(curves_by_seed, "val/constant_colour_error")
         if len(reference.steps):
             constant.append(float(reference.mean[0]))
-    if any(band.seeds for band in error_bands[1::2]):
+    if oracle_drawn:
         error_axis.plot([], [], color="black", linestyle="--", label="dashed: oracle w")
     if constant:
         error_axis.axhline(float(np.mean(constant)), color="grey", linewidth=1, label="reference:constant")
         error_axis.set_ylim(bottom=0, top=max(1.2 * float(np.mean(constant)), _top_after_start(error_bands) or 0))
+    else:
+        error_axis.text(0.5, 0.5, "no learning-curve points (eval.curve_images = 0?)", ha="center", va="center",
+                        transform=error_axis.transAxes)
     bleeding_top = _top_after_start(bleeding_bands)
     if bleeding_top:
         bleeding_axis.set_ylim(bottom=0, top=bleeding_top)
-    if not constant:
-        error_axis.text(0.5, 0.5, "no learning-curve points (eval.curve_images = 0?)", ha="center", va="center",
-                        transform=error_axis.transAxes)
     error_axis.set(xlabel="training step", ylabel="region colour error (ΔE, lower is better)")
     bleeding_axis.set(xlabel="training step", ylabel="bleeding (ΔE, lower is better)")
     error_axis.legend(fontsize=6)

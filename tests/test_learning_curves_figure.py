@@ -49,3 +49,13 @@ def test_figure_draws_each_run_over_its_seeds(tmp_path, monkeypatch):
     assert "full (2 seeds)" in drawn and "pix2pix" in drawn and "dashed: oracle w" in drawn
     assert drawn.count("_oracle") == 2  # one dashed line per run, named once in the legend
     assert len(shaded) == 3  # full's colour error, oracle and bleeding; one seed of pix2pix has no band
+
+
+def test_read_jsonl_returns_what_append_jsonl_wrote_and_nothing_for_a_missing_file(tmp_path):
+    from rasc.training.run_files import append_jsonl, read_jsonl
+
+    path = tmp_path / "curves.jsonl"
+    assert read_jsonl(path) == []
+    append_jsonl(path, curve([70, 40]))
+    path.write_text(path.read_text() + "\n")  # a trailing blank line is no row
+    assert read_jsonl(path) == curve([70, 40])

@@ -22,6 +22,14 @@ def append_jsonl(path: Path, rows: list[Mapping[str, Any]]) -> None:
             handle.write(json.dumps(row) + "\n")
 
 
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a JSON-lines file written by :func:`append_jsonl`; none when the run did not write it."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def truncate_jsonl(path: Path, last_step: int) -> None:
     """Drop lines logged after ``last_step`` by a run that died after its last snapshot (they are redone)."""
     if not path.is_file():

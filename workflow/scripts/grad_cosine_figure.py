@@ -3,13 +3,13 @@
 
 from pathlib import Path
 
-from rasc.figures import grad_cosine_figure, read_grad_cosine
+from rasc.figures import grad_cosine_figure
 from rasc.logs import script_logging
+from rasc.training.run_files import read_jsonl
 
 with script_logging(snakemake.log[0]):
     records = {}
     for run in snakemake.input.runs:
         folder = Path(run).parent
-        path = folder / "grad_cosine.jsonl"
-        records[f"{folder.parent.name}, {folder.name}"] = read_grad_cosine(path) if path.is_file() else []
+        records[f"{folder.parent.name}, {folder.name}"] = read_jsonl(folder / "grad_cosine.jsonl")
     grad_cosine_figure(records, snakemake.output.figure)
