@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-CURVES = "curves.jsonl"  # one line per scored snapshot, in the training folder
 
 
 @dataclass(frozen=True, eq=False)

@@ -49,17 +49,15 @@ from rasc.training.distributed import (
 from rasc.training.grad_cosine import cosine_metric_name
 from rasc.training.options import TrainConfig
 from rasc.training.rng import capture_rng_state, restore_rng_state, seed_globals
-from rasc.training.run_files import append_jsonl, plain_json, truncate_jsonl
+from rasc.training.run_files import CURVES, GRAD_COSINE, STATS, append_jsonl, plain_json, truncate_jsonl
 from rasc.training.sample_grid import fixed_grid_inputs, render_sample_grid
 from rasc.training.step import Networks, build_networks, build_perceptual, train_step
-from rasc.validation import CURVES, ValidationSet
+from rasc.validation import ValidationSet
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT = Path("snapshots") / "last.pt"
 GENERATOR = "generator.pt"
-STATS = "stats.jsonl"
-GRAD_COSINE = "grad_cosine.jsonl"
 SAMPLES = "samples"
 RUN_JSON = "run.json"
 CONFIG_JSON = "config.json"

@@ -9,6 +9,10 @@ from typing import Any
 
 from rasc.atomic import atomic_path
 
+STATS = "stats.jsonl"  # one line per logged step (losses, timings)
+GRAD_COSINE = "grad_cosine.jsonl"  # gradient-cosine histograms of the region correlation (paper §IV-G)
+CURVES = "curves.jsonl"  # one line per scored snapshot: the learning curves (rasc.validation)
+
 
 def plain_json(data: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-normal copy (tuples → lists, paths → strings): safe for weights-only checkpoints and comparable."""

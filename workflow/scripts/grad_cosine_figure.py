@@ -5,11 +5,11 @@ from pathlib import Path
 
 from rasc.figures import grad_cosine_figure
 from rasc.logs import script_logging
-from rasc.training.run_files import read_jsonl
+from rasc.training.run_files import GRAD_COSINE, read_jsonl
 
 with script_logging(snakemake.log[0]):
     records = {}
     for run in snakemake.input.runs:
         folder = Path(run).parent
-        records[f"{folder.parent.name}, {folder.name}"] = read_jsonl(folder / "grad_cosine.jsonl")
+        records[f"{folder.parent.name}, {folder.name}"] = read_jsonl(folder / GRAD_COSINE)
     grad_cosine_figure(records, snakemake.output.figure)

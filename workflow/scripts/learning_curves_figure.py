@@ -5,8 +5,7 @@ from pathlib import Path
 
 from rasc.figures import learning_curves_figure
 from rasc.logs import script_logging
-from rasc.training.run_files import read_jsonl
-from rasc.validation import CURVES
+from rasc.training.run_files import CURVES, read_jsonl
 
 with script_logging(snakemake.log[0]):
     curves_by_experiment = {}
