@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rasc.data.sketch import (
-    INK_COVERAGE,
+    SPECK_AREA,
     PAPER_SIGMAS,
     SketchConfig,
     draw_sigmas,
@@ -45,16 +45,42 @@ def test_line_art_shrunk_to_the_working_size_keeps_solid_lines():
     drawing = np.full((256, 200), 255, np.uint8)
     drawing[:, 50:52] = 0  # a 2-px vertical line: half a pixel wide at 64², cut in two by the pixel grid
     drawing[100:102, :] = 0  # a 2-px horizontal line
-    drawing[180:181, 20:180] = 0  # a 1-px line: a quarter of a pixel's height, under INK_COVERAGE
+    drawing[180:181, 20:180] = 0  # a 1-px hairline: a quarter of a working-size pixel's height
     area = pad_resize(drawing, 64)
     assert ((area > 0) & (area < 255)).any()  # area averaging alone leaves grey
     shrunk = line_art_to_size(drawing, 64)
     assert shrunk.shape == (64, 64) and shrunk.dtype == np.uint8
     assert set(np.unique(shrunk)) == {0, 255}
-    np.testing.assert_array_equal(shrunk == 0, area <= 255 * (1 - INK_COVERAGE))
     assert (shrunk[:, 17:22] == 0).any(axis=1).all()  # the vertical line is unbroken from top to bottom
     assert (shrunk[24:27] == 0).any(axis=0)[10:50].all()  # the horizontal one too, across the drawing
-    assert not (shrunk[44:47, 22:50] == 0).any()  # the hairline is dropped with the grey it would have left
+    assert (shrunk[44:47] == 0).any(axis=0)[13:51].all()  # and the hairline, which a coverage threshold dropped
+    assert not (shrunk[:, 24:64] == 0).all(axis=0).any()  # no paper column turned to ink
+    for line in (shrunk[:, 17:22], shrunk[24:27].T, shrunk[44:47].T):
+        assert np.median((line == 0).sum(axis=1)) == 1  # each line one working-size pixel wide (but at crossings)
+
+
+def test_line_art_shrunk_to_the_working_size_is_one_pixel_wide_whatever_the_pen():
+    """A thin and a thick pen tracing the same lines give the same working-size sketch (their centre lines)."""
+    thin = np.full((512, 512), 255, np.uint8)
+    cv2.circle(thin, (256, 256), 150, 0, 1)
+    cv2.line(thin, (40, 60), (470, 420), 0, 1)
+    thick = cv2.erode(thin, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))  # the same lines, 15 px wide
+    shrunk_thin, shrunk_thick = line_art_to_size(thin, 64), line_art_to_size(thick, 64)
+    assert (shrunk_thin == 0).sum() > 100
+    assert (shrunk_thin != shrunk_thick).mean() < 0.02  # a centre line may fall a pixel apart here and there
+    coverage = pad_resize(thick, 64) <= 255 * 0.7  # the thick pen at 30% coverage: a line 2-3 pixels wide
+    assert coverage.sum() > 1.5 * (shrunk_thick == 0).sum()
+
+
+def test_line_art_shrunk_to_the_working_size_drops_specks():
+    """Ink pieces smaller than SPECK_AREA of a working-size pixel (scanner dust) are not drawn as ink pixels."""
+    drawing = np.full((640, 640), 255, np.uint8)  # 10 drawing px per working-size px at 64²
+    speck = int(np.sqrt(SPECK_AREA) * 10) - 1  # a square speck just under SPECK_AREA of a working pixel
+    drawing[100:100 + speck, 100:100 + speck] = 0
+    drawing[400:420, 300:320] = 0  # a 20-px blot: 4 working-size pixels of ink
+    shrunk = line_art_to_size(drawing, 64)
+    assert not (shrunk[5:15, 5:15] == 0).any()
+    assert (shrunk[38:44, 28:34] == 0).any()
 
 
 def test_line_art_at_or_below_the_working_size_is_only_padded_and_resized():
