@@ -26,6 +26,7 @@ from skimage.util import montage
 from torch import nn
 
 from rasc.data.sketch import crop_padding, working_view
+from rasc.drawing import DrawingError
 from rasc.models.inference import (
     colorize,
     interpolate_w,
@@ -36,6 +37,7 @@ from rasc.models.inference import (
 )
 from rasc.refine import flat_refinement
 from rasc.regions import trapped_ball_regions
+from rasc.regions.trapped_ball import TrappedBallConfig
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ def colorize_drawing(generator: nn.Module, extract: Callable[[np.ndarray], np.nd
     training line), else the whole page.
     """
     view, square = working_view(drawing, generator.cfg.image_size, crop_to_ink)  # square (S, S)
+    line_threshold = TrappedBallConfig().line_threshold
+    if square.min() >= line_threshold:  # as test set R refuses a blank sketch (rasc.data.prepare.read_real_sketch)
+        raise DrawingError(f"no line left at the working size {square.shape[0]}x{square.shape[1]} px (no pixel darker "
+                           f"than {line_threshold}: lines too faint, or only specks), nothing to colour")
     colourings = network_colourings(generator, extract, square, style)  # (N, S, S, 3)
     full = [to_page(image, drawing.shape, view) for image in colourings]  # N × (H, W, 3)
     if raw:

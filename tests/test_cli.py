@@ -371,6 +371,9 @@ def _bad_input_files(tmp_path):
     (tmp_path / "file_not_folder").write_text("")
     (tmp_path / "folder.pt").mkdir()
     (tmp_path / "text.npz").write_text("a, b\n1, 2\n")
+    specks = np.full((640, 640), 255, np.uint8)  # scanner dust only: every speck under a working-size pixel's area
+    specks[::80, ::80] = 0
+    cv2.imwrite(str(tmp_path / "specks.png"), specks)
 
 
 def _pickled_model(tmp_path):
@@ -420,6 +423,8 @@ BAD_INPUTS = {
     "all black": (["regions", "{tmp}/black.png", "-o", "{tmp}/out"], "all dark"),
     "blank after alpha": (["colorize", "{tmp}/transparent.png", "-m", "{model}", "-o", "{tmp}/out"],
                           "blank once its transparency is laid on white paper"),
+    "only specks": (["colorize", "{tmp}/specks.png", "-m", "{model}", "-o", "{tmp}/out"],
+                    "specks.png: no line left at the working size"),
     "too large, refused": (["sketch", "{tmp}/ok.png", "-o", "{tmp}/out", "--max-pixels", "1000", "--refuse-large"],
                            "more than the limit of 1000 px"),
     "reference is a folder": (["colorize", "{tmp}/ok.png", "-m", "{model}", "-o", "{tmp}/out", "--reference",

@@ -1,4 +1,4 @@
-"""rasc.colorize: what the network sees of a drawing with paper margins."""
+"""rasc.colorize: what the network sees of a drawing with paper margins, and of one with no line left at its size."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from rasc.colorize import colorize_drawing
+from rasc.drawing import DrawingError
 from rasc.models import Generator, GeneratorConfig
 from rasc.regions.build import region_extractor
 
@@ -32,3 +33,17 @@ def test_paper_margins_do_not_change_what_the_network_sees(generator):
     np.testing.assert_array_equal(on_page[0][48:144, 48:144], alone)
     whole = colorize_drawing(generator, extract, page, raw=True, crop_to_ink=False)[0][48:144, 48:144]
     assert np.abs(whole.astype(int) - alone).max() > 10
+
+
+def test_a_drawing_with_no_line_left_at_the_working_size_is_refused(generator):
+    """Lines too faint for the region extractor, or specks that the downscale drops, leave nothing to colour."""
+    extract = region_extractor("trapped_ball")
+    faint = np.full((32, 32), 255, np.uint8)
+    faint[8:24, 16] = 230  # lighter than trapped-ball's line threshold
+    specks = np.full((320, 320), 255, np.uint8)
+    specks[::40, ::40] = 0  # 1-px dust, far under a working-size pixel (10 × 10 px here)
+    for drawing in (faint, specks):
+        with pytest.raises(DrawingError, match="no line left at the working size 32x32 px"):
+            colorize_drawing(generator, extract, drawing)
+    specks[100:300, 160:163] = 0  # a line among the dust: coloured
+    assert colorize_drawing(generator, extract, specks).shape == (1, 320, 320, 3)
