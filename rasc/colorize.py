@@ -5,8 +5,9 @@
    paper margins would otherwise reach the generator smaller than anything it was trained on (measured:
    ``benchmarks/colorize_framing.py --margins``);
 1. the drawing is brought to the generator's working size the paper's way (mirror padding to a square, resize;
-   traced to one-pixel centre lines when shrunk, :func:`rasc.data.sketch.line_art_to_size`), its region map is taken there with the
-   generator's own region source, and the generator colours it;
+   traced to one-pixel centre lines when shrunk, :func:`rasc.data.sketch.line_art_to_size`), its region map is
+   taken there with the generator's own region source, and the generator colours it (a drawing with no line left
+   there is refused);
 2. the padding is cropped back out and the colouring resized to the drawing's size in one resampling
    (:func:`rasc.data.sketch.crop_padding`), and continued to the page outside the square by its edge colours: the
    *raw* output;

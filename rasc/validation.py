@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 
-
 @dataclass(frozen=True, eq=False)
 class ValidationSet:
     """Sketches with the model's region maps and their ground truth (the layout of the data stage's npz files)."""
