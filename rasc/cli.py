@@ -140,19 +140,20 @@ def _run_over_inputs(args: argparse.Namespace, names: Callable[[str], list[str]]
 
 
 def _synth_settings(args: argparse.Namespace):
-    """The drawing and XDoG settings of ``rasc synth``: the config's ``data.synth`` at ``--size`` and its ``sketch``
-    section (so the drawings look like the data its models learned from), the built-in settings where the default
-    config file is absent. Returns (SynthConfig, SketchConfig)."""
+    """The drawing and XDoG settings of ``rasc synth``: the config's ``data.synth`` drawn at ``--size`` but framed
+    as at the config's ``data.size`` (`rasc.data.synth.framed_as`: the head as large in the image, the same detail),
+    and its ``sketch`` section, so that the drawings look like the data its models learned from; the built-in
+    settings where the default config file is absent. Returns (SynthConfig, SketchConfig)."""
     import dataclasses
 
     from rasc.config import load_config
     from rasc.data.prepare import synth_config
     from rasc.data.sketch import SketchConfig
-    from rasc.data.synth import SynthConfig
+    from rasc.data.synth import SynthConfig, framed_as
 
     if args.config.is_file() or args.config != DEFAULT_CONFIG:
         config = load_config(args.config)
-        drawing = synth_config({**config["data"], "size": args.size})
+        drawing = framed_as(synth_config(config["data"]), args.size)
         sketch = SketchConfig(**config["sketch"])
         log.info("drawing with the data.synth and sketch settings of %s", args.config)
     else:

@@ -108,6 +108,26 @@ def test_synth_refuses_a_missing_or_broken_config(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_synth_at_a_larger_size_frames_as_the_config_data(tmp_path):
+    """`rasc synth --size 256` draws the config's data as a larger scan (`framed_as`): the head as large in the image
+    and about as many regions as at the config's 64², not the zoomed-out busier figure of a 256² data set, which
+    the config's models colour much worse (README, framing)."""
+    from rasc.config import DEFAULT_CONFIG, load_config
+    from rasc.data.prepare import synth_config
+    from rasc.data.synth import framed_as, synthesize
+
+    assert main(["synth", "-o", str(tmp_path / "big"), "-n", "4", "--size", "256"]) == 0
+    data = load_config(DEFAULT_CONFIG)["data"]
+    expected = synthesize(4, seed=0, cfg=framed_as(synth_config(data), 256))
+    written = np.stack([_read(tmp_path / "big" / "color" / f"000{i}.png")[..., ::-1] for i in range(4)])
+    assert written.shape == (4, 256, 256, 3) and np.array_equal(written, expected["color"])
+    regions = [len(np.unique(labels)) for labels in expected["regions"]]
+    at_working_size = [len(np.unique(labels)) for labels in synthesize(4, seed=0, cfg=synth_config(data))["regions"]]
+    zoomed_out = [len(np.unique(labels)) for labels in
+                  synthesize(4, seed=0, cfg=synth_config({**data, "size": 256}))["regions"]]
+    assert sum(regions) < 1.4 * sum(at_working_size) < sum(zoomed_out)
+
+
 def test_sketch_of_a_colour_image(tmp_path):
     image = np.full((50, 80, 3), 230, np.uint8)
     cv2.circle(image, (40, 25), 15, (30, 60, 200), -1)
