@@ -12,7 +12,10 @@ no resizing. With ``--pens`` the clean lines of each size are also redrawn with 
 3 px wide) and a thick one (dilated by a disc of ``--thick`` px), the same drawings as scanned with other pens.
 
     python benchmarks/colorize_sizes.py -m results/train/full/seed0/generator.pt [--sizes 256 512 1024] [--n 30]
-    python benchmarks/colorize_sizes.py -m results/train/full/seed0/generator.pt --sizes 512 --pens
+    python benchmarks/colorize_sizes.py -m results/train/full/seed0/generator.pt --sizes 512 --pens [--figure PNG]
+
+``--figure``: one drawing of the last size, each line style a row: its line art, then per downscale what the
+generator sees and the default output.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from rasc.data.prepare import synth_config  # noqa: E402
 from rasc.data.sketch import INK_LEVEL, line_art_to_size, pad_resize  # noqa: E402
 from rasc.data.synth import SynthConfig, framed_as, synthesize  # noqa: E402
 from rasc.evaluate import region_metrics  # noqa: E402
+from rasc.plotting import image_grid  # noqa: E402
 from rasc.regions.build import region_extractor  # noqa: E402
 from rasc.training.checkpoint import load_generator, trained_region_source  # noqa: E402
 
@@ -100,6 +104,24 @@ def score(generator, extract, drawings: dict[str, np.ndarray], lines: str) -> di
     return against_truth(coloured, drawings, sketches)
 
 
+def downscale_figure(generator, extract, drawings: dict[str, np.ndarray], styles: dict[str, str], path: Path,
+                     index: int = 0) -> None:
+    """Drawing ``index`` of each line style (label → key of ``drawings``) in a row: the line art, then for every
+    downscale of ``TO_SIZE`` the working-size sketch the generator sees and the default output."""
+    rows = []
+    for lines in styles.values():
+        art = drawings[lines][index]  # (H, W)
+        row = [art]
+        for to_size in TO_SIZE.values():
+            with mock.patch.object(rasc.data.sketch, "line_art_to_size", to_size):
+                row += [to_size(art, generator.cfg.image_size),
+                        rasc.colorize.colorize_drawing(generator, extract, art)[0]]
+        rows.append(row)
+    columns = ["line art"] + [f"{name.split(' (')[0]}\n{what}" for name in TO_SIZE for what in ("sees", "output")]
+    side = drawings["color"].shape[1]
+    image_grid(rows, list(styles), columns, path, f"rasc colorize of a {side} px drawing: what the generator sees")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser)
@@ -107,6 +129,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30, help="drawings per size")
     parser.add_argument("--pens", action="store_true", help="also the clean lines redrawn with a thin and a thick pen")
     parser.add_argument("--thick", type=int, default=9, help="the thick pen's disc diameter in px of the drawing")
+    parser.add_argument("--figure", type=Path, help="PNG: one drawing of the last size, per line style and downscale")
     args = parser.parse_args()
     torch.set_num_threads(1)
     generator, extract, _, base = load_model_and_data(args.model, args.config)
@@ -132,6 +155,9 @@ def main() -> None:
                     metrics = score(generator, extract, drawings, lines)
                 print(f"{size:>5}  {label:<16} {name:<32} {metrics['colour_error']:>9.2f} "
                       f"({metrics['colour_error'] / against:.2f})   {metrics['bleeding']:>9.2f}", flush=True)
+    if args.figure:
+        downscale_figure(generator, extract, drawings, styles, args.figure)
+        print(f"figure: {args.figure}")
 
 if __name__ == "__main__":
     main()
