@@ -72,6 +72,15 @@ def test_line_art_shrunk_to_the_working_size_is_one_pixel_wide_whatever_the_pen(
     assert coverage.sum() > 1.5 * (shrunk_thick == 0).sum()
 
 
+def test_line_art_shrunk_to_the_working_size_keeps_solid_fills():
+    """A filled disc (a pupil) several working-size pixels wide stays filled, not only its centre line."""
+    drawing = np.full((512, 512), 255, np.uint8)
+    cv2.circle(drawing, (256, 256), 40, 0, -1)  # 10 working-size pixels across at 64²
+    shrunk = line_art_to_size(drawing, 64)
+    assert (shrunk[29:35, 29:35] == 0).all()  # the disc's inside, 5 working-size pixels in radius
+    assert 0.7 * np.pi * 5**2 < (shrunk == 0).sum() < np.pi * 5.5**2  # about its area, not its ring alone
+
+
 def test_line_art_shrunk_to_the_working_size_drops_specks():
     """Ink pieces smaller than SPECK_AREA of a working-size pixel (scanner dust) are not drawn as ink pixels."""
     drawing = np.full((640, 640), 255, np.uint8)  # 10 drawing px per working-size px at 64²

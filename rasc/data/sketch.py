@@ -28,6 +28,7 @@ PAPER_SIGMAS: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # paper §IV-A
 INK_LEVEL = 128  # pixels darker than this are ink when a drawing is cropped to its lines (ink_square)
 SPECK_AREA = 0.3  # shrunk line art: ink pieces smaller than this share of a working-size pixel are dropped as specks
 SKELETON_SCALE = 4  # shrunk line art: centre lines are traced at this many times the working size (quarter-px places)
+FILL_COVERAGE = 0.9  # shrunk line art: working-size pixels at least this share ink stay ink (solid fills, e.g. pupils)
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,9 @@ def line_art_to_size(line_art: np.ndarray, size: int) -> np.ndarray:
 
     A drawing at or below ``size`` is mirror-padded and resized (`pad_resize`). A larger one is first reduced to its
     centre lines (the skeleton of its ink, pixels darker than ``INK_LEVEL``, after dropping specks smaller than
-    ``SPECK_AREA`` of a working-size pixel), and a working-size pixel is ink (0) wherever a centre line passes, paper
-    (255) elsewhere: solid lines about one working-size pixel wide whatever the pen's width, as in the training
+    ``SPECK_AREA`` of a working-size pixel), and a working-size pixel is ink (0) wherever a centre line passes or
+    at least ``FILL_COVERAGE`` of its area was ink (solid fills such as pupils, which the training sketches have),
+    paper (255) elsewhere: solid lines about one working-size pixel wide whatever the pen's width, as in the training
     sketches (drawn at the working size). Area averaging alone turns lines thinner than a working-size pixel into
     light grey strokes, and a coverage threshold keeps the pen's width, too thin or too thick. Measured with
     ``benchmarks/colorize_sizes.py`` (README, design decisions).
@@ -133,7 +135,8 @@ def line_art_to_size(line_art: np.ndarray, size: int) -> np.ndarray:
         ink = cv2.resize(ink.astype(np.uint8) * 255, traced, interpolation=cv2.INTER_AREA) > 0  # (h, w): any ink
     centre_lines = np.where(skeletonize(ink), 0, 255).astype(np.uint8)  # (h, w), one px wide
     square = pad_resize(centre_lines, size)  # (size, size): below 255 wherever a centre line passes
-    return np.where(square < 255, 0, 255).astype(np.uint8)
+    solid = pad_resize(line_art, size) <= 255 * (1 - FILL_COVERAGE)  # (size, size): fills wider than a pixel
+    return np.where((square < 255) | solid, 0, 255).astype(np.uint8)
 
 
 def working_view(line_art: np.ndarray, size: int, crop_to_ink: bool = True) -> tuple[tuple[slice, slice], np.ndarray]:
