@@ -68,6 +68,8 @@ def redrawn_with_pen(line_art: np.ndarray, pen: str, thick: int) -> np.ndarray:
     elif pen == "thick":
         ink = cv2.dilate(ink.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thick, thick))) > 0
     return np.where(ink, 0, 255).astype(np.uint8)
+
+
 DATA_SEED = 991  # a seed stream of its own: the training and test splits draw from data.seed's streams
 
 
@@ -158,6 +160,7 @@ def main() -> None:
     if args.figure:
         downscale_figure(generator, extract, drawings, styles, args.figure)
         print(f"figure: {args.figure}")
+
 
 if __name__ == "__main__":
     main()
