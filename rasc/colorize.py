@@ -89,10 +89,10 @@ def colorize_drawing(generator: nn.Module, extract: Callable[[np.ndarray], np.nd
     training line), else the whole page.
     """
     view, square = working_view(drawing, generator.cfg.image_size, crop_to_ink)  # square (S, S)
-    line_threshold = TrappedBallConfig().line_threshold
-    if square.min() >= line_threshold:  # as test set R refuses a blank sketch (rasc.data.prepare.read_real_sketch)
+    lines = TrappedBallConfig()
+    if not lines.has_lines(square):  # as test set R refuses a blank sketch (rasc.data.prepare.read_real_sketch)
         raise DrawingError(f"no line left at the working size {square.shape[0]}x{square.shape[1]} px (no pixel darker "
-                           f"than {line_threshold}: lines too faint, or only specks), nothing to colour")
+                           f"than {lines.line_threshold}: lines too faint, or only specks), nothing to colour")
     colourings = network_colourings(generator, extract, square, style)  # (N, S, S, 3)
     full = [to_page(image, drawing.shape, view) for image in colourings]  # N × (H, W, 3)
     if raw:

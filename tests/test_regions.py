@@ -99,6 +99,17 @@ def test_blank_and_all_ink_pages_are_one_region() -> None:
         assert labels.max() == 0
 
 
+def test_has_lines_means_a_pixel_darker_than_the_line_threshold() -> None:
+    cfg = TrappedBallConfig()  # line_threshold 220
+    page = np.full((8, 8), 255, np.uint8)
+    assert not cfg.has_lines(page)
+    page[3, 3] = cfg.line_threshold  # as light as the threshold: paper
+    assert not cfg.has_lines(page)
+    page[3, 3] = cfg.line_threshold - 1
+    assert cfg.has_lines(page)
+    assert not TrappedBallConfig(line_threshold=100).has_lines(page)
+
+
 def test_page_where_no_ball_fits_is_flood_filled() -> None:
     sketch = np.full((40, 40), 255, np.uint8)
     sketch[:, ::2] = 0  # 1-px paper stripes: no ball of radius >= 1 fits anywhere

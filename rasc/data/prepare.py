@@ -124,10 +124,10 @@ def read_real_sketch(path: str | Path, size: int, ink_level: int | None = None) 
     from rasc.imageio import ImageReadError, read_grey
     from rasc.regions.trapped_ball import TrappedBallConfig
 
-    ink_level = TrappedBallConfig().line_threshold if ink_level is None else ink_level
+    lines = TrappedBallConfig() if ink_level is None else TrappedBallConfig(line_threshold=ink_level)
     _, sketch = working_view(read_grey(path), size)  # (size, size), as `rasc colorize` sees a drawing
-    if sketch.min() >= ink_level:
-        raise ImageReadError(f"{path}: blank sketch (no pixel darker than {ink_level} at {size}x{size} px), "
+    if not lines.has_lines(sketch):
+        raise ImageReadError(f"{path}: blank sketch (no pixel darker than {lines.line_threshold} at {size}x{size} px), "
                              f"nothing to colour")
     return sketch
 

@@ -74,6 +74,11 @@ class TrappedBallConfig:
             if getattr(self, name) < 0:
                 raise ValueError(f"TrappedBallConfig.{name} must be >= 0, got {getattr(self, name)}")
 
+    def has_lines(self, sketch: np.ndarray) -> bool:
+        """Whether ``sketch`` (H, W) uint8 has a line pixel (darker than ``line_threshold``): a blank page, lines too
+        faint, or a drawing whose lines did not survive the resizing has none, and nothing to colour or fill."""
+        return bool(sketch.min() < self.line_threshold)
+
 
 def check_sketch(sketch: np.ndarray) -> np.ndarray:
     """Validate a sketch: uint8 (H, W), 255 = paper, 0 = ink."""
