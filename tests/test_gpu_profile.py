@@ -33,9 +33,19 @@ def test_steps_are_clamped(size_steps):
 
 
 def test_bench_command_is_the_configs_recipe(size_steps):
-    config = load_config(REPO / "config/gpu.yaml")
-    command = size_steps.bench_command(config, "cpu")
+    path = REPO / "config/config.yaml"
+    command = size_steps.bench_command(path, load_config(path), "cpu")
     flags = dict(zip(command[2::2], command[3::2]))
-    assert flags["--size"] == "256" and flags["--batch"] == str(config["train"]["batch_size"])
-    assert flags["--base-channels"] == str(config["model"]["base_channels"])
-    assert float(flags["--lambda-l1-predicted"]) == config["train"]["lambda_l1_predicted"]
+    assert flags["--config"] == str(path) and flags["--variants"] == "full"
+    assert flags["--device"] == "cpu" and flags["--threads"] == "1"
+
+
+def test_size_steps_times_the_configs_recipe(size_steps, monkeypatch, capsys):
+    """End to end on the CPU at the test config's size: a measured step time and a step count within the clamps."""
+    monkeypatch.setattr("sys.argv", ["size_steps.py", "--config", str(REPO / ".test/config/config.yaml"),
+                                     "--device", "cpu", "--trainings", "2", "--concurrency", "1",
+                                     "--budget", "60", "--overhead", "0", "--max-steps", "500"])
+    size_steps.main()
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "recipe of" in lines[1] and "full" in lines[2]
+    assert 50 <= int(lines[-1]) <= 500

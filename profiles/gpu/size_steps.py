@@ -1,8 +1,8 @@
 """Size a GPU run's trainings by measurement: the training steps that fit a time budget on this machine.
 
-Runs ``--concurrency`` copies of ``benchmarks/bench_train_step.py`` (the ``full`` variant at the config's size,
-batch, widths and pixel-L1 recipe) side by side on the GPU, as the run's trainings will share it, and takes their
-median seconds per step. With T trainings run ``concurrency`` at a time (``ceil(T / concurrency)`` waves), the
+Runs ``--concurrency`` copies of ``benchmarks/bench_train_step.py --config`` (the config's ``full`` experiment: its
+size, batch, widths and whole training recipe) side by side on the GPU, as the run's trainings will share it, and
+takes their median seconds per step. With T trainings run ``concurrency`` at a time (``ceil(T / concurrency)`` waves), the
 steps that fit ``--budget`` seconds of training are
 
     steps = (budget / waves − overhead) / seconds_per_step,   rounded down to a multiple of 50, at least 50, at most --max-steps
@@ -43,15 +43,11 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def bench_command(config: dict, device: str) -> list[str]:
-    """One bench_train_step process of the config's ``full`` recipe."""
-    model, train = config["model"], config["train"]
-    return [sys.executable, str(REPO / "benchmarks/bench_train_step.py"), "--device", device,
-            "--size", str(config["data"]["size"]), "--batch", str(train["batch_size"]),
-            "--base-channels", str(model["base_channels"]), "--max-channels", str(model["max_channels"]),
-            "--num-blocks", str(model["num_blocks"]), "--lambda-l1", str(train["lambda_l1"]),
-            "--lambda-l1-predicted", str(train["lambda_l1_predicted"]), "--variants", "full",
-            "--warmup", "3", "--steps", "4", "--rounds", "2", "--threads", str(train["threads"])]
+def bench_command(config_path: Path, config: dict, device: str) -> list[str]:
+    """One bench_train_step process of the config's ``full`` recipe (its widths, losses, R1 and D schedule)."""
+    return [sys.executable, str(REPO / "benchmarks/bench_train_step.py"), "--config", str(config_path),
+            "--variants", "full", "--device", device, "--warmup", "3", "--steps", "4", "--rounds", "2",
+            "--threads", str(config["train"]["threads"])]
 
 
 def fitting_steps(seconds_per_step: float, trainings: int, concurrency: int, budget: float, overhead: float,
@@ -65,7 +61,7 @@ def fitting_steps(seconds_per_step: float, trainings: int, concurrency: int, bud
 def main() -> None:
     args = parse_args()
     config = load_config(args.config)  # validated, with the schema's defaults
-    command = bench_command(config, args.device)
+    command = bench_command(args.config, config, args.device)
     processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                  for _ in range(args.concurrency)]
     outputs = [process.communicate()[0] for process in processes]
