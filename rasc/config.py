@@ -28,7 +28,8 @@ BOOKKEEPING_TRAIN_OPTIONS = frozenset({"steps", "device", "threads", "log_every"
 
 # Train options added after runs had been trained without them, with the value that means "off": at that value they
 # are left out of a training's Snakemake params (training_params), so that adding them retrains nothing.
-LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0, "adversarial_from": 0, "sketch_width_jitter": 0.0}
+LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0, "adversarial_from": 0, "sketch_width_jitter": 0.0,
+                           "l1_region_power": 0.0}
 
 DEFAULT_CONFIG = Path("config/config.yaml")  # the embedded default, relative to the working directory (the repository)
 

@@ -15,6 +15,8 @@ from rasc.training.losses import (
     kl_divergence,
     latent_regression_l1,
     perceptual_l1,
+    pixel_l1,
+    region_balance_weights,
 )
 from rasc.training.perceptual import (
     PerceptualConfig,
@@ -207,3 +209,40 @@ def test_perceptual_config_rejects_bad_layers():
         PerceptualConfig(layers=("relu9_1",))
     with pytest.raises(ValueError, match="network order"):
         PerceptualConfig(layers=("relu2_1", "relu1_1"))
+
+
+def test_region_balance_weights_make_every_region_count_the_same():
+    regions = torch.zeros(2, 4, 4, dtype=torch.int64)
+    regions[0, :, 3] = 7  # image 0: a 12-px region and a 4-px one
+    regions[1, 0, 0] = 3  # image 1: a 15-px region and a 1-px one
+    weights = region_balance_weights(regions, power=1.0)  # (B, 1, H, W)
+    assert weights.shape == (2, 1, 4, 4)
+    assert torch.allclose(weights.mean(dim=(1, 2, 3)), torch.ones(2))
+    for image in range(2):
+        per_region = [weights[image, 0][regions[image] == label].sum() for label in regions[image].unique()]
+        assert torch.allclose(torch.stack(per_region), per_region[0].expand(len(per_region)))
+    assert weights[1, 0, 0, 0] == pytest.approx(15 * weights[1, 0, 1, 1].item())
+
+
+def test_region_balance_power_zero_is_plain_l1():
+    regions = torch.randint(0, 5, (3, 8, 8))
+    assert torch.equal(region_balance_weights(regions, power=0.0), torch.ones(3, 1, 8, 8))
+    fake, real = torch.randn(3, 3, 8, 8), torch.randn(3, 3, 8, 8)
+    assert pixel_l1(fake, real, region_balance_weights(regions, 0.0)) == pytest.approx((fake - real).abs().mean().item())
+    half = region_balance_weights(regions, power=0.5)
+    assert torch.allclose(half.mean(dim=(1, 2, 3)), torch.ones(3))
+
+
+def test_pixel_l1_weights_errors_in_small_regions_up():
+    regions = torch.zeros(1, 4, 4, dtype=torch.int64)
+    regions[0, 0, 0] = 1  # one 1-px region beside a 15-px one
+    real = torch.zeros(1, 3, 4, 4)
+    fake = torch.zeros(1, 3, 4, 4)
+    fake[0, :, 0, 0] = 1.0  # wrong only in the small region
+    plain = pixel_l1(fake, real)
+    balanced = pixel_l1(fake, real, region_balance_weights(regions, 1.0))
+    assert balanced == pytest.approx(8 * plain.item())  # that pixel weighs 16 / 2 instead of 1
+    with pytest.raises(ValueError, match="shape"):
+        pixel_l1(fake, real[:, :2])
+    with pytest.raises(ValueError, match="labels"):
+        region_balance_weights(regions[0], 1.0)

@@ -372,6 +372,29 @@ def test_predicted_w_reconstruction_trains_the_sketch_mlp(tmp_path, weight):
     assert ("loss/L1_predicted" in _stats(tmp_path)[-1]) == (weight > 0)
 
 
+def test_region_balanced_l1_changes_the_update_only_when_on():
+    """l1_region_power > 0 reweights the pixel L1 by region area: one step from the same start moves G differently,
+    and at 0 the update is the plain pixel L1's, bit for bit."""
+    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
+    batch = make_batch(DATA, *StepSampler(len(DATA), 4, seed=0).batch(0), torch.device("cpu"))
+    batch["regions"] = torch.zeros_like(batch["regions"])  # the grid's regions are all one size: make them not
+    batch["regions"][:, :3, :3] = 1
+
+    def one_step(power: float) -> dict[str, torch.Tensor]:
+        cfg = tiny_config(lambda_adv=0, lambda_perceptual=0, lambda_l1=10.0, lambda_l1_predicted=10.0,
+                          l1_region_power=power, grad_cos_every=0)
+        torch.manual_seed(0)
+        nets = step_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+        step_module.train_step(nets, batch, 0, cfg, None, ctx)
+        return nets.G.state_dict()
+
+    plain, again, balanced = one_step(0.0), one_step(0.0), one_step(1.0)
+    assert all(torch.equal(plain[k], again[k]) for k in plain)
+    assert any(not torch.equal(plain[k], balanced[k]) for k in plain)
+    with pytest.raises(ValueError, match="l1_region_power"):
+        tiny_config(l1_region_power=1.5)
+
+
 @pytest.mark.parametrize(("every", "start", "weight"), [(1, 0, 1.0), (2, 0, 1.0), (1, 2, 1.0), (2, 1, 1.0),
                                                      (1, 0, 0.0)])
 def test_adversarial_updates_run_on_their_steps_only(every, start, weight):

@@ -5,6 +5,8 @@
 - :func:`d_r1_penalty`: the R1 gradient penalty on real images (lazy: applied every few steps by the loop).
 - :func:`perceptual_l1`: eq. 7, the L1 distance between VGG-19 activations, summed over layers.
 - :func:`kl_divergence` and :func:`latent_regression_l1`: the cVAE-GAN terms of our latent reading (DESIGN §4).
+- :func:`pixel_l1` and :func:`region_balance_weights`: the pixel reconstruction term (not in the paper), optionally
+  weighted so that small regions count as much as large ones, as they do in region colour error.
 """
 
 from __future__ import annotations
@@ -73,3 +75,29 @@ def latent_regression_l1(w_pred: Tensor, w_target: Tensor) -> Tensor:
     if w_pred.shape != w_target.shape:
         raise ValueError(f"w_pred {tuple(w_pred.shape)} and w_target {tuple(w_target.shape)} differ in shape")
     return (w_pred - w_target.detach()).abs().mean()
+
+
+def region_balance_weights(regions: Tensor, power: float) -> Tensor:
+    """Per-pixel weights area^(−power) of each pixel's region, normalised to mean 1 per image.
+
+    regions (B, H, W) integer labels → (B, 1, H, W) float32. power 0: all ones (plain pixel L1); 1: every region's
+    pixels weigh 1 / its area in all, so each region counts the same, as in region colour error.
+    """
+    if regions.dim() != 3:
+        raise ValueError(f"regions must be (B, H, W) labels, got shape {tuple(regions.shape)}")
+    batch = regions.shape[0]
+    labels = regions.long().reshape(batch, -1)  # (B, H·W)
+    _, dense = torch.unique(labels, return_inverse=True)  # (B, H·W) labels numbered 0..K-1 over the whole batch
+    keys = dense + torch.arange(batch, device=regions.device)[:, None] * (int(dense.max()) + 1)  # per image apart
+    area = torch.bincount(keys.reshape(-1)).to(torch.float32)[keys]  # (B, H·W) px of each pixel's region
+    weights = area.pow(-power)
+    weights = weights / weights.mean(dim=1, keepdim=True)
+    return weights.reshape(batch, 1, *regions.shape[1:])
+
+
+def pixel_l1(fake: Tensor, real: Tensor, weights: Tensor | None = None) -> Tensor:
+    """Mean |fake − real| over pixels and channels, each pixel weighted by ``weights`` (B, 1, H, W) when given."""
+    if fake.shape != real.shape:
+        raise ValueError(f"fake {tuple(fake.shape)} and real {tuple(real.shape)} differ in shape")
+    difference = (fake - real).abs()  # (B, 3, H, W)
+    return difference.mean() if weights is None else (difference * weights).mean()

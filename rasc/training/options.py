@@ -27,6 +27,9 @@ class TrainConfig:
     lambda_l1_predicted: float = 0.0  # weight of a pixel L1 of the predicted-w colouring (the default output) to the
     #                                   ground truth; costs a second decoder pass on the shared sketch encoding
     #                                   (not in the paper; 0 = off)
+    l1_region_power: float = 0.0  # the pixel L1s weight each pixel by its region's area^(−p) in the training region
+    #                               maps (normalised to mean 1 per image): 0 = plain pixel L1; 1 = every region
+    #                               counts the same, as in region colour error (not in the paper)
     lambda_latent: float = 0.0  # BicycleGAN's cLR-GAN branch: > 0 also colours every sketch with a w drawn from
     #                             N(0, 1), judged by D like the posterior-w colouring, and trains the decoder to
     #                             keep that w recoverable by the style encoder (L1, this weight; BicycleGAN: 0.5),
@@ -70,6 +73,8 @@ class TrainConfig:
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise ValueError(f"TrainConfig.{name} must be non-negative, got {getattr(self, name)}")
+        if not 0 <= self.l1_region_power <= 1:
+            raise ValueError(f"TrainConfig.l1_region_power must lie in [0, 1], got {self.l1_region_power}")
         if not 0 <= self.sketch_width_jitter <= 1:
             raise ValueError(f"TrainConfig.sketch_width_jitter must lie in [0, 1], got {self.sketch_width_jitter}")
         if not self.lr > 0:

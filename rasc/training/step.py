@@ -36,6 +36,8 @@ from rasc.training.losses import (
     kl_divergence,
     latent_regression_l1,
     perceptual_l1,
+    pixel_l1,
+    region_balance_weights,
 )
 from rasc.training.options import TrainConfig
 from rasc.training.perceptual import VGGFeatures, build_vgg_features
@@ -210,12 +212,13 @@ def train_step(
         g_total = g_total + cfg.lambda_kl * g_kl + cfg.lambda_w * g_w
         stats["loss/KL"] = g_kl.detach()
         stats["loss/w"] = g_w.detach()
+    l1_weights = region_balance_weights(regions, cfg.l1_region_power) if cfg.l1_region_power > 0 else None
     if cfg.lambda_l1 > 0:
-        g_l1 = (fake - color).abs().mean()
+        g_l1 = pixel_l1(fake, color, l1_weights)
         g_total = g_total + cfg.lambda_l1 * g_l1
         stats["loss/L1"] = g_l1.detach()
     if cfg.lambda_l1_predicted > 0 and encoding is not None:  # the default output: w predicted from the sketch
-        g_l1_predicted = (G.decode(encoding) - color).abs().mean()  # decoder only: the encoding is w-independent
+        g_l1_predicted = pixel_l1(G.decode(encoding), color, l1_weights)  # decoder only: the encoding is w-free
         g_total = g_total + cfg.lambda_l1_predicted * g_l1_predicted
         stats["loss/L1_predicted"] = g_l1_predicted.detach()
     _optimise(nets.opt_G, g_total, G, ctx)
