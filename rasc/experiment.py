@@ -61,6 +61,18 @@ def training_priority(config: Mapping[str, Any], experiment: str) -> int:
     return 12 if method == "patches" and options["n_patches"] >= MANY_REGIONS else 11
 
 
+# The region maps whose areas weight the pixel L1 (train.l1_region_power) in every experiment, whatever region maps
+# its network sees: the patch grids' equal squares would weight nothing, and Table IV would compare losses too.
+L1_WEIGHT_REGION_SOURCE = "trapped_ball"
+
+
+def loss_regions_path(train_section: Mapping[str, Any]) -> Path | None:
+    """The training region maps that weight the pixel L1, or None when the L1 is not region-weighted."""
+    if float(train_section.get("l1_region_power", 0.0)) <= 0:
+        return None
+    return Path(f"results/regions/{L1_WEIGHT_REGION_SOURCE}/train_xdog.npz")
+
+
 def default_paths(experiment: str, seed: int, region_source: str) -> dict[str, Path]:
     """The workflow's paths of an experiment's inputs and output folder (``val_*``: the learning-curve subset,
     test set A)."""
@@ -88,8 +100,12 @@ def train_experiment(
     val_illustrations: str | Path | None = None,
     val_sketches: str | Path | None = None,
     val_regions: str | Path | None = None,
+    loss_regions: str | Path | None = None,
 ):
     """Train (or resume) one experiment with one seed; returns the training result.
+
+    ``loss_regions``: the trapped-ball maps of the training sketches that weight the pixel L1 when
+    ``train.l1_region_power`` > 0 (default: the workflow's path, `loss_regions_path`); unused otherwise.
 
     The learning curves score the first ``eval.curve_images`` sketches of the ``val_*`` files (default: test set
     A) at every snapshot; they are skipped when those files do not exist (e.g. ``rasc train`` before the test
@@ -111,7 +127,10 @@ def train_experiment(
     gen_cfg, disc_cfg = model_configs(settings["model"], int(config["data"]["size"]))
     train_cfg = TrainConfig.from_section(settings["train"], seed=seed)
     resolve_device(train_cfg.device)  # a missing CUDA device stops here, before any run is started
-    data = load_train_data(paths["illustrations"], paths["sketches"], paths["regions"])
+    weighting = loss_regions_path(settings["train"])
+    if weighting is not None and loss_regions is not None:
+        weighting = Path(loss_regions)
+    data = load_train_data(paths["illustrations"], paths["sketches"], paths["regions"], weighting)
     curve_images = int(config.get("eval", {}).get("curve_images", 0))
     validation = None
     if curve_images > 0 and all(paths[k].is_file() for k in ("val_illustrations", "val_sketches", "val_regions")):

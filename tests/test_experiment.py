@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 
 from rasc.training.checkpoint import CheckpointError
 from rasc.config import load_config
-from rasc.experiment import train_experiment
+from rasc.experiment import L1_WEIGHT_REGION_SOURCE, loss_regions_path, train_experiment
 from rasc.tracking import tracking_uri
 from rasc.training.data import synthetic_train_data
 
@@ -93,3 +93,20 @@ def test_training_priority_starts_the_longest_trainings_first(repo):
     assert priorities["pix2pix"] < priorities["full"] < priorities["patches_1024"]
     assert priorities["patches_1"] == priorities["full"] == priorities["cwr_skeleton"]
     assert min(priorities.values()) > 0
+
+
+def test_the_pixel_l1_is_weighted_by_trapped_ball_maps_in_every_experiment(setup):
+    """l1_region_power > 0 reads the trapped-ball maps of the training sketches (whatever the network's region
+    source); at 0 nothing more is read."""
+    assert L1_WEIGHT_REGION_SOURCE == "trapped_ball"
+    assert loss_regions_path({"l1_region_power": 0.0}) is None and loss_regions_path({}) is None
+    assert loss_regions_path({"l1_region_power": 0.5}).as_posix() == "results/regions/trapped_ball/train_xdog.npz"
+    config, paths = setup
+    config["train"]["l1_region_power"] = 0.5
+    missing = paths["out_dir"].parent / "absent.npz"
+    with pytest.raises(FileNotFoundError, match="absent.npz"):
+        train_experiment(config, "full", 0, progress=False, loss_regions=str(missing),
+                         **{k: str(v) for k, v in paths.items()})
+    result = train_experiment(config, "full", 0, progress=False, loss_regions=str(paths["regions"]),
+                              **{k: str(v) for k, v in paths.items()})
+    assert result is not None

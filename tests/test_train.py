@@ -302,6 +302,19 @@ def test_make_batch_redraws_the_ink_of_the_chosen_sketches_only():
         tiny_config(sketch_width_jitter=1.5)
 
 
+def test_make_batch_flips_the_loss_regions_with_the_rest():
+    """The maps that weight the pixel L1 travel with their sketches: same samples, same flips."""
+    other = np.ascontiguousarray(DATA.regions[:, :, ::-1] + 100)  # a second labelling, distinguishable
+    data = dataclasses.replace(DATA, loss_regions=other)
+    indices, flips = np.array([2, 0, 5]), np.array([True, False, True])
+    batch = make_batch(data, indices, flips, torch.device("cpu"))
+    expected = np.where(flips[:, None, None], other[indices][:, :, ::-1], other[indices])
+    assert np.array_equal(batch["loss_regions"].numpy(), expected)
+    assert "loss_regions" not in make_batch(DATA, indices, flips, torch.device("cpu"))
+    with pytest.raises(ValueError, match="loss_regions must be"):
+        dataclasses.replace(DATA, loss_regions=other[:, :16])
+
+
 def test_load_train_data_reads_the_npz_layout_and_checks_shapes(tmp_path):
     np.savez(tmp_path / "illustrations.npz", color=DATA.color)
     np.savez(tmp_path / "sketch_xdog.npz", sketch=DATA.sketch)
@@ -313,6 +326,12 @@ def test_load_train_data_reads_the_npz_layout_and_checks_shapes(tmp_path):
         load_train_data(tmp_path / "illustrations.npz", tmp_path / "sketch_xdog.npz", tmp_path / "short.npz")
     with pytest.raises(ValueError, match="has no array 'labels'"):
         load_train_data(tmp_path / "illustrations.npz", tmp_path / "sketch_xdog.npz", tmp_path / "sketch_xdog.npz")
+    weighted = load_train_data(tmp_path / "illustrations.npz", tmp_path / "sketch_xdog.npz", tmp_path / "regions.npz",
+                               tmp_path / "regions.npz")
+    assert np.array_equal(weighted.loss_regions, DATA.regions) and data.loss_regions is None
+    with pytest.raises(ValueError, match="sample counts differ.*short.npz 3"):
+        load_train_data(tmp_path / "illustrations.npz", tmp_path / "sketch_xdog.npz", tmp_path / "regions.npz",
+                        tmp_path / "short.npz")
     with pytest.raises(ValueError, match="training images are 32"):
         train(tiny_config(), dataclasses.replace(GEN_CFG, image_size=16), dataclasses.replace(DISC_CFG, image_size=16),
               DATA, tmp_path / "out", progress=False)
@@ -391,6 +410,10 @@ def test_region_balanced_l1_changes_the_update_only_when_on():
     plain, again, balanced = one_step(0.0), one_step(0.0), one_step(1.0)
     assert all(torch.equal(plain[k], again[k]) for k in plain)
     assert any(not torch.equal(plain[k], balanced[k]) for k in plain)
+    # the loss's own maps, when the batch has them, weight the L1 instead of the network's: equal squares weigh
+    # every pixel alike, which is the plain L1's update
+    batch["loss_regions"] = torch.zeros_like(batch["regions"])
+    assert all(torch.equal(plain[k], v) for k, v in one_step(1.0).items())
     with pytest.raises(ValueError, match="l1_region_power"):
         tiny_config(l1_region_power=1.5)
 

@@ -31,6 +31,8 @@ class TrainData:
     sketch: np.ndarray  # (N, H, W) uint8, 255 = paper, 0 = ink
     color: np.ndarray  # (N, H, W, 3) uint8 RGB
     regions: np.ndarray  # (N, H, W) integer labels 0..K-1 per image (uint16 on disk)
+    loss_regions: np.ndarray | None = None  # (N, H, W) labels whose areas weight the pixel L1
+    #                                         (train.l1_region_power); None: ``regions``
 
     def __post_init__(self) -> None:
         if self.sketch.ndim != 3 or self.sketch.dtype != np.uint8:
@@ -44,6 +46,12 @@ class TrainData:
             raise ValueError(
                 f"regions must be (N, H, W) integer labels matching sketch {self.sketch.shape}, "
                 f"got {self.regions.dtype} {self.regions.shape}"
+            )
+        if self.loss_regions is not None and (self.loss_regions.shape != self.sketch.shape
+                                              or not np.issubdtype(self.loss_regions.dtype, np.integer)):
+            raise ValueError(
+                f"loss_regions must be (N, H, W) integer labels matching sketch {self.sketch.shape}, "
+                f"got {self.loss_regions.dtype} {self.loss_regions.shape}"
             )
         if len(self.sketch) == 0:
             raise ValueError("training data is empty")
@@ -75,19 +83,24 @@ def _read_npz_key(path: str | Path, key: str) -> np.ndarray:
 
 
 def load_train_data(
-    illustrations_npz: str | Path, sketch_npz: str | Path, regions_npz: str | Path
+    illustrations_npz: str | Path, sketch_npz: str | Path, regions_npz: str | Path,
+    loss_regions_npz: str | Path | None = None,
 ) -> TrainData:
     """Read ``illustrations.npz`` (key ``color``), ``sketch_{style}.npz`` (``sketch``) and a region source's npz
-    (``labels``) into one :class:`TrainData`; shapes must agree."""
+    (``labels``) into one :class:`TrainData`, and optionally a second source's labels that weight the pixel L1;
+    shapes must agree."""
     color = _read_npz_key(illustrations_npz, "color")
     sketch = _read_npz_key(sketch_npz, "sketch")
     regions = _read_npz_key(regions_npz, "labels")
-    if not (len(color) == len(sketch) == len(regions)):
+    loss_regions = None if loss_regions_npz is None else _read_npz_key(loss_regions_npz, "labels")
+    counts = [len(color), len(sketch), len(regions)] + ([] if loss_regions is None else [len(loss_regions)])
+    if len(set(counts)) > 1:
         raise ValueError(
             f"sample counts differ: {illustrations_npz} has {len(color)}, {sketch_npz} {len(sketch)}, "
             f"{regions_npz} {len(regions)}"
+            + ("" if loss_regions is None else f", {loss_regions_npz} {len(loss_regions)}")
         )
-    return TrainData(sketch=sketch, color=color, regions=regions)
+    return TrainData(sketch=sketch, color=color, regions=regions, loss_regions=loss_regions)
 
 
 class StepSampler:
@@ -152,7 +165,8 @@ class StepSampler:
 
 def make_batch(data: TrainData, indices: np.ndarray, flips: np.ndarray, device: torch.device,
                width_seeds: np.ndarray | None = None) -> dict[str, Tensor]:
-    """Tensors for the given samples: sketch (B, 1, H, W) and color (B, 3, H, W) in [-1, 1], regions (B, H, W) int64.
+    """Tensors for the given samples: sketch (B, 1, H, W) and color (B, 3, H, W) in [-1, 1], regions (B, H, W) int64,
+    and loss_regions (B, H, W) int64 when the data has them.
 
     ``width_seeds`` (B,) redraws the ink of each sketch whose seed is not ``KEEP_WIDTH``
     (`rasc.data.sketch.redraw_ink_width`); None, or all ``KEEP_WIDTH``, keeps them all. The region maps stay those
@@ -169,11 +183,16 @@ def make_batch(data: TrainData, indices: np.ndarray, flips: np.ndarray, device: 
     regions = np.where(flips[:, None, None], regions[:, :, ::-1], regions)
     sketch_t = torch.from_numpy(np.ascontiguousarray(sketch)).to(device, torch.float32)
     color_t = torch.from_numpy(np.ascontiguousarray(color)).to(device, torch.float32)
-    return {
+    batch = {
         "sketch": (sketch_t / 127.5 - 1.0).unsqueeze(1),  # (B, 1, H, W)
         "color": (color_t / 127.5 - 1.0).permute(0, 3, 1, 2).contiguous(),  # (B, 3, H, W)
         "regions": torch.from_numpy(np.ascontiguousarray(regions)).to(device),  # (B, H, W)
     }
+    if data.loss_regions is not None:
+        loss_regions = data.loss_regions[indices].astype(np.int64)  # (B, H, W)
+        loss_regions = np.where(flips[:, None, None], loss_regions[:, :, ::-1], loss_regions)
+        batch["loss_regions"] = torch.from_numpy(np.ascontiguousarray(loss_regions)).to(device)  # (B, H, W)
+    return batch
 
 
 def synthetic_train_data(num_samples: int, image_size: int, seed: int, cell: int = 8) -> TrainData:

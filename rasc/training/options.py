@@ -27,9 +27,10 @@ class TrainConfig:
     lambda_l1_predicted: float = 0.0  # weight of a pixel L1 of the predicted-w colouring (the default output) to the
     #                                   ground truth; costs a second decoder pass on the shared sketch encoding
     #                                   (not in the paper; 0 = off)
-    l1_region_power: float = 0.0  # the pixel L1s weight each pixel by its region's area^(−p) in the training region
-    #                               maps (normalised to mean 1 per image): 0 = plain pixel L1; 1 = every region
-    #                               counts the same, as in region colour error (not in the paper)
+    l1_region_power: float = 0.0  # the pixel L1s weight each pixel by its region's area^(−p) in the batch's
+    #                               loss_regions (the workflow: trapped-ball maps; else its regions), normalised to
+    #                               mean 1 per image: 0 = plain pixel L1; 1 = every region counts the same, as in
+    #                               region colour error (not in the paper)
     lambda_latent: float = 0.0  # BicycleGAN's cLR-GAN branch: > 0 also colours every sketch with a w drawn from
     #                             N(0, 1), judged by D like the posterior-w colouring, and trains the decoder to
     #                             keep that w recoverable by the style encoder (L1, this weight; BicycleGAN: 0.5),

@@ -212,7 +212,9 @@ def train_step(
         g_total = g_total + cfg.lambda_kl * g_kl + cfg.lambda_w * g_w
         stats["loss/KL"] = g_kl.detach()
         stats["loss/w"] = g_w.detach()
-    l1_weights = region_balance_weights(regions, cfg.l1_region_power) if cfg.l1_region_power > 0 else None
+    l1_weights = None  # (B, 1, H, W): pixels weighted by their region's area (TrainConfig.l1_region_power)
+    if cfg.l1_region_power > 0:
+        l1_weights = region_balance_weights(batch.get("loss_regions", regions), cfg.l1_region_power)
     if cfg.lambda_l1 > 0:
         g_l1 = pixel_l1(fake, color, l1_weights)
         g_total = g_total + cfg.lambda_l1 * g_l1

@@ -19,7 +19,7 @@ from rasc.data.prepare import (
     illustration_settings,
     real_sketch_files,
 )
-from rasc.experiment import training_priority
+from rasc.experiment import loss_regions_path, training_priority
 from rasc.references import REFERENCES
 from rasc.regions.sources import ALL_STYLES_SOURCE, LEARNED_SOURCES, TRAIN_STYLES
 from rasc.tracking import init_tracking
@@ -192,10 +192,14 @@ def get_training_priority(wildcards):
 
 def get_training_inputs(wildcards):
     """Training illustrations, their XDoG sketches, and the region maps of the experiment's source; the same of
-    the test split for the learning curves (eval.curve_images sketches of test set A, monitoring only).
+    the test split for the learning curves (eval.curve_images sketches of test set A, monitoring only); with
+    train.l1_region_power > 0 also the trapped-ball maps that weight the pixel L1.
     """
-    source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
-    return {
+    settings = experiment_config(config, wildcards.experiment)
+    source = settings["model"]["region_source"]
+    # the trapped-ball maps that weight the pixel L1, if it is weighted
+    weighting = loss_regions_path(settings["train"])
+    return ({} if weighting is None else {"loss_regions": str(weighting)}) | {
         "illustrations": "results/data/train/illustrations.npz",
         "sketches": "results/data/train/sketch_xdog.npz",
         "regions": f"results/regions/{source}/train_xdog.npz",

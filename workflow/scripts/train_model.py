@@ -14,6 +14,7 @@ with script_logging(snakemake.log[0]) as log:
         val_illustrations=snakemake.input.val_illustrations,
         val_sketches=snakemake.input.val_sketches,
         val_regions=snakemake.input.val_regions,
+        loss_regions=getattr(snakemake.input, "loss_regions", None),
         out_dir=f"results/train/{snakemake.wildcards.experiment}/seed{snakemake.wildcards.seed}",
         rule=snakemake.rule,
     )
