@@ -4,7 +4,8 @@
 # side by side within TRAIN_BUDGET seconds), then runs run.sh on their evaluations (test sets A, B, C) and the
 # reference rows, and copies back the seed-0 colourings and the full model's seed-0 generator.
 #   bash profiles/gpu/long_run.sh                                   (on the GPU machine, .whl carried)
-#   DEVICE=cpu CONFIG=.test/config/config.yaml TRAIN_BUDGET=60 MAX_STEPS=20 CORES=2 GPU_SLOTS=2 bash profiles/gpu/long_run.sh
+#   DEVICE=cpu CONFIG=.test/config/config.yaml TRAIN_BUDGET=60 MAX_STEPS=20 CORES=2 SEEDS="0 1" \
+#     bash profiles/gpu/long_run.sh                                 (the CPU test at tiny size, 2 min 20 s)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! python3 -c "import snakemake, pytorch_fid, jsonschema" 2>/dev/null; then
@@ -33,7 +34,9 @@ for experiment in "${experiments[@]}"; do
   done
 done
 for testset in A B C; do
-  targets="$targets results/eval/reference_constant/$testset/metrics.json results/eval/reference_nearest/$testset/metrics.json"
+  for reference in constant nearest; do
+    targets="$targets results/eval/reference_$reference/$testset/metrics.json"
+  done
 done
 status=0
 CONFIG=$CONFIG STEPS=$steps TARGET="$targets" DEADLINE=${DEADLINE:-470} bash profiles/gpu/run.sh || status=$?

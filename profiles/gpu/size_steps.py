@@ -2,8 +2,8 @@
 
 Runs ``--concurrency`` copies of ``benchmarks/bench_train_step.py --config`` (the config's ``full`` experiment: its
 size, batch, widths and whole training recipe) side by side on the GPU, as the run's trainings will share it, and
-takes their median seconds per step. With T trainings run ``concurrency`` at a time (``ceil(T / concurrency)`` waves), the
-steps that fit ``--budget`` seconds of training are
+takes their median seconds per step. With T trainings run ``concurrency`` at a time (``ceil(T / concurrency)``
+waves), the steps that fit ``--budget`` seconds of training are
 
     steps = (budget / waves − overhead) / seconds_per_step,   rounded down to a multiple of 50, at least 50, at most --max-steps
 

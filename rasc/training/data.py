@@ -177,22 +177,25 @@ def make_batch(data: TrainData, indices: np.ndarray, flips: np.ndarray, device: 
         sketch = np.stack([one if seed == KEEP_WIDTH else redraw_ink_width(one, np.random.default_rng(int(seed)))
                            for one, seed in zip(sketch, width_seeds)])
     color = data.color[indices]  # (B, H, W, 3)
-    regions = data.regions[indices].astype(np.int64)  # (B, H, W)
     sketch = np.where(flips[:, None, None], sketch[:, :, ::-1], sketch)
     color = np.where(flips[:, None, None, None], color[:, :, ::-1], color)
-    regions = np.where(flips[:, None, None], regions[:, :, ::-1], regions)
     sketch_t = torch.from_numpy(np.ascontiguousarray(sketch)).to(device, torch.float32)
     color_t = torch.from_numpy(np.ascontiguousarray(color)).to(device, torch.float32)
     batch = {
         "sketch": (sketch_t / 127.5 - 1.0).unsqueeze(1),  # (B, 1, H, W)
         "color": (color_t / 127.5 - 1.0).permute(0, 3, 1, 2).contiguous(),  # (B, 3, H, W)
-        "regions": torch.from_numpy(np.ascontiguousarray(regions)).to(device),  # (B, H, W)
+        "regions": _label_batch(data.regions, indices, flips, device),  # (B, H, W)
     }
     if data.loss_regions is not None:
-        loss_regions = data.loss_regions[indices].astype(np.int64)  # (B, H, W)
-        loss_regions = np.where(flips[:, None, None], loss_regions[:, :, ::-1], loss_regions)
-        batch["loss_regions"] = torch.from_numpy(np.ascontiguousarray(loss_regions)).to(device)  # (B, H, W)
+        batch["loss_regions"] = _label_batch(data.loss_regions, indices, flips, device)  # (B, H, W)
     return batch
+
+
+def _label_batch(labels: np.ndarray, indices: np.ndarray, flips: np.ndarray, device: torch.device) -> Tensor:
+    """The chosen samples of (N, H, W) label maps, flipped like their sketches → (B, H, W) int64 on ``device``."""
+    chosen = labels[indices].astype(np.int64)  # (B, H, W)
+    chosen = np.where(flips[:, None, None], chosen[:, :, ::-1], chosen)
+    return torch.from_numpy(np.ascontiguousarray(chosen)).to(device)
 
 
 def synthetic_train_data(num_samples: int, image_size: int, seed: int, cell: int = 8) -> TrainData:
