@@ -305,21 +305,28 @@ def cmd_train(args: argparse.Namespace) -> None:
     """Train one experiment of a config outside Snakemake (the same library call as the train_model rule)."""
     from rasc.batch import output_folder
     from rasc.config import check_paths, experiment_config, load_config
-    from rasc.experiment import default_paths, train_experiment
+    from rasc.experiment import L1_WEIGHT_REGION_SOURCE, default_paths, loss_regions_path, train_experiment
 
     config = load_config(args.config)
     check_paths(config)
-    source = experiment_config(config, args.experiment)["model"]["region_source"]
+    settings = experiment_config(config, args.experiment)
+    source = settings["model"]["region_source"]
     defaults = default_paths(args.experiment, args.seed, source)
-    for name in ("illustrations", "sketches", "regions"):
-        path = getattr(args, name) or defaults[name]
+    inputs = {name: getattr(args, name) or defaults[name] for name in ("illustrations", "sketches", "regions")}
+    weighting = loss_regions_path(settings["train"])  # None: the pixel L1 is not region-weighted
+    if weighting is not None:
+        # given --regions of the weighting's own source weight the L1 too, unless --loss-regions says otherwise
+        own = args.regions if args.regions is not None and source == L1_WEIGHT_REGION_SOURCE else None
+        inputs["loss_regions"] = args.loss_regions or own or weighting
+    for name, path in inputs.items():
         if not path.is_file():
-            raise FileNotFoundError(2, "no such file" if not path.exists() else "not a file", f"--{name} {path}")
+            option = "--" + name.replace("_", "-")
+            raise FileNotFoundError(2, "no such file" if not path.exists() else "not a file", f"{option} {path}")
     with output_folder(args.output or defaults["out_dir"]) as out_dir:
         train_experiment(
             config, args.experiment, args.seed,
             illustrations=args.illustrations, sketches=args.sketches, regions=args.regions, out_dir=out_dir,
-            progress=True,
+            progress=True, loss_regions=inputs.get("loss_regions"),
         )
 
 
@@ -362,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--illustrations", type=Path, default=Path("results/data/train/illustrations.npz"), help="training illustrations (.npz)")
     train.add_argument("--sketches", type=Path, default=Path("results/data/train/sketch_xdog.npz"), help="training sketches (.npz)")
     train.add_argument("--regions", type=Path, help="region maps of the sketches (.npz; default: the experiment's source)")
+    train.add_argument("--loss-regions", type=Path,
+                       help="trapped-ball region maps of the sketches that weight the pixel L1 when train.l1_region_power > 0 "
+                            "(.npz; default: --regions when the experiment's source is trapped-ball, else the workflow's)")
     train.add_argument("-o", "--output", type=folder_path, help="output folder (default results/train/EXPERIMENT/seedSEED)")
     train.set_defaults(func=cmd_train)
 

@@ -523,3 +523,33 @@ def test_a_large_drawing_is_downscaled_with_a_message(tmp_path, model, capsys):
                  "--max-pixels", "2400"]) == 0
     assert "big.png: 120x80 px is more than 2400 px (--max-pixels): downscaled to 60x40" in capsys.readouterr().err
     assert _read(tmp_path / "o" / "big.png").shape == (40, 60, 3)
+
+
+def test_train_weights_the_pixel_l1_by_the_given_trapped_ball_regions(tmp_path, repo, monkeypatch, capfd):
+    """With train.l1_region_power > 0 the --regions of a trapped-ball experiment also weight the pixel L1; an
+    experiment on other region maps reads --loss-regions (default: the workflow's trapped-ball file), and without
+    one it stops with one line naming the option, before any output folder is made."""
+    import yaml
+
+    from rasc.config import read_yaml
+    from rasc.training.data import synthetic_train_data
+
+    data = synthetic_train_data(num_samples=4, image_size=32, seed=0)
+    np.savez(tmp_path / "illustrations.npz", color=data.color)
+    np.savez(tmp_path / "sketches.npz", sketch=data.sketch)
+    np.savez(tmp_path / "regions.npz", labels=data.regions)
+    config = read_yaml(repo / ".test/config/config.yaml")
+    config["train"].update(steps=1, l1_region_power=0.5, lambda_l1=10.0)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(tmp_path)
+    given = ["train", "--config", "config.yaml", "--illustrations", "illustrations.npz", "--sketches", "sketches.npz",
+             "--regions", "regions.npz"]
+    assert main(given + ["-o", "full"]) == 0
+    assert (tmp_path / "full" / "generator.pt").is_file()
+    capfd.readouterr()
+    assert main(given + ["--experiment", "cwr_skeleton", "-o", "cwr"]) == 2
+    err = capfd.readouterr().err
+    assert "--loss-regions results/regions/trapped_ball/train_xdog.npz: no such file" in err, err
+    assert not (tmp_path / "cwr").exists()
+    assert main(given + ["--experiment", "cwr_skeleton", "--loss-regions", "regions.npz", "-o", "cwr"]) == 0
+    assert (tmp_path / "cwr" / "generator.pt").is_file()

@@ -36,6 +36,7 @@ def setup(repo, tmp_path):
     np.savez(paths["regions"], labels=data.regions)
     config = load_config(repo / ".test/config/config.yaml")
     config["train"]["steps"] = 2
+    config["train"]["l1_region_power"] = 0.0  # plain L1: no weighting maps to read (their own test sets it)
     return config, {**paths, "out_dir": tmp_path / "run"}
 
 

@@ -61,6 +61,19 @@ def test_an_experiment_s_own_thread_count_reaches_its_training_job(tmp_path):
     assert jobs["no_region_maps"] == "2" and jobs["full"] is None  # Snakemake prints threads above 1 only
 
 
+def test_the_region_balanced_l1_reads_the_trapped_ball_maps_in_every_training_that_uses_it():
+    """The default weights the pixel L1 by trapped-ball regions (train.l1_region_power 0.5): every RASC training
+    reads those maps, also the CWR stand-in on learned regions; pix2pix, plain L1 by its own recipe, does not."""
+    result = snakemake("-n", "--forceall", "results/table1.csv")
+    assert result.returncode == 0, result.stderr
+    inputs = {found.group(2): found.group(1) for found in re.finditer(
+        r"rule train_model:\n\s+input: ([^\n]+)\n(?:.*\n){0,8}?\s+wildcards: experiment=(\w+), seed=0", result.stdout)}
+    assert sorted(inputs) == ["cwr_skeleton", "full", "pix2pix"], result.stdout
+    weighting = "results/regions/trapped_ball/train_xdog.npz"  # also the region maps full and pix2pix see
+    assert inputs["full"].count(weighting) == 2 and inputs["pix2pix"].count(weighting) == 1
+    assert inputs["cwr_skeleton"].count(weighting) == 1 and "results/regions/learned/train_xdog.npz" in inputs["cwr_skeleton"]
+
+
 @pytest.mark.parametrize("target", ["results/claims.csv", "results/figures/learning_curves_claims.png"])
 def test_claims_train_exactly_the_experiments_their_claims_compare(tmp_path, target):
     """The claims target, and the learning curves of its runs, train what some claim compares on every claims seed,
