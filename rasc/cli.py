@@ -151,14 +151,29 @@ def _synth_settings(args: argparse.Namespace):
     from rasc.data.sketch import SketchConfig
     from rasc.data.synth import SynthConfig, framed_as
 
-    if args.config.is_file() or args.config != DEFAULT_CONFIG:
+    if args.model is not None:  # the data settings stored in a trained generator: its own training data's look
+        from rasc.batch import CommandError
+        from rasc.training.checkpoint import load_checkpoint, trained_data_section
+
+        data = trained_data_section(load_checkpoint(args.model).get("config"))
+        try:
+            if data is None:
+                raise ValueError("none stored: trained outside the workflow")
+            drawing = framed_as(synth_config(data), args.size)
+        except (TypeError, KeyError, ValueError) as error:  # or settings this rasc does not know
+            raise CommandError(f"{args.model}: the checkpoint stores no usable data settings ({error}); "
+                               f"give --config instead") from None
+        sketch = SketchConfig()
+        log.info("drawing with the data.synth settings stored in %s", args.model)
+    elif args.config.is_file() or args.config != DEFAULT_CONFIG:
         config = load_config(args.config)
         drawing = framed_as(synth_config(config["data"]), args.size)
         sketch = SketchConfig(**config["sketch"])
         log.info("drawing with the data.synth and sketch settings of %s", args.config)
     else:
         drawing, sketch = SynthConfig(size=args.size), SketchConfig()
-        log.info("%s not found: drawing with the generator's built-in settings", args.config)
+        log.warning("%s not found (run from the repository, or give --config or --model): drawing with the "
+                    "generator's built-in settings, not framed like the default's training data", args.config)
     if args.shadow_prob is not None:
         drawing = dataclasses.replace(drawing, shadow_prob=args.shadow_prob)
     return drawing, sketch
@@ -344,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
                        help="draw with this config's data.synth settings, as its models' training data (default "
                             f"{DEFAULT_CONFIG}; the generator's built-in settings where that file is absent)")
+    synth.add_argument("--model", type=Path,
+                       help="draw as this trained generator's training data (the data.synth settings stored in the "
+                            "checkpoint; instead of --config)")
     synth.add_argument("--shadow-prob", type=float, default=None,
                        help="probability of cel shadows (default: the config's)")
     synth.set_defaults(func=cmd_synth)

@@ -99,6 +99,29 @@ def test_synth_draws_as_the_config_data(tmp_path, monkeypatch):
     assert not np.array_equal(builtin, expected)
 
 
+def test_synth_draws_as_a_model_s_training_data(tmp_path, monkeypatch, model, capsys):
+    """`rasc synth --model` draws with the data settings a training stored in its checkpoint (here a close-up on a
+    plain wall), from any folder; a checkpoint that stores none is refused in one line, with no output."""
+    from rasc.config import load_config
+    from rasc.data.prepare import synth_config
+    from rasc.data.synth import synthesize
+
+    data = load_config(_synth_config_file(tmp_path / "mine.yaml", zoom=2.0, clutter=0.0, wallpaper_prob=0.0))["data"]
+    cfg = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
+    trained = tmp_path / "trained.pt"  # saved as rasc.training.loop saves it: the workflow config one level down
+    save_generator_checkpoint(trained, generator=Generator(cfg), generator_config=cfg, step=1,
+                              config={"train": {"steps": 1}, "config": {"model": {}, "data": data}})
+    monkeypatch.chdir(tmp_path)  # no config/config.yaml here
+    assert main(["synth", "-o", "drawn", "-n", "2", "--size", "64", "--model", str(trained)]) == 0
+    expected = synthesize(2, seed=0, cfg=synth_config({**data, "size": 64}))["color"]
+    written = np.stack([_read(tmp_path / "drawn" / "color" / f"000{i}.png")[..., ::-1] for i in range(2)])
+    assert np.array_equal(written, expected)
+    capsys.readouterr()
+    assert main(["synth", "-o", "none", "--model", str(model)]) == 2  # stores a model section only
+    assert "stores no usable data settings" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+
+
 def test_synth_refuses_a_missing_or_broken_config(tmp_path, capsys):
     assert main(["synth", "-o", str(tmp_path / "out"), "--config", str(tmp_path / "absent.yaml")]) == 2
     assert "absent.yaml" in capsys.readouterr().err

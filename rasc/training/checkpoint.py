@@ -214,6 +214,14 @@ def trained_region_source(config: Any) -> str:
     return "trapped_ball"
 
 
+def trained_data_section(config: Any) -> dict[str, Any] | None:
+    """The workflow's ``data`` section a generator was trained on (stored under ``config["config"]``), or None when
+    the checkpoint stores none (a training outside the workflow)."""
+    stored = config.get("config") if isinstance(config, dict) else None
+    data = stored.get("data") if isinstance(stored, dict) else None
+    return data if isinstance(data, dict) else None
+
+
 def load_generator(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[nn.Module, dict[str, Any]]:
