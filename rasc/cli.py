@@ -320,7 +320,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     """Train one experiment of a config outside Snakemake (the same library call as the train_model rule)."""
     from rasc.batch import output_folder
     from rasc.config import check_paths, experiment_config, load_config
-    from rasc.experiment import L1_WEIGHT_REGION_SOURCE, default_paths, loss_regions_path, train_experiment
+    from rasc.experiment import default_paths, resolve_loss_regions, train_experiment
 
     config = load_config(args.config)
     check_paths(config)
@@ -328,11 +328,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     source = settings["model"]["region_source"]
     defaults = default_paths(args.experiment, args.seed, source)
     inputs = {name: getattr(args, name) or defaults[name] for name in ("illustrations", "sketches", "regions")}
-    weighting = loss_regions_path(settings["train"])  # None: the pixel L1 is not region-weighted
+    weighting = resolve_loss_regions(settings, args.regions, args.loss_regions)  # None: the L1 is not weighted
     if weighting is not None:
-        # given --regions of the weighting's own source weight the L1 too, unless --loss-regions says otherwise
-        own = args.regions if args.regions is not None and source == L1_WEIGHT_REGION_SOURCE else None
-        inputs["loss_regions"] = args.loss_regions or own or weighting
+        inputs["loss_regions"] = weighting
     for name, path in inputs.items():
         if not path.is_file():
             option = "--" + name.replace("_", "-")

@@ -73,6 +73,21 @@ def loss_regions_path(train_section: Mapping[str, Any]) -> Path | None:
     return Path(f"results/regions/{L1_WEIGHT_REGION_SOURCE}/train_xdog.npz")
 
 
+def resolve_loss_regions(settings: Mapping[str, Any], regions: str | Path | None = None,
+                         loss_regions: str | Path | None = None) -> Path | None:
+    """The maps that weight the pixel L1 of an experiment (its resolved model and train sections), or None when the
+    L1 is not region-weighted: ``loss_regions`` when given, else given ``regions`` of the weighting's own source,
+    else the workflow's file (`loss_regions_path`)."""
+    default = loss_regions_path(settings["train"])
+    if default is None:
+        return None
+    if loss_regions is not None:
+        return Path(loss_regions)
+    if regions is not None and settings["model"]["region_source"] == L1_WEIGHT_REGION_SOURCE:
+        return Path(regions)
+    return default
+
+
 def default_paths(experiment: str, seed: int, region_source: str) -> dict[str, Path]:
     """The workflow's paths of an experiment's inputs and output folder (``val_*``: the learning-curve subset,
     test set A)."""
@@ -127,9 +142,7 @@ def train_experiment(
     gen_cfg, disc_cfg = model_configs(settings["model"], int(config["data"]["size"]))
     train_cfg = TrainConfig.from_section(settings["train"], seed=seed)
     resolve_device(train_cfg.device)  # a missing CUDA device stops here, before any run is started
-    weighting = loss_regions_path(settings["train"])
-    if weighting is not None and loss_regions is not None:
-        weighting = Path(loss_regions)
+    weighting = resolve_loss_regions(settings, loss_regions=loss_regions)
     data = load_train_data(paths["illustrations"], paths["sketches"], paths["regions"], weighting)
     curve_images = int(config.get("eval", {}).get("curve_images", 0))
     validation = None

@@ -87,8 +87,8 @@ def region_balance_weights(regions: Tensor, power: float) -> Tensor:
         raise ValueError(f"regions must be (B, H, W) labels, got shape {tuple(regions.shape)}")
     batch = regions.shape[0]
     labels = regions.long().reshape(batch, -1)  # (B, H·W)
-    _, dense = torch.unique(labels, return_inverse=True)  # (B, H·W) labels numbered 0..K-1 over the whole batch
-    keys = dense + torch.arange(batch, device=regions.device)[:, None] * (int(dense.max()) + 1)  # per image apart
+    unique, dense = torch.unique(labels, return_inverse=True)  # (B, H·W) labels numbered 0..K-1 over the batch
+    keys = dense + torch.arange(batch, device=regions.device)[:, None] * unique.numel()  # per image apart
     area = torch.bincount(keys.reshape(-1)).to(torch.float32)[keys]  # (B, H·W) px of each pixel's region
     weights = area.pow(-power)
     weights = weights / weights.mean(dim=1, keepdim=True)

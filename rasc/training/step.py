@@ -213,7 +213,7 @@ def train_step(
         stats["loss/KL"] = g_kl.detach()
         stats["loss/w"] = g_w.detach()
     l1_weights = None  # (B, 1, H, W): pixels weighted by their region's area (TrainConfig.l1_region_power)
-    if cfg.l1_region_power > 0:
+    if cfg.l1_region_power > 0 and (cfg.lambda_l1 > 0 or cfg.lambda_l1_predicted > 0):
         l1_weights = region_balance_weights(batch.get("loss_regions", regions), cfg.l1_region_power)
     if cfg.lambda_l1 > 0:
         g_l1 = pixel_l1(fake, color, l1_weights)
