@@ -391,6 +391,29 @@ def test_predicted_w_reconstruction_trains_the_sketch_mlp(tmp_path, weight):
     assert ("loss/L1_predicted" in _stats(tmp_path)[-1]) == (weight > 0)
 
 
+@pytest.mark.parametrize("trains_decoder", [True, False])
+def test_predicted_w_reconstruction_reaches_the_decoder_only_when_asked(trains_decoder):
+    """With the predicted-w L1 as the only loss, the decoder moves only with predicted_l1_trains_decoder; the sketch
+    MLP moves either way, and the posterior path is untouched (the style encoder never moves)."""
+    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
+    batch = make_batch(DATA, *StepSampler(len(DATA), 4, seed=0).batch(0), torch.device("cpu"))
+    cfg = tiny_config(lambda_adv=0, lambda_perceptual=0, lambda_kl=0, lambda_w=0, lambda_l1=0,
+                      lambda_l1_predicted=10.0, predicted_l1_trains_decoder=trains_decoder, grad_cos_every=0)
+    torch.manual_seed(0)
+    nets = step_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+    before = {k: v.clone() for k, v in nets.G.state_dict().items()}
+    step_module.train_step(nets, batch, 0, cfg, None, ctx)
+    after = nets.G.state_dict()
+
+    def moved(part) -> bool:
+        return any(not torch.equal(before[k], after[k]) for k in before if part(k))
+
+    assert moved(lambda name: name.startswith("sketch_mlp."))
+    assert moved(step_module.is_decoder_parameter) == trains_decoder
+    assert moved(lambda name: ".region_formulation." in name)  # the encoding's: trained by either
+    assert not moved(lambda name: name.startswith("style_encoder."))
+
+
 def test_region_balanced_l1_changes_the_update_only_when_on():
     """l1_region_power > 0 reweights the pixel L1 by region area: one step from the same start moves G differently,
     and at 0 the update is the plain pixel L1's, bit for bit."""

@@ -27,6 +27,10 @@ class TrainConfig:
     lambda_l1_predicted: float = 0.0  # weight of a pixel L1 of the predicted-w colouring (the default output) to the
     #                                   ground truth; costs a second decoder pass on the shared sketch encoding
     #                                   (not in the paper; 0 = off)
+    predicted_l1_trains_decoder: bool = True  # the predicted-w pixel L1 updates the decoder too (True) | only the
+    #                                           sketch encoder and MLP, the decoder's weights held fixed on that
+    #                                           pass (False: the decoder learns from posterior w alone, as in
+    #                                           cVAE-GAN, and w_pred is fitted through it)
     l1_region_power: float = 0.0  # the pixel L1s weight each pixel by its region's area^(−p) in the batch's
     #                               loss_regions (the workflow: trapped-ball maps; else its regions), normalised to
     #                               mean 1 per image: 0 = plain pixel L1; 1 = every region counts the same, as in

@@ -113,6 +113,31 @@ def _optimise(optimizer: torch.optim.Optimizer, loss: Tensor, module: nn.Module,
     optimizer.step()
 
 
+def is_decoder_parameter(name: str) -> bool:
+    """Whether the generator's parameter ``name`` turns (encoding, w) into colours: the mapping, the RM blocks'
+    convolutions and ToRGB; the blocks' Region Formulation belongs to the w-free encoding (``Generator.encode``)."""
+    return name.startswith(("mapping.", "blocks.", "to_rgb.")) and ".region_formulation." not in name
+
+
+class _Decode(nn.Module):
+    """``Generator.decode`` as a module call, so that ``torch.func.functional_call`` can swap its parameters."""
+
+    def __init__(self, generator: nn.Module):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, encoding: Any) -> Tensor:
+        return self.generator.decode(encoding)
+
+
+def _decode_with_fixed_decoder(G: nn.Module, encoding: Any) -> Tensor:
+    """The predicted-w colouring (B, 3, H, W) with the decoder's weights detached: its gradient reaches w_pred (the
+    sketch MLP) and the encoder features, never the decoder (``TrainConfig.predicted_l1_trains_decoder`` False)."""
+    fixed = {f"generator.{name}": parameter.detach() for name, parameter in G.named_parameters()
+             if is_decoder_parameter(name)}
+    return torch.func.functional_call(_Decode(G), fixed, (encoding,))
+
+
 def _discriminator_update(nets: Networks, color: Tensor, fakes: Sequence[Tensor], condition: Tensor | None,
                           update: int, cfg: TrainConfig, ctx: DistributedContext) -> dict[str, Tensor]:
     """One D step on reals ``color`` and the colourings ``fakes`` (each (B, 3, H, W); their logits are pooled), with
@@ -220,7 +245,9 @@ def train_step(
         g_total = g_total + cfg.lambda_l1 * g_l1
         stats["loss/L1"] = g_l1.detach()
     if cfg.lambda_l1_predicted > 0 and encoding is not None:  # the default output: w predicted from the sketch
-        g_l1_predicted = pixel_l1(G.decode(encoding), color, l1_weights)  # decoder only: the encoding is w-free
+        predicted = (G.decode(encoding) if cfg.predicted_l1_trains_decoder
+                     else _decode_with_fixed_decoder(G, encoding))  # (B, 3, H, W); the encoding is w-free
+        g_l1_predicted = pixel_l1(predicted, color, l1_weights)
         g_total = g_total + cfg.lambda_l1_predicted * g_l1_predicted
         stats["loss/L1_predicted"] = g_l1_predicted.detach()
     _optimise(nets.opt_G, g_total, G, ctx)
