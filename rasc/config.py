@@ -26,10 +26,11 @@ MIN_CLAIM_SEEDS = 3
 BOOKKEEPING_TRAIN_OPTIONS = frozenset({"steps", "device", "threads", "log_every", "sample_every", "snapshot_every",
                                        "grid_size", "grad_cos_every", "grad_cos_bins"})
 
-# Train options added after runs had been trained without them, with the value that means "off": at that value they
-# are left out of a training's Snakemake params (training_params), so that adding them retrains nothing.
+# Train options added after runs had been trained without them, with the value that means "off" (training as before
+# they existed): at that value they are left out of a training's Snakemake params (training_params), so that adding
+# them retrains nothing.
 LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0, "adversarial_from": 0, "sketch_width_jitter": 0.0,
-                           "l1_region_power": 0.0}
+                           "l1_region_power": 0.0, "predicted_l1_trains_decoder": True}
 
 DEFAULT_CONFIG = Path("config/config.yaml")  # the embedded default, relative to the working directory (the repository)
 
