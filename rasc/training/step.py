@@ -11,8 +11,8 @@ Per step (pix2pix order, one generator forward per step):
    before step ``adversarial_from``, and with ``lambda_adv`` 0, neither runs;
 3. the generator takes one Adam step on λ_adv·non-saturating loss + λ_p·perceptual L1 (eq. 7) + λ_kl·KL
    + λ_w·|w_pred − mu| (+ λ_l1·pixel L1 and λ_l1_predicted·pixel L1 of the predicted-w colouring: the paper has
-   neither; + the random-w colouring's adversarial term and λ_latent·|mu(its colouring) − w|, the style encoder
-   held fixed);
+   neither; the second may leave the decoder's weights out, ``predicted_l1_trains_decoder``; + the random-w
+   colouring's adversarial term and λ_latent·|mu(its colouring) − w|, the style encoder held fixed);
 4. the EMA generator follows G; it is what the sample grids show and what ``generator.pt`` holds.
 """
 
