@@ -332,6 +332,14 @@ class Generator(nn.Module):
             raise ValueError(f"colour images must be (B, 3, H, W), got shape {tuple(color.shape)}")
         return self.style_encoder(color)
 
+    def decoder_parameter_names(self) -> list[str]:
+        """Names (as in ``named_parameters``) of the weights that turn an encoding and a w into colours: the mapping,
+        the RM blocks' styled convolutions and ToRGB; the blocks' Region Formulation belongs to ``encode``."""
+        decoder = {"mapping": self.mapping, "to_rgb": self.to_rgb}
+        for n, block in enumerate(self.blocks):
+            decoder.update({f"blocks.{n}.conv1": block.conv1, f"blocks.{n}.conv2": block.conv2})
+        return [f"{prefix}.{name}" for prefix, module in decoder.items() for name, _ in module.named_parameters()]
+
     def region_formulation_modules(self) -> list[RegionFormulation]:
         """The Region Formulation modules, coarse to fine (empty for the variants without them)."""
         return [b.region_formulation for b in self.blocks if b.region_formulation is not None]

@@ -113,12 +113,6 @@ def _optimise(optimizer: torch.optim.Optimizer, loss: Tensor, module: nn.Module,
     optimizer.step()
 
 
-def is_decoder_parameter(name: str) -> bool:
-    """Whether the generator's parameter ``name`` turns (encoding, w) into colours: the mapping, the RM blocks'
-    convolutions and ToRGB; the blocks' Region Formulation belongs to the w-free encoding (``Generator.encode``)."""
-    return name.startswith(("mapping.", "blocks.", "to_rgb.")) and ".region_formulation." not in name
-
-
 class _Decode(nn.Module):
     """``Generator.decode`` as a module call, so that ``torch.func.functional_call`` can swap its parameters."""
 
@@ -133,8 +127,8 @@ class _Decode(nn.Module):
 def _decode_with_fixed_decoder(G: nn.Module, encoding: Any) -> Tensor:
     """The predicted-w colouring (B, 3, H, W) with the decoder's weights detached: its gradient reaches w_pred (the
     sketch MLP) and the encoder features, never the decoder (``TrainConfig.predicted_l1_trains_decoder`` False)."""
-    fixed = {f"generator.{name}": parameter.detach() for name, parameter in G.named_parameters()
-             if is_decoder_parameter(name)}
+    parameters = dict(G.named_parameters())
+    fixed = {f"generator.{name}": parameters[name].detach() for name in G.decoder_parameter_names()}
     return torch.func.functional_call(_Decode(G), fixed, (encoding,))
 
 
