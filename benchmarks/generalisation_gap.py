@@ -5,7 +5,10 @@ default output (predicted w) of one training on the first ``--count`` of its *tr
 unflipped) and on the test drawings of A (XDoG) and B (clean lines), each as a fraction of `reference:constant` on
 the same images; and both the EMA generator that the workflow scores and the raw generator of the last snapshot.
 A training error well below the test error is a gap that more training drawings could close (docs/recipe.md row
-43 says whether they do); the raw generator's error says what the EMA (``train.ema_beta``) is worth.
+43 says whether they do); the raw generator's error says what the EMA (``train.ema_beta``) is worth. With
+``--oracle`` each generator is also scored with w = the style encoder's posterior mean of the drawing's own colours
+(the ``<method>:oracle`` row): an oracle as poor on training drawings as on test drawings is a decoder that
+underfits, not one that fails to generalise.
 
     python benchmarks/generalisation_gap.py                                   # results/, full, seed 0
     python benchmarks/generalisation_gap.py --results /tmp/run/results --experiment no_region_maps --seed 1
@@ -21,7 +24,7 @@ import numpy as np
 import torch
 
 from rasc.evaluate import colorize_set, region_metrics
-from rasc.references import constant_colouring
+from rasc.references import constant_colouring, oracle_colouring
 from rasc.training.checkpoint import load_checkpoint, load_generator
 
 SETS = {"train": ("train", "xdog"), "A": ("test", "xdog"), "B": ("test", "clean")}  # name → (split, sketch style)
@@ -50,8 +53,9 @@ def snapshot_generators(run: Path) -> tuple[int, dict[str, torch.nn.Module]]:
 
 
 def colour_errors(results: Path, generators: dict[str, torch.nn.Module], count: int,
-                  sets: tuple[str, ...] = tuple(SETS)) -> dict[str, dict[str, float]]:
-    """{image set: {"constant": ΔE of reference:constant, generator name: its ΔE}} on ``sets`` (names of ``SETS``)."""
+                  sets: tuple[str, ...] = tuple(SETS), oracle: bool = False) -> dict[str, dict[str, float]]:
+    """{image set: {"constant": ΔE of reference:constant, generator name: its ΔE}} on ``sets`` (names of ``SETS``);
+    with ``oracle`` also {"<generator name>:oracle": ΔE with w = the posterior mean of the ground truth}."""
     with np.load(results / "data" / "train" / "illustrations.npz") as archive:
         train_colours = archive["color"]  # (N, H, W, 3)
     errors = {}
@@ -63,6 +67,9 @@ def colour_errors(results: Path, generators: dict[str, torch.nn.Module], count: 
         for name, generator in generators.items():
             predicted = colorize_set(generator, sketches, labels)[:, 0]  # (N, H, W, 3)
             errors[set_name][name] = region_metrics(predicted, None, sketches, truth)["colour_error"]
+            if oracle:
+                from_truth = oracle_colouring(generator, sketches, labels, truth["color"])  # (N, H, W, 3)
+                errors[set_name][f"{name}:oracle"] = region_metrics(from_truth, None, sketches, truth)["colour_error"]
     return errors
 
 
@@ -73,6 +80,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--count", type=int, default=60, help="training drawings scored (the test sets: all)")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS), help="image sets scored")
+    parser.add_argument("--oracle", action="store_true", help="also score w = the posterior mean of the truth")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -82,9 +90,11 @@ def main() -> None:
     step, generators = snapshot_generators(run)
     print(f"{run} at step {step}: colour error × reference:constant on the same images "
           f"({args.count} training drawings)")
-    print(f"{'images':<8}" + "".join(f"{name:>8}" for name in generators))
-    for set_name, errors in colour_errors(results, generators, args.count, tuple(args.sets)).items():
-        print(f"{set_name:<8}" + "".join(f"{errors[name] / errors['constant']:>8.3f}" for name in generators))
+    errors = colour_errors(results, generators, args.count, tuple(args.sets), oracle=args.oracle)
+    columns = [name for name in next(iter(errors.values())) if name != "constant"]
+    print(f"{'images':<8}" + "".join(f"{name:>12}" for name in columns))
+    for set_name, set_errors in errors.items():
+        print(f"{set_name:<8}" + "".join(f"{set_errors[name] / set_errors['constant']:>12.3f}" for name in columns))
 
 
 if __name__ == "__main__":

@@ -26,3 +26,12 @@ def test_training_drawings_are_the_first_count(tiny_run, generalisation_gap):
     truth, sketches, labels = generalisation_gap.load_set(tiny_run / "results", "train", "xdog", 2)
     assert len(sketches) == len(labels) == len(truth["color"]) == 2
     assert truth["has_ground_truth"].ndim == 0  # scalars are kept whole
+
+
+def test_oracle_scores_are_the_evaluations_oracle_row(tiny_run, generalisation_gap):
+    results = tiny_run / "results"
+    _, generators = generalisation_gap.snapshot_generators(results / "train" / "full" / "seed0")
+    errors = generalisation_gap.colour_errors(results, {"EMA": generators["EMA"]}, count=3, sets=("A",), oracle=True)
+    metrics = json.loads((results / "eval/full/seed0/A/metrics.json").read_text())
+    assert errors["A"]["EMA:oracle"] == pytest.approx(metrics["oracle"]["colour_error"], abs=1e-9)
+    assert errors["A"]["EMA:oracle"] != pytest.approx(errors["A"]["EMA"], abs=1e-6)
