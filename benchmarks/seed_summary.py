@@ -9,6 +9,10 @@ and the oracle's colour error. With ``results/claims.csv`` present it then print
 
     python benchmarks/seed_summary.py --results results [--config config/openmoji.yaml]
     python benchmarks/seed_summary.py --results results --experiments full no_region_maps --test-sets A B
+    python benchmarks/seed_summary.py --results results --claims   # the claims' own runs (claims.steps set)
+
+With ``--claims`` the models are those of ``results/claims/eval`` (the claims' own trainings when ``claims.steps`` is
+set), the reference rows those of ``results/eval``.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from rasc.config import DEFAULT_CONFIG, load_config  # noqa: E402
 from rasc.references import ORACLE_SUFFIX, REFERENCE_PREFIX, reference_name  # noqa: E402
 from rasc.tables import collect_metrics, summarise  # noqa: E402
 
-def metrics_files(results: Path) -> list[Path]:
-    """Every evaluation of a run: ``eval/<experiment>/seed<N>/<test set>/metrics.json`` and the reference rows'
-    ``eval/reference_<name>/<test set>/metrics.json``."""
-    return sorted(results.glob("eval/*/seed*/*/metrics.json")) + sorted(results.glob("eval/reference_*/*/metrics.json"))
+def metrics_files(results: Path, claims: bool = False) -> list[Path]:
+    """Every evaluation of a run: ``eval/<experiment>/seed<N>/<test set>/metrics.json`` (with ``claims``: those of
+    ``claims/eval``) and the reference rows' ``eval/reference_<name>/<test set>/metrics.json``."""
+    models = results / "claims" if claims else results
+    return sorted(models.glob("eval/*/seed*/*/metrics.json")) + sorted(results.glob("eval/reference_*/*/metrics.json"))
 
 
 def experiment_order(names: Sequence[str], order: Sequence[str]) -> list[str]:
@@ -106,8 +111,10 @@ def main() -> None:
                         help="the run's config: its experiments give the rows' order")
     parser.add_argument("--experiments", nargs="+", default=None, help="experiments to list (default: every one)")
     parser.add_argument("--test-sets", nargs="+", default=["A", "B", "C"], help="test sets, the first in detail")
+    parser.add_argument("--claims", action="store_true",
+                        help="the models of results/claims/eval: the claims' own trainings (claims.steps set)")
     args = parser.parse_args()
-    files = metrics_files(args.results)
+    files = metrics_files(args.results, args.claims)
     if not files:
         raise SystemExit(f"no evaluations under {args.results / 'eval'}: run the workflow first")
     runs = collect_metrics(files)

@@ -288,6 +288,22 @@ def experiment_config(config: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {section: deep_merge(config[section], overrides.get(section, {})) for section in ("model", "train")}
 
 
+def with_train_steps(config: Mapping[str, Any], experiment: str, steps: int | None) -> dict[str, Any]:
+    """A copy of ``config`` whose ``experiment`` trains ``steps`` steps (its own override of ``train.steps``); the
+    config itself when ``steps`` is None. The claims' own trainings use it (``claims.steps``)."""
+    if steps is None:
+        return dict(config)
+    changed = copy.deepcopy(dict(config))
+    overrides = changed["experiments"][experiment]
+    overrides["train"] = {**overrides.get("train", {}), "steps": int(steps)}
+    return changed
+
+
+def claims_train_steps(config: Mapping[str, Any]) -> int:
+    """The training steps behind the claims verdicts: ``claims.steps``, else ``train.steps`` (shared with table 1)."""
+    return int(config["claims"].get("steps") or config["train"]["steps"])
+
+
 def training_params(config: Mapping[str, Any], experiment: str) -> dict[str, Any]:
     """What a finished training of ``experiment`` depends on, for Snakemake's params trigger: its resolved model and
     train sections less the bookkeeping train options (``steps`` kept: raising it trains the run on), the seed lists

@@ -67,6 +67,7 @@ def test_region_defaults_keep_test_styles_out_of_the_learned_extractor(default_c
         (lambda c: c["train"].__setitem__("ema_beta", 1.0), "train.ema_beta"),  # training needs [0, 1)
         (lambda c: c["experiments"].__setitem__("bad", {"train": {"beta2": 1}}), "experiments.bad.train"),
         (lambda c: c["claims"].__setitem__("seeds", [0]), "claims.seeds"),
+        (lambda c: c["claims"].__setitem__("steps", 0), "claims.steps"),
         (lambda c: c["experiments"].__setitem__("bad", {"model": {"architecture": "unet"}}),
          "experiments.bad.model.latent"),
         (lambda c: c["experiments"].__setitem__("bad", {"model": {"architecture": "unet", "latent": "none"}}),
@@ -108,6 +109,22 @@ def test_training_params_leave_out_what_does_not_change_a_trained_model(default_
         without["train"].pop(key, None)
         params = training_params(validate_config(at_off), "full")
         assert key not in params["train"] and training_params(validate_config(without), "full") == params, key
+
+
+def test_claims_steps_set_the_length_of_the_claims_trainings_only(default_config):
+    from rasc.config import claims_train_steps, training_params, with_train_steps
+
+    config = validate_config(copy.deepcopy(default_config))
+    config["claims"]["steps"] = None
+    assert claims_train_steps(config) == config["train"]["steps"]
+    config["claims"]["steps"] = 1234
+    assert claims_train_steps(config) == 1234
+    shorter = with_train_steps(config, "no_region_maps", 1234)
+    assert experiment_config(shorter, "no_region_maps")["train"]["steps"] == 1234
+    assert experiment_config(shorter, "no_region_maps")["model"]["variant"] == "no_region_maps"  # overrides kept
+    assert experiment_config(config, "no_region_maps")["train"]["steps"] == config["train"]["steps"]  # not changed
+    assert training_params(shorter, "full") == training_params(config, "full")  # other experiments as they were
+    assert with_train_steps(config, "full", None) == config
 
 
 def test_experiment_overrides_merge(default_config):

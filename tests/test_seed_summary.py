@@ -47,6 +47,15 @@ def test_rows_are_mean_and_sd_over_every_seed_as_fractions_of_the_constant(summa
     assert patches.endswith("| — |")  # no oracle evaluated
 
 
+def test_claims_runs_are_read_from_their_own_folder_with_the_run_s_reference_rows(summary, results):
+    """--claims: the models of results/claims/eval (claims.steps set), the reference rows of results/eval."""
+    write_metrics(results / "claims/eval/full/seed2/A", "full", 2, "A", 28.0)
+    runs = summary.collect_metrics(summary.metrics_files(results, claims=True))
+    assert set(runs["experiment"]) == {"full", "reference:constant"}  # no oracle written for this one
+    assert runs.loc[runs["experiment"] == "full", "seed"].tolist() == [2]
+    assert 2 not in summary.collect_metrics(summary.metrics_files(results))["seed"].tolist()
+
+
 def test_claim_rows_give_improvement_over_detectable_per_test_set(summary):
     claims = pd.DataFrame({
         "methods": ["full > patches_1"] * 2, "metric": ["fid"] * 2, "test_set": ["A", "B"],

@@ -9,6 +9,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+import yaml
 from workflow_run import REPO, run_in, snakemake
 
 from rasc.claims import claim_experiments, paper_claims
@@ -82,10 +83,33 @@ def test_claims_train_exactly_the_experiments_their_claims_compare(tmp_path, tar
     workdir = _workdir_with_config(tmp_path, (REPO / "config" / "config.yaml").read_text())
     result = snakemake("-n", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), target)
     assert result.returncode == 0, result.stderr
-    trainings = set(re.findall(r"train_model/(\w+_seed\d+)\.log", result.stdout))
+    trainings = set(re.findall(r"train_(?:claims_)?model/(\w+_seed\d+)\.log", result.stdout))
     claimed = claim_experiments(paper_claims(config["tables"]))
     assert trainings == {f"{name}_seed{seed}" for name in claimed for seed in config["claims"]["seeds"]}
     assert "patches_64_seed1" not in trainings and "patches_1024_seed2" in trainings
+
+
+@pytest.mark.parametrize("claims_steps", [None, 1000])
+def test_claims_steps_give_the_claims_trainings_of_their_own(tmp_path, claims_steps):
+    """With claims.steps the claims train and evaluate under results/claims/ at that length, beside table 1's runs;
+    without it they share table 1's trainings (results/train), its first seed included."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["claims"]["steps"] = claims_steps
+    workdir = _workdir_with_config(tmp_path, yaml.safe_dump(config))
+    result = snakemake("-n", "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--forceall",
+                       "results/claims.csv", "results/table1.csv")
+    assert result.returncode == 0, result.stderr
+    own = set(re.findall(r"results/claims/train/(\w+)/seed(\d+)/generator\.pt", result.stdout))
+    shared = set(re.findall(r"results/train/(\w+)/seed(\d+)/generator\.pt", result.stdout))
+    claimed = {(name, str(seed)) for name in claim_experiments(paper_claims(config["tables"]))
+               for seed in config["claims"]["seeds"]}
+    table1 = {(name, "0") for name in config["tables"]["table1"]}
+    if claims_steps is None:
+        assert not own and shared == claimed | table1
+        assert "results/claims/eval" not in result.stdout
+    else:
+        assert own == claimed and shared == table1
+        assert "evaluate_claims_model" in result.stdout and "results/claims/eval/full/seed2/A/metrics.json" in result.stdout
 
 
 def _workdir_with_config(tmp_path, text):
@@ -140,6 +164,7 @@ def test_tiny_dag_produces_tables_and_claims(tiny_run):
     assert set(claims["test_set"]) == {"A"}
     assert set(claims["reproduced"]) <= {"yes", "no", "within noise", "insufficient seeds", "not run"}
     assert (claims["data_source"] == "procedural").all()
+    assert (claims["train_steps"] == 2).all()  # claims.steps of .test/config
 
 
 @pytest.mark.slow
@@ -174,6 +199,11 @@ def test_tiny_dag_training_outputs_and_tracking(tiny_run):
     assert metrics["oracle"]["colour_error"] is not None and metrics["oracle"]["diversity"] is None
     curves = [json.loads(line) for line in (run / "curves.jsonl").read_text().splitlines()]
     assert [point["step"] for point in curves] == [0, 2, 3]  # start, snapshot_every 2, final step 3
+    claims_run = tiny_run / "results/claims/train/full/seed0"  # claims.steps 2: a training of its own
+    assert json.loads((claims_run / "config.json").read_text())["train"]["steps"] == 2
+    claims_curves = [json.loads(line) for line in (claims_run / "curves.jsonl").read_text().splitlines()]
+    assert [point["step"] for point in claims_curves] == [0, 2]
+    assert (tiny_run / "results/claims/eval/full/seed2/A/metrics.json").is_file()
     assert (tiny_run / "results/figures/learning_curves.png").stat().st_size > 0
     assert (tiny_run / "results/figures/learning_curves_claims.png").stat().st_size > 0
 

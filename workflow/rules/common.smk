@@ -7,9 +7,11 @@ from rasc.config import (
     ConfigError,
     check_device,
     check_paths,
+    claims_train_steps,
     experiment_config,
     training_params,
     validate_config,
+    with_train_steps,
 )
 from rasc.data.attribution import figure_footnote
 from rasc.data.prepare import (
@@ -31,6 +33,9 @@ except ConfigError as error:
     sys.exit(f"rasc: {error}")
 
 ENV = "../../environment.yml"
+# Where the claims' trainings and evaluations live: their own folder when claims.steps sets their length, else
+# table 1's (results/train, results/eval), whose first seed they share.
+CLAIMS_RESULTS = "results/claims" if config["claims"]["steps"] is not None else "results"
 MLFLOW_EXPERIMENT = "rasc"
 # The licence notice of every figure (and its report caption) showing the data's images; "" when none is needed.
 FIGURE_FOOTNOTE = figure_footnote(config["data"]["source"])
@@ -185,6 +190,14 @@ def get_experiment_settings(wildcards):
     return training_params(config, wildcards.experiment)
 
 
+def get_claims_experiment_settings(wildcards):
+    """What a claims training depends on: get_experiment_settings at claims.steps (rule train_claims_model)."""
+    steps_config = with_train_steps(
+        config, wildcards.experiment, config["claims"]["steps"]
+    )
+    return training_params(steps_config, wildcards.experiment)
+
+
 def get_training_priority(wildcards):
     """Longest trainings first (rasc.experiment.training_priority)."""
     return training_priority(config, wildcards.experiment)
@@ -210,12 +223,23 @@ def get_training_inputs(wildcards):
 
 
 def get_evaluation_inputs(wildcards):
-    """A trained generator, one test set's sketches and region maps, their ground truth and its known valid
-    colourings (none for R), and the FID backbone, reference features and floor (R's at its own sample size).
+    """What evaluating a table's training (results/train) on one test set needs (evaluation_inputs)."""
+    return evaluation_inputs(wildcards, "results")
+
+
+def get_claims_evaluation_inputs(wildcards):
+    """What evaluating a claims training (results/claims/train, claims.steps set) needs (evaluation_inputs)."""
+    return evaluation_inputs(wildcards, "results/claims")
+
+
+def evaluation_inputs(wildcards, results):
+    """A generator trained under ``results``/train, one test set's sketches and region maps, their ground truth and
+    its known valid colourings (none for R), and the FID backbone, reference features and floor (R's at its own
+    sample size).
     """
     split, style = TEST_SETS[wildcards.testset]
     source = experiment_config(config, wildcards.experiment)["model"]["region_source"]
-    run = f"results/train/{wildcards.experiment}/seed{wildcards.seed}"
+    run = f"{results}/train/{wildcards.experiment}/seed{wildcards.seed}"
     floor = "results/eval/fid_floor.json"  # at the test split's size
     if not drawn_from_test_split(wildcards.testset):
         floor = "results/eval/fid_floor_real.json"  # at R's own size
@@ -239,10 +263,11 @@ def get_truth_and_alternatives(wildcards):
     return truth
 
 
-def get_metrics_files(experiments, seeds, test_sets=None):
-    """metrics.json of every experiment × seed × test set (default: the configured ones)."""
+def get_metrics_files(experiments, seeds, test_sets=None, results="results"):
+    """metrics.json of every experiment × seed × test set (default: the configured ones) under ``results``/eval."""
     return expand(
-        "results/eval/{experiment}/seed{seed}/{testset}/metrics.json",
+        "{results}/eval/{experiment}/seed{seed}/{testset}/metrics.json",
+        results=results,
         experiment=experiments,
         seed=seeds,
         testset=config["eval"]["test_sets"] if test_sets is None else test_sets,
@@ -347,14 +372,15 @@ def get_claims_metrics():
     (claims leave R out: rasc.claims)."""
     test_sets = [t for t in config["eval"]["test_sets"] if drawn_from_test_split(t)]
     return get_metrics_files(
-        claimed_experiments(), config["claims"]["seeds"], test_sets
+        claimed_experiments(), config["claims"]["seeds"], test_sets, CLAIMS_RESULTS
     )
 
 
 def get_claims_learning_curve_runs():
     """Training folders of every claimed experiment and claims seed, for their learning curves over the seeds."""
     return expand(
-        "results/train/{experiment}/seed{seed}/run.json",
+        "{results}/train/{experiment}/seed{seed}/run.json",
+        results=CLAIMS_RESULTS,
         experiment=claimed_experiments(),
         seed=config["claims"]["seeds"],
     )

@@ -88,3 +88,16 @@ rule evaluate_reference:
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/evaluate_reference.py"
+
+
+# The evaluation of the claims' own trainings (claims.steps set), under results/claims/.
+use rule evaluate_model as evaluate_claims_model with:
+    input:
+        unpack(get_claims_evaluation_inputs),
+    output:
+        metrics="results/claims/eval/{experiment}/seed{seed}/{testset}/metrics.json",
+        colorized="results/claims/eval/{experiment}/seed{seed}/{testset}/colorized.npz",
+    log:
+        "logs/evaluate_claims_model/{experiment}_seed{seed}_{testset}.log",
+    benchmark:
+        "benchmarks/evaluate_claims_model/{experiment}_seed{seed}_{testset}.tsv"

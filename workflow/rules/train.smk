@@ -25,3 +25,18 @@ rule train_model:
         mlflow_experiment=MLFLOW_EXPERIMENT,
     script:
         "../scripts/train_model.py"
+
+
+# The claims' own trainings when claims.steps is set (rasc.config.claims_train_steps): the same rule at that length,
+# under results/claims/, so that the claims verdict can be a shorter run than table 1's (config/README.md).
+use rule train_model as train_claims_model with:
+    output:
+        generator="results/claims/train/{experiment}/seed{seed}/generator.pt",
+        run="results/claims/train/{experiment}/seed{seed}/run.json",
+    log:
+        "logs/train_claims_model/{experiment}_seed{seed}.log",
+    benchmark:
+        "benchmarks/train_claims_model/{experiment}_seed{seed}.tsv"
+    params:
+        settings=get_claims_experiment_settings,
+        claims_steps=lookup(dpath="claims/steps", within=config),

@@ -1,12 +1,18 @@
-"""Snakemake adapter: train one experiment with one seed (rule train_model); resumes from its snapshot."""
+"""Snakemake adapter: train one experiment with one seed (rules train_model and train_claims_model, the latter at
+claims.steps); resumes from its snapshot."""
 
+from pathlib import Path
+
+from rasc.config import with_train_steps
 from rasc.experiment import train_experiment
 from rasc.logs import script_logging
 
 with script_logging(snakemake.log[0]) as log:
+    experiment = snakemake.wildcards.experiment
+    steps = getattr(snakemake.params, "claims_steps", None)  # None: the experiment's own train.steps
     result = train_experiment(
-        snakemake.config,
-        snakemake.wildcards.experiment,
+        with_train_steps(snakemake.config, experiment, steps),
+        experiment,
         int(snakemake.wildcards.seed),
         illustrations=snakemake.input.illustrations,
         sketches=snakemake.input.sketches,
@@ -15,7 +21,7 @@ with script_logging(snakemake.log[0]) as log:
         val_sketches=snakemake.input.val_sketches,
         val_regions=snakemake.input.val_regions,
         loss_regions=getattr(snakemake.input, "loss_regions", None),
-        out_dir=f"results/train/{snakemake.wildcards.experiment}/seed{snakemake.wildcards.seed}",
+        out_dir=Path(snakemake.output.generator).parent,
         rule=snakemake.rule,
     )
     log.info("training finished: %s", result)
