@@ -35,7 +35,9 @@ except ConfigError as error:
 ENV = "../../environment.yml"
 # Where the claims' trainings and evaluations live: their own folder when claims.steps sets their length, else
 # table 1's (results/train, results/eval), whose first seed they share.
-CLAIMS_RESULTS = "results/claims" if config["claims"]["steps"] is not None else "results"
+CLAIMS_RESULTS = (
+    "results/claims" if config["claims"]["steps"] is not None else "results"
+)
 MLFLOW_EXPERIMENT = "rasc"
 # The licence notice of every figure (and its report caption) showing the data's images; "" when none is needed.
 FIGURE_FOOTNOTE = figure_footnote(config["data"]["source"])
