@@ -5,7 +5,8 @@
 #   CONFIG=config/gpu.yaml TARGET=results/claims.csv CORES=16 GPU_SLOTS=8 bash profiles/gpu/run.sh
 # GPU_SLOTS jobs share the one GPU at a time (trainings, evaluations, the learned region net and its maps). At 256²
 # a training holds 7.6-8.2 GiB and an evaluation 11.3-11.7 GiB of an H200's 140 (measured): 16 ran out of memory.
-# STEPS=N runs the config with train.steps N (e.g. from profiles/gpu/size_steps.py); DEADLINE=S stops Snakemake
+# STEPS=N runs the config with train.steps N (e.g. from profiles/gpu/size_steps.py), the claims' runs too (claims.steps
+# null: they share the tables' N-step runs); DEADLINE=S stops Snakemake
 # after S seconds (it removes the outputs of the jobs it stops), so that what finished still comes back.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +25,7 @@ if [ -n "${STEPS:-}" ]; then
 import sys, yaml
 config = yaml.safe_load(open(sys.argv[1]))
 config["train"]["steps"] = int(sys.argv[2])
+config.setdefault("claims", {})["steps"] = None
 yaml.safe_dump(config, open(sys.argv[3], "w"), sort_keys=False)
 PY
   CONFIG=$derived
@@ -40,7 +42,7 @@ echo "wall seconds: $(( $(date +%s) - start )) (snakemake exit status $status)" 
 for file in results/claims.csv results/claims.md; do
   [ -f "$file" ] && cp "$file" "$OUT/"
 done
-tail -q -n +2 benchmarks/train_model/*.tsv 2>/dev/null | awk '{print $1}' > "$OUT/train_seconds.txt" || true
+tail -q -n +2 benchmarks/train_model/*.tsv benchmarks/train_claims_model/*.tsv 2>/dev/null | awk '{print $1}' > "$OUT/train_seconds.txt" || true
 find results benchmarks logs \( -name '*.json' -o -name '*.jsonl' -o -name '*.csv' -o -name '*.md' -o -name '*.tsv' \
   -o -name '*.log' \) -not -path "$OUT/*" -print0 2>/dev/null | tar -czf "$OUT/results.tar.gz" --null -T - || true
 exit "$status"
