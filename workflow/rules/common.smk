@@ -35,8 +35,9 @@ except ConfigError as error:
 ENV = "../../environment.yml"
 # Where the claims' trainings and evaluations live: their own folder when claims.steps sets their length, else
 # table 1's (results/train, results/eval), whose first seed they share.
+CLAIMS_OWN_RESULTS = "results/claims"
 CLAIMS_RESULTS = (
-    "results/claims" if config["claims"]["steps"] is not None else "results"
+    CLAIMS_OWN_RESULTS if config["claims"]["steps"] is not None else "results"
 )
 MLFLOW_EXPERIMENT = "rasc"
 # The licence notice of every figure (and its report caption) showing the data's images; "" when none is needed.
@@ -231,7 +232,7 @@ def get_evaluation_inputs(wildcards):
 
 def get_claims_evaluation_inputs(wildcards):
     """What evaluating a claims training (results/claims/train, claims.steps set) needs (evaluation_inputs)."""
-    return evaluation_inputs(wildcards, "results/claims")
+    return evaluation_inputs(wildcards, CLAIMS_OWN_RESULTS)
 
 
 def evaluation_inputs(wildcards, results):

@@ -39,4 +39,3 @@ use rule train_model as train_claims_model with:
         "benchmarks/train_claims_model/{experiment}_seed{seed}.tsv"
     params:
         settings=get_claims_experiment_settings,
-        claims_steps=lookup(dpath="claims/steps", within=config),

@@ -9,7 +9,7 @@ from rasc.logs import script_logging
 
 with script_logging(snakemake.log[0]) as log:
     experiment = snakemake.wildcards.experiment
-    steps = getattr(snakemake.params, "claims_steps", None)  # None: the experiment's own train.steps
+    steps = snakemake.params.settings["train"]["steps"]  # the rule's length: train.steps, or claims.steps
     result = train_experiment(
         with_train_steps(snakemake.config, experiment, steps),
         experiment,
