@@ -30,7 +30,7 @@ BOOKKEEPING_TRAIN_OPTIONS = frozenset({"steps", "device", "threads", "log_every"
 # they existed): at that value they are left out of a training's Snakemake params (training_params), so that adding
 # them retrains nothing.
 LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0, "adversarial_from": 0, "sketch_width_jitter": 0.0,
-                           "l1_region_power": 0.0, "predicted_l1_trains_decoder": True}
+                           "l1_region_power": 0.0, "predicted_l1_trains_decoder": True, "lr_decay_from": 1.0}
 
 DEFAULT_CONFIG = Path("config/config.yaml")  # the embedded default, relative to the working directory (the repository)
 

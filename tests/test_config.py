@@ -98,7 +98,8 @@ def test_training_params_leave_out_what_does_not_change_a_trained_model(default_
         changed["train"][key] = value
         assert training_params(validate_config(changed), "full") == base, key
     for key, value in (("steps", 4000), ("lr", 0.001), ("lambda_latent", 0.5), ("adversarial_from", 1000),
-                       ("sketch_width_jitter", 0.25), ("l1_region_power", 1.0), ("predicted_l1_trains_decoder", False)):
+                       ("sketch_width_jitter", 0.25), ("l1_region_power", 1.0), ("predicted_l1_trains_decoder", False),
+                       ("lr_decay_from", 0.5)):
         changed = copy.deepcopy(default_config)
         changed["train"][key] = value
         assert training_params(validate_config(changed), "full") != base, key

@@ -127,9 +127,10 @@ def test_two_step_run_writes_every_output(tmp_path):
     assert "generator.pt" in tracker.artifacts and tracker.status == ["FINISHED"]
 
 
-@pytest.mark.parametrize("width_jitter", [0.0, 1.0])
-def test_killed_then_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypatch, width_jitter):
-    cfg = tiny_config(steps=4, snapshot_every=2, sample_every=4, grad_cos_every=0, sketch_width_jitter=width_jitter)
+@pytest.mark.parametrize(("width_jitter", "lr_decay_from"), [(0.0, 1.0), (1.0, 1.0), (0.0, 0.25)])
+def test_killed_then_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypatch, width_jitter, lr_decay_from):
+    cfg = tiny_config(steps=4, snapshot_every=2, sample_every=4, grad_cos_every=0, sketch_width_jitter=width_jitter,
+                      lr_decay_from=lr_decay_from)
     train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / "straight", progress=False)
 
     # A job killed during its third step: the snapshot of step 2 survives, the run is marked KILLED.
@@ -484,6 +485,26 @@ def test_adversarial_every_must_be_positive():
         tiny_config(adversarial_every=0)
     with pytest.raises(ValueError, match="adversarial_from"):
         tiny_config(adversarial_from=-1)
+
+
+def test_learning_rate_is_constant_by_default_and_falls_linearly_to_the_last_step():
+    assert [tiny_config(steps=4, lr=0.01).lr_at(step) for step in range(4)] == [0.01] * 4
+    decayed = tiny_config(steps=8, lr=0.01, lr_decay_from=0.5)
+    assert [decayed.lr_at(step) for step in range(8)] == pytest.approx([0.01] * 5 + [0.0075, 0.005, 0.0025])
+    assert tiny_config(steps=4, lr=0.01, lr_decay_from=0.0).lr_at(0) == pytest.approx(0.01)
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="lr_decay_from"):
+            tiny_config(lr_decay_from=bad)
+
+
+def test_each_step_sets_the_scheduled_learning_rate_of_both_optimisers():
+    cfg = tiny_config(steps=4, lr=0.01, lr_decay_from=0.5)
+    nets = step_module.build_networks(cfg, GEN_CFG, DISC_CFG, torch.device("cpu"))
+    ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
+    batch = make_batch(DATA, *StepSampler(len(DATA), cfg.batch_size, seed=0).batch(3), torch.device("cpu"))
+    step_module.train_step(nets, batch, 3, cfg, None, ctx)
+    for optimizer in (nets.opt_G, nets.opt_D):
+        assert [group["lr"] for group in optimizer.param_groups] == pytest.approx([0.005] * len(optimizer.param_groups))
 
 
 def _one_step(cfg: TrainConfig, step: int = 0):

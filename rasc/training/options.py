@@ -17,6 +17,8 @@ class TrainConfig:
     steps: int = 1500  # total optimisation steps (global batches), resumed runs included
     batch_size: int = 8  # global batch, split evenly over torchrun processes (paper §IV-B: 8)
     lr: float = 0.002  # Adam learning rate of G and D (paper §IV-B); no weight decay
+    lr_decay_from: float = 1.0  # fraction of ``steps`` after which the learning rate falls linearly, reaching 0
+    #                             at the last step (1 = constant, as the paper; not in the paper)
     beta1: float = 0.0  # Adam beta1 (paper §IV-B)
     beta2: float = 0.99  # Adam beta2 (paper §IV-B)
     lambda_adv: float = 1.0  # weight of the non-saturating adversarial loss (eq. 6)
@@ -84,6 +86,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.sketch_width_jitter must lie in [0, 1], got {self.sketch_width_jitter}")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig.lr must be positive, got {self.lr}")
+        if not 0 <= self.lr_decay_from <= 1:
+            raise ValueError(f"TrainConfig.lr_decay_from must lie in [0, 1], got {self.lr_decay_from}")
         for name in ("beta1", "beta2", "ema_beta"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must lie in [0, 1), got {getattr(self, name)}")
@@ -105,3 +109,12 @@ class TrainConfig:
     def perceptual_config(self) -> PerceptualConfig:
         return PerceptualConfig(layers=tuple(self.perceptual_layers), weights_path=self.vgg_weights,
                                 download=self.vgg_download, random_seed=0)
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of G and D for the update at 0-based ``step``: ``lr`` until ``lr_decay_from × steps``, then
+        falling linearly to ``lr / (steps − decay start)`` at the last step (a function of the step alone, so a
+        resumed run continues the same schedule)."""
+        decay_start = round(self.lr_decay_from * self.steps)
+        if step < decay_start or decay_start >= self.steps:
+            return self.lr
+        return self.lr * max(self.steps - step, 0) / (self.steps - decay_start)

@@ -171,6 +171,9 @@ def train_step(
     """
     G, D = nets.G, nets.D
     sketch, color, regions = batch["sketch"], batch["color"], batch["regions"]  # (B,1,H,W), (B,3,H,W), (B,H,W)
+    for optimizer in (nets.opt_G, nets.opt_D):
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.lr_at(step)
     gen_cfg = G.cfg
     stats: dict[str, Tensor] = {}
 
