@@ -101,6 +101,29 @@ def claim_experiments(claims: Iterable[Claim]) -> list[str]:
     return sorted({name for claim in claims for name in claim.methods})
 
 
+def with_train_steps(claims: pd.DataFrame, steps: Mapping[str, int]) -> pd.DataFrame:
+    """``claims`` with a ``train_steps`` column: the training steps of each row's two experiments (``steps``:
+    experiment → steps), one number where they agree, "better / worse" where they do not, empty where neither is
+    in ``steps`` (an experiment the config does not define)."""
+    def row_steps(methods: str) -> int | str | None:
+        counts = [steps[name] for name in methods.split(" > ") if name in steps]
+        if not counts:
+            return None
+        return counts[0] if len(set(counts)) == 1 else " / ".join(map(str, counts))
+
+    return claims.assign(train_steps=[row_steps(methods) for methods in claims["methods"]])
+
+
+def describe_train_steps(claims: pd.DataFrame) -> str:
+    """The caption's sentence on training length: one number, or the range with a pointer to the column."""
+    values = sorted({str(value) for value in claims["train_steps"].dropna()})
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"Every model trained {values[0]} steps."
+    return f"The models trained {', '.join(values)} steps (column train_steps, per row: better / worse)."
+
+
 def per_seed_values(runs: pd.DataFrame, experiment: str, metric: str, test_set: str) -> dict[int, float]:
     """{seed: metric} of one experiment on one test set (seeds without a value are left out)."""
     rows = runs[(runs["experiment"] == experiment) & (runs["test_set"] == test_set)]

@@ -299,9 +299,13 @@ def with_train_steps(config: Mapping[str, Any], experiment: str, steps: int | No
     return changed
 
 
-def claims_train_steps(config: Mapping[str, Any]) -> int:
-    """The training steps behind the claims verdicts: ``claims.steps``, else ``train.steps`` (shared with table 1)."""
-    return int(config["claims"].get("steps") or config["train"]["steps"])
+def claims_train_steps(config: Mapping[str, Any], experiment: str | None = None) -> int:
+    """The training steps behind the claims verdicts: ``claims.steps``, else ``experiment``'s own ``train.steps``
+    (its runs shared with the tables; the section's ``train.steps`` when no experiment is named)."""
+    if config["claims"].get("steps"):
+        return int(config["claims"]["steps"])
+    train = experiment_config(config, experiment)["train"] if experiment is not None else config["train"]
+    return int(train["steps"])
 
 
 def training_params(config: Mapping[str, Any], experiment: str) -> dict[str, Any]:

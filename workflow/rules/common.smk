@@ -379,6 +379,11 @@ def get_claims_metrics():
     )
 
 
+def get_claims_train_steps():
+    """{experiment: training steps} of every claimed experiment (claims.steps, else each one's train.steps)."""
+    return {name: claims_train_steps(config, name) for name in claimed_experiments()}
+
+
 def get_claims_learning_curve_runs():
     """Training folders of every claimed experiment and claims seed, for their learning curves over the seeds."""
     return expand(

@@ -41,7 +41,7 @@ rule judge_claims:
         tables=lookup(dpath="tables", within=config),
         claims=lookup(dpath="claims", within=config),
         data_source=lookup(dpath="data/source", within=config),
-        train_steps=claims_train_steps(config),
+        train_steps=get_claims_train_steps(),
     script:
         "../scripts/judge_claims.py"
 

@@ -1,6 +1,6 @@
 """Snakemake adapter: judge each claim of the paper over the training seeds (rule judge_claims)."""
 
-from rasc.claims import TEST_SETS_NOTE, judge_claims, paper_claims
+from rasc.claims import TEST_SETS_NOTE, describe_train_steps, judge_claims, paper_claims, with_train_steps
 from rasc.data.stats import write_csv
 from rasc.imageio import atomic_path
 from rasc.logs import script_logging
@@ -14,7 +14,7 @@ with script_logging(snakemake.log[0]) as log:
         confidence=settings["confidence"],
         bootstrap=settings["bootstrap"],
     )
-    claims = with_data_source(claims, snakemake.params.data_source).assign(train_steps=snakemake.params.train_steps)
+    claims = with_train_steps(with_data_source(claims, snakemake.params.data_source), snakemake.params.train_steps)
     write_csv(claims, snakemake.output.claims)
     shown = claims[["claim", "test_set", "metric", "measured", "mean_improvement", "min_detectable", "p_value",
                     "p_holm", "reproduced"]]
@@ -22,7 +22,7 @@ with script_logging(snakemake.log[0]) as log:
         "Claims of the paper, judged over training seeds on each test set; p_value: paired t-test over seeds, "
         "p_holm: Holm-corrected over every row (the verdict uses it); mean_improvement: positive = as claimed; "
         "min_detectable: the smallest mean improvement that could have been called at the row's seed spread. "
-        f"Every model trained {snakemake.params.train_steps} steps. "
+        f"{describe_train_steps(claims)} "
         f"{TEST_SETS_NOTE} {describe_data_source(snakemake.params.data_source)}"
     )
     with atomic_path(snakemake.output.markdown) as temporary:
