@@ -111,7 +111,8 @@ def with_train_steps(claims: pd.DataFrame, steps: Mapping[str, int]) -> pd.DataF
             return None
         return counts[0] if len(set(counts)) == 1 else " / ".join(map(str, counts))
 
-    return claims.assign(train_steps=[row_steps(methods) for methods in claims["methods"]])
+    column = pd.Series([row_steps(methods) for methods in claims["methods"]], index=claims.index, dtype=object)
+    return claims.assign(train_steps=column)  # object: integers stay integers beside empty rows
 
 
 def describe_train_steps(claims: pd.DataFrame) -> str:

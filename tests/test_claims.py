@@ -118,3 +118,5 @@ def test_train_steps_are_named_per_row_from_both_experiments():
     assert list(mixed["train_steps"][:2]) == ["3200 / 4800", 3200]
     assert "3200 / 4800" in describe_train_steps(mixed) and "column train_steps" in describe_train_steps(mixed)
     assert describe_train_steps(with_train_steps(pd.DataFrame({"methods": ["a > b"]}), {})) == ""
+    partly = with_train_steps(pd.DataFrame({"methods": ["full > patches_1", "a > b"]}), {"full": 3200})
+    assert describe_train_steps(partly) == "Every model trained 3200 steps."  # not 3200.0 beside the empty row
