@@ -101,7 +101,7 @@ def claim_experiments(claims: Iterable[Claim]) -> list[str]:
     return sorted({name for claim in claims for name in claim.methods})
 
 
-def with_train_steps(claims: pd.DataFrame, steps: Mapping[str, int]) -> pd.DataFrame:
+def with_train_steps_column(claims: pd.DataFrame, steps: Mapping[str, int]) -> pd.DataFrame:
     """``claims`` with a ``train_steps`` column: the training steps of each row's two experiments (``steps``:
     experiment → steps), one number where they agree, "better / worse" where they do not, empty where neither is
     in ``steps`` (an experiment the config does not define)."""

@@ -299,13 +299,15 @@ def with_train_steps(config: Mapping[str, Any], experiment: str, steps: int | No
     return changed
 
 
-def claims_train_steps(config: Mapping[str, Any], experiment: str | None = None) -> int:
-    """The training steps behind the claims verdicts: ``claims.steps``, else ``experiment``'s own ``train.steps``
-    (its runs shared with the tables; the section's ``train.steps`` when no experiment is named)."""
-    if config["claims"].get("steps"):
-        return int(config["claims"]["steps"])
-    train = experiment_config(config, experiment)["train"] if experiment is not None else config["train"]
-    return int(train["steps"])
+def claims_config(config: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """The config a claims training of ``experiment`` runs under: ``claims.steps`` as its length when set, else the
+    config as it is (the claims share the tables' runs)."""
+    return with_train_steps(config, experiment, config["claims"].get("steps"))
+
+
+def claims_train_steps(config: Mapping[str, Any], experiment: str) -> int:
+    """The training steps behind ``experiment``'s claims verdicts: ``claims.steps``, else its own ``train.steps``."""
+    return int(experiment_config(claims_config(config, experiment), experiment)["train"]["steps"])
 
 
 def training_params(config: Mapping[str, Any], experiment: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rasc.claims import Claim, claim_experiments, describe_train_steps, judge_claims, paper_claims, with_train_steps
+from rasc.claims import (Claim, claim_experiments, describe_train_steps, judge_claims, paper_claims,
+                         with_train_steps_column)
 from rasc.metrics.stats import holm, min_detectable_improvement
 
 EXPERIMENTS = ("full", "no_region_formulation", "no_region_maps")
@@ -111,12 +112,12 @@ def test_a_row_with_two_paired_seeds_gets_no_verdict():
 
 def test_train_steps_are_named_per_row_from_both_experiments():
     claims = pd.DataFrame({"methods": ["full > no_region_maps", "full > patches_1", "full > pix2pix"]})
-    same = with_train_steps(claims, {"full": 3200, "no_region_maps": 3200, "patches_1": 3200})
+    same = with_train_steps_column(claims, {"full": 3200, "no_region_maps": 3200, "patches_1": 3200})
     assert list(same["train_steps"]) == [3200, 3200, 3200]  # pix2pix is not defined: full's steps alone
     assert describe_train_steps(same) == "Every model trained 3200 steps."
-    mixed = with_train_steps(claims, {"full": 3200, "no_region_maps": 4800, "patches_1": 3200})
+    mixed = with_train_steps_column(claims, {"full": 3200, "no_region_maps": 4800, "patches_1": 3200})
     assert list(mixed["train_steps"][:2]) == ["3200 / 4800", 3200]
     assert "3200 / 4800" in describe_train_steps(mixed) and "column train_steps" in describe_train_steps(mixed)
-    assert describe_train_steps(with_train_steps(pd.DataFrame({"methods": ["a > b"]}), {})) == ""
-    partly = with_train_steps(pd.DataFrame({"methods": ["full > patches_1", "a > b"]}), {"full": 3200})
+    assert describe_train_steps(with_train_steps_column(pd.DataFrame({"methods": ["a > b"]}), {})) == ""
+    partly = with_train_steps_column(pd.DataFrame({"methods": ["full > patches_1", "a > b"]}), {"full": 3200})
     assert describe_train_steps(partly) == "Every model trained 3200 steps."  # not 3200.0 beside the empty row

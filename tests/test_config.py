@@ -117,12 +117,12 @@ def test_claims_steps_set_the_length_of_the_claims_trainings_only(default_config
 
     config = validate_config(copy.deepcopy(default_config))
     config["claims"]["steps"] = None
-    assert claims_train_steps(config) == config["train"]["steps"]
+    assert claims_train_steps(config, "full") == config["train"]["steps"]
     config["experiments"]["no_region_maps"]["train"] = {"steps": 4800}
     assert claims_train_steps(config, "no_region_maps") == 4800  # the runs shared with the tables: their own length
     assert claims_train_steps(config, "full") == config["train"]["steps"]
     config["claims"]["steps"] = 1234
-    assert claims_train_steps(config) == claims_train_steps(config, "no_region_maps") == 1234
+    assert claims_train_steps(config, "full") == claims_train_steps(config, "no_region_maps") == 1234
     del config["experiments"]["no_region_maps"]["train"]
     shorter = with_train_steps(config, "no_region_maps", 1234)
     assert experiment_config(shorter, "no_region_maps")["train"]["steps"] == 1234

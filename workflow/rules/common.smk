@@ -7,11 +7,11 @@ from rasc.config import (
     ConfigError,
     check_device,
     check_paths,
+    claims_config,
     claims_train_steps,
     experiment_config,
     training_params,
     validate_config,
-    with_train_steps,
 )
 from rasc.data.attribution import figure_footnote
 from rasc.data.prepare import (
@@ -195,10 +195,9 @@ def get_experiment_settings(wildcards):
 
 def get_claims_experiment_settings(wildcards):
     """What a claims training depends on: get_experiment_settings at claims.steps (rule train_claims_model)."""
-    steps_config = with_train_steps(
-        config, wildcards.experiment, config["claims"]["steps"]
+    return training_params(
+        claims_config(config, wildcards.experiment), wildcards.experiment
     )
-    return training_params(steps_config, wildcards.experiment)
 
 
 def get_training_priority(wildcards):

@@ -1,6 +1,6 @@
 """Snakemake adapter: judge each claim of the paper over the training seeds (rule judge_claims)."""
 
-from rasc.claims import TEST_SETS_NOTE, describe_train_steps, judge_claims, paper_claims, with_train_steps
+from rasc.claims import TEST_SETS_NOTE, describe_train_steps, judge_claims, paper_claims, with_train_steps_column
 from rasc.data.stats import write_csv
 from rasc.imageio import atomic_path
 from rasc.logs import script_logging
@@ -14,7 +14,8 @@ with script_logging(snakemake.log[0]) as log:
         confidence=settings["confidence"],
         bootstrap=settings["bootstrap"],
     )
-    claims = with_train_steps(with_data_source(claims, snakemake.params.data_source), snakemake.params.train_steps)
+    claims = with_data_source(claims, snakemake.params.data_source)
+    claims = with_train_steps_column(claims, snakemake.params.train_steps)
     write_csv(claims, snakemake.output.claims)
     shown = claims[["claim", "test_set", "metric", "measured", "mean_improvement", "min_detectable", "p_value",
                     "p_holm", "reproduced"]]
