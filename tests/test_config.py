@@ -258,3 +258,12 @@ def test_tiny_openmoji_override_validates(repo):
     override = yaml.safe_load((repo / ".test/config/openmoji.yaml").read_text())
     config = validate_config(copy.deepcopy(tiny) | {k: {**tiny.get(k, {}), **v} for k, v in override.items()})
     assert config["data"]["source"] == "openmoji" and config["eval"]["test_sets"] == ["B"]
+
+
+@pytest.mark.parametrize("path", SHIPPED)
+def test_pix2pix_baseline_trains_with_its_reference_recipe(repo, path):
+    """pix2pix's code (Isola et al.): Adam 2e-4, β (0.5, 0.999), L1 weight 100, the rate constant for the first half
+    of training and falling linearly to 0 over the second (n_epochs = n_epochs_decay)."""
+    train = experiment_config(load_config(repo / path), "pix2pix")["train"]
+    assert (train["lr"], train["beta1"], train["beta2"], train["lambda_l1"]) == (0.0002, 0.5, 0.999, 100)
+    assert train["lr_decay_from"] == 0.5
