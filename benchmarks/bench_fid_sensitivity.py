@@ -8,9 +8,9 @@ Images: the procedural illustrations of `rasc.data.synth` (three independent dra
 the reference, and a second real sample), or flat cartoons drawn here with OpenCV when that module is missing.
 Every damage is applied to the second sample and compared with the reference, so each row carries the same
 sampling noise as the floor (second sample, undamaged). Expected: self ≈ 0 < floor < each damage, and monotone
-within a family (hue 0.1 < 0.3, cast 0.1 < 0.3, noise 0.05 < 0.15). One torch thread and one BLAS thread unless
-OMP_NUM_THREADS / OPENBLAS_NUM_THREADS say otherwise; timings on a shared machine are noisy. Exit status 1 when
-an expected ordering is broken.
+within a family (hue 0.1 < 0.3, cast 0.1 < 0.3, noise 0.05 < 0.15, ink at grey 15 < pure black). One torch thread
+and one BLAS thread unless OMP_NUM_THREADS / OPENBLAS_NUM_THREADS say otherwise; timings on a shared machine are
+noisy. Exit status 1 when an expected ordering is broken.
 """
 
 from __future__ import annotations
@@ -84,6 +84,14 @@ def bleeding(images: np.ndarray, ink: np.ndarray, sigma: float) -> np.ndarray:
     return blurred
 
 
+def ink_at(images: np.ndarray, ink: np.ndarray, level: int) -> np.ndarray:
+    """Every outline pixel set to grey `level` (0 = pure black): ink darker than the drawings' own, as a colouring
+    with the line art multiplied over it (`rasc colorize`'s refinement) has."""
+    inked = images.copy()
+    inked[ink] = level
+    return inked
+
+
 def blur(images: np.ndarray, sigma: float) -> np.ndarray:
     return np.stack([cv2.GaussianBlur(image, (0, 0), sigma) for image in images])
 
@@ -131,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         "colour cast 0.3": colour_cast(second, 0.3),
         "bleeding (colours blurred, sigma 2)": bleeding(second, ink, 2.0),
         "blur (sigma 1)": blur(second, 1.0),
+        "ink at grey 15": ink_at(second, ink, 15),
+        "ink pure black": ink_at(second, ink, 0),
         "noise 0.05": noise(second, 0.05, args.seed),
         "noise 0.15": noise(second, 0.15, args.seed),
     }
@@ -148,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
               ("floor (second real sample)", "colour cast 0.1", "colour cast 0.3"),
               ("floor (second real sample)", "noise 0.05", "noise 0.15"),
               ("floor (second real sample)", "bleeding (colours blurred, sigma 2)"),
-              ("floor (second real sample)", "blur (sigma 1)")]
+              ("floor (second real sample)", "blur (sigma 1)"),
+              ("floor (second real sample)", "ink at grey 15", "ink pure black")]
     broken = [" < ".join(chain) for chain in chains
               if any(results[a] >= results[b] for a, b in zip(chain[:-1], chain[1:]))]
     print(f"monotone: {'yes' if not broken else 'NO, broken: ' + '; '.join(broken)}")
