@@ -23,12 +23,7 @@ import numpy as np
 
 from rasc.data.prepare import load_npz
 from rasc.metrics.fid import FIDBackbone, FIDFeatures, fid_between
-from refined_output import SKETCH_STYLE, refine_all
-
-
-def ink_mask(colours: np.ndarray, darkest: int) -> np.ndarray:
-    """Pixels whose brightest channel is below `darkest`: the outlines of flat drawings (N, H, W, 3) → (N, H, W)."""
-    return colours.max(axis=-1) < darkest
+from refined_output import GROUND_TRUTH_TEST_SETS, refine_all, load_test_sketches
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,25 +31,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default="results", help="a workflow run's results folder")
     parser.add_argument("--experiment", default="full")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--test-set", default="A", choices=sorted(SKETCH_STYLE))
+    parser.add_argument("--test-set", default="A", choices=GROUND_TRUTH_TEST_SETS)
     parser.add_argument("--levels", nargs="+", type=int, default=[0, 15, 25], help="grey levels given to the ink")
     parser.add_argument("--lift", type=int, default=20, help="the model's pixels are lifted to at least this grey")
-    parser.add_argument("--ink-below", type=int, default=46, help="the ground truth's ink: brightest channel below")
     args = parser.parse_args(argv)
 
     results = Path(args.results)
     backbone = FIDBackbone.from_file(results / "eval" / "fid_backbone.pt", "cpu")
     reference = FIDFeatures.load(results / "eval" / "fid_reference.npz")
     floor = json.loads((results / "eval" / "fid_floor.json").read_text())["fid_floor"]
-    truth = load_npz(results / "data" / "test" / "illustrations.npz")["color"]
-    sketches = load_npz(results / "data" / "test" / f"sketch_{SKETCH_STYLE[args.test_set]}.npz")["sketch"]
+    illustrations = load_npz(results / "data" / "test" / "illustrations.npz")
+    truth = illustrations["color"]  # (N, H, W, 3)
+    ink = illustrations["lines_clean"] < 128  # (N, H, W) the drawings' own outlines, as bench_fid_sensitivity's
+    sketches = load_test_sketches(results, args.test_set)
     with np.load(results / "eval" / args.experiment / f"seed{args.seed}" / args.test_set / "colorized.npz") as stored:
         predicted = stored["predicted"]
 
     def fid(images: np.ndarray) -> float:
         return fid_between(backbone.features(np.ascontiguousarray(images)), reference)
 
-    ink = ink_mask(truth, args.ink_below)
     rows = [("ground truth as it is", truth)]
     rows += [(f"ground truth, ink at grey {level}", np.where(ink[..., None], np.uint8(level), truth))
              for level in args.levels]
@@ -64,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
              (f"{name}, region-flat refined (pure black ink)", refine_all(predicted, sketches))]
     print(f"FID against the test illustrations ({backbone.name}; floor, a second real sample: {floor:.1f})")
     for label, images in rows:
-        print(f"  {label:58s} {fid(images):10.1f}", flush=True)
+        print(f"  {label:64s} {fid(images):10.1f}", flush=True)
     return 0
 
 

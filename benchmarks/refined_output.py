@@ -24,11 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
-from rasc.data.prepare import load_npz
+from rasc.data.prepare import TEST_SETS, drawn_from_test_split, load_npz
 from rasc.evaluate import region_metrics
 from rasc.refine import flat_refinement
 
-SKETCH_STYLE = {"A": "xdog", "B": "clean", "C": "rough"}  # test set → the sketch file it is drawn from
+GROUND_TRUTH_TEST_SETS = sorted(name for name in TEST_SETS if drawn_from_test_split(name))  # A, B, C: not R
+
+
+def load_test_sketches(results: Path, test_set: str) -> np.ndarray:
+    """The sketches (N, H, W) uint8 of one test set of a workflow run."""
+    split, style = TEST_SETS[test_set]
+    return load_npz(results / "data" / split / f"sketch_{style}.npz")["sketch"]
 
 
 def refine_all(colourings: np.ndarray, sketches: np.ndarray) -> np.ndarray:
@@ -48,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default="results", help="a workflow run's results folder")
     parser.add_argument("--experiments", nargs="+", default=["full"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--test-sets", nargs="+", default=["A", "B", "C"], choices=sorted(SKETCH_STYLE))
+    parser.add_argument("--test-sets", nargs="+", default=["A", "B", "C"], choices=GROUND_TRUTH_TEST_SETS)
     args = parser.parse_args(argv)
 
     results = Path(args.results)
@@ -58,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | --- | --- | --- | --- |")
     missing = 0
     for test_set in args.test_sets:
-        sketches = load_npz(results / "data" / "test" / f"sketch_{SKETCH_STYLE[test_set]}.npz")["sketch"]
+        sketches = load_test_sketches(results, test_set)
         constant = json.loads((results / "eval" / "reference_constant" / test_set / "metrics.json").read_text())
         for experiment in args.experiments:
             for seed in args.seeds:
@@ -68,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                     missing += 1
                     continue
                 with np.load(stored) as archive:
-                    kinds = [key for key in ("predicted", "oracle") if key in archive.files]
-                    colourings = {key: archive[key] for key in kinds}
+                    colourings = {key: archive[key] for key in ("predicted", "oracle") if key in archive.files}
                 for kind, raw in colourings.items():
                     before = scores(raw, sketches, truth, constant["colour_error"])
                     after = scores(refine_all(raw, sketches), sketches, truth, constant["colour_error"])
