@@ -34,6 +34,7 @@ def model_configs(model: Mapping[str, Any], image_size: int):
         architecture=model["architecture"],
         ink_in_region_max=model["ink_in_region_max"],
         encoder_norm_groups=model["encoder_norm_groups"],
+        to_rgb=model["to_rgb"],
     )
     discriminator = DiscriminatorConfig(
         image_size=image_size, base_channels=model["disc_base_channels"], max_channels=model["disc_max_channels"],

@@ -166,11 +166,30 @@ def test_skeleton_input_channel_is_the_skeleton_field_of_each_map():
 @pytest.mark.parametrize("overrides, message", [
     (dict(variant="no_regions"), "variant"), (dict(correlation="cross"), "correlation"),
     (dict(latent="z"), "latent"), (dict(gate="relu"), "gate"), (dict(image_size=36), "divisible"),
-    (dict(w_dim=0), "w_dim"), (dict(encoder_norm_groups=-1), "encoder_norm_groups"),
+    (dict(w_dim=0), "w_dim"), (dict(encoder_norm_groups=-1), "encoder_norm_groups"), (dict(to_rgb="adain"), "to_rgb"),
 ])
 def test_bad_config_raises(overrides, message):
     with pytest.raises(ValueError, match=message):
         tiny_config(**overrides)
+
+
+def test_modulated_to_rgb_scales_each_feature_by_w_without_demodulation():
+    torch.manual_seed(6)
+    generator = Generator(tiny_config(to_rgb="modulated"))
+    sketch, color, regions = tiny_batch()
+    w = generator.encode_style(color)[0]
+    out = generator(sketch, regions, w)
+    (out.rgb.square().mean() + out.w_pred.square().mean()).backward()
+    for name, param in generator.named_parameters():  # the ToRGB's own affine included
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    to_rgb = generator.to_rgb
+    features = torch.randn(2, to_rgb.conv.weight.shape[1], 4, 4)  # (B, I, h, w)
+    style = generator.mapping(w)  # (B, w_dim)
+    for i in range(2):  # per image: the 1×1 weights times that image's styles, no renormalisation, plus the bias
+        weight = to_rgb.conv.weight * to_rgb.conv.scale * to_rgb.conv.affine(style[i:i + 1])[0][None, :, None, None]
+        expected = torch.nn.functional.conv2d(features[i:i + 1], weight) + to_rgb.bias[None, :, None, None]
+        torch.testing.assert_close(to_rgb(features, style)[i:i + 1], expected)
+    assert "to_rgb.weight" in Generator(tiny_config()).state_dict()  # the default keeps the checkpoints' layout
 
 
 def test_encoder_group_norm_normalises_each_encoder_level_and_images_stay_independent():

@@ -20,7 +20,9 @@ Layout for M = `num_blocks`, input H × W:
   region); False leaves the sketch's ink out of the max (`ink_mask`: sketch < 0, a coarse pixel being ink where
   more than half of its fine pixels are), so strong edge responses on a stroke do not win the max of both regions
   beside it. Ink pixels still receive their region's value; a region that is all ink at a level keeps its pixels.
-- RGB: a 1×1 convolution and tanh.
+- RGB: a 1×1 convolution and tanh (`to_rgb="plain"`, default); `to_rgb="modulated"` makes that convolution
+  StyleGAN2's ToRGB, modulated by the style and not demodulated, so that w also weighs each decoder feature's
+  contribution to the output colours directly (the paper's [37]; it does not say how its RGB is made).
 - `forward` is `decode(encode(sketch, regions), w)`: `encode` computes what does not depend on w (encoder
   features, the sketch MLP's w_pred, every block's region factor X^f), `decode` the mapping, the modulated
   convolutions, eq. 1's product and the RGB, so one encoding serves every style a sketch is coloured with.
@@ -45,7 +47,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rasc.config import model_combination_problem
-from rasc.models.layers import MLP, ConvAct, EqualConv2d, EqualLinear, StyledConv
+from rasc.models.layers import MLP, ConvAct, EqualConv2d, EqualLinear, ModulatedToRGB, StyledConv
 from rasc.models.region_formulation import (
     CORRELATIONS,
     RegionFormulation,
@@ -57,6 +59,7 @@ GUIDE_CHANNELS = {"no_region_formulation": 2, "skeleton_input": 1}  # extra enco
 LATENTS = ("posterior", "sketch", "none")
 ARCHITECTURES = ("rasc", "unet")
 GATES = ("one_plus_tanh", "sigmoid", "none")
+TO_RGB = ("plain", "modulated")
 GOLDEN_RATIO_FRACTION = 0.6180339887498949  # spreads consecutive labels over [0, 1) for the hashed region channel
 INK_LEVEL = 0.0  # sketch pixels (in [-1, 1], dark lines on white paper) below this are ink
 
@@ -76,11 +79,12 @@ class GeneratorConfig:
     architecture: str = "rasc"     # "rasc" (this module) | "unet" (the pix2pix baseline, rasc.models.unet_baseline)
     ink_in_region_max: bool = True  # False: the sketch's ink stays out of Region Formulation's per-region max
     encoder_norm_groups: int = 0   # GroupNorm groups after each activation of the sketch and style encoders; 0 = none
+    to_rgb: str = "plain"          # output layer: "plain" 1×1 convolution | "modulated" by w (StyleGAN2's ToRGB)
 
     def __post_init__(self):
         choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
                    ("latent", self.latent, LATENTS), ("gate", self.gate, GATES),
-                   ("architecture", self.architecture, ARCHITECTURES))
+                   ("architecture", self.architecture, ARCHITECTURES), ("to_rgb", self.to_rgb, TO_RGB))
         for name, value, allowed in choices:
             if value not in allowed:
                 raise ValueError(f"GeneratorConfig.{name} must be one of {allowed}, got {value!r}")
@@ -278,7 +282,8 @@ class Generator(nn.Module):
             blocks.append(block)
             previous = block.out_channels
         self.blocks = nn.ModuleList(blocks)
-        self.to_rgb = EqualConv2d(previous, 3, 1)
+        self.to_rgb = (ModulatedToRGB(previous, cfg.w_dim) if cfg.to_rgb == "modulated"
+                       else EqualConv2d(previous, 3, 1))
         # (w_dim, w_dim) Cholesky factor of the style prior fitted after training (rasc.models.style_prior), or None;
         # not in the state dict: generator checkpoints store it beside the weights
         self.register_buffer("style_scale_tril", None, persistent=False)
@@ -322,7 +327,8 @@ class Generator(nn.Module):
         x = features[-1]
         for n, (block, factor) in enumerate(zip(self.blocks, encoding.region_factors), start=1):
             x = block(x, features[self.cfg.num_blocks - n], style, factor)
-        return torch.tanh(self.to_rgb(x))
+        rgb = self.to_rgb(x, style) if self.cfg.to_rgb == "modulated" else self.to_rgb(x)  # (B, 3, H, W)
+        return torch.tanh(rgb)
 
     def encode_style(self, color: Tensor) -> tuple[Tensor, Tensor]:
         """Colour image (B, 3, H, W) in [-1, 1] → (mu, logvar) of the posterior of w, each (B, w_dim)."""

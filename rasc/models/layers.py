@@ -129,6 +129,20 @@ class StyledConv(nn.Module):
         return lrelu(self.conv(x, w) + self.bias[None, :, None, None])
 
 
+class ModulatedToRGB(nn.Module):
+    """StyleGAN2's ToRGB: a 1×1 convolution modulated by w and not demodulated, plus a bias, so that w scales each
+    feature's contribution to the output colours directly."""
+
+    def __init__(self, in_channels: int, w_dim: int, out_channels: int = 3):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, out_channels, 1, w_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        """x (B, I, H, W), w (B, w_dim) → (B, out_channels, H, W), before the output activation."""
+        return self.conv(x, w) + self.bias[None, :, None, None]
+
+
 class ConvAct(nn.Module):
     """Equalised convolution and the scaled leaky ReLU, optionally followed by group normalisation.
 
