@@ -23,7 +23,8 @@ import numpy as np
 
 from rasc.data.prepare import load_npz
 from rasc.metrics.fid import FIDBackbone, FIDFeatures, fid_between
-from refined_output import GROUND_TRUTH_TEST_SETS, refine_all, load_test_sketches
+from rasc.refine import flat_refinement_batch
+from refined_output import GROUND_TRUTH_TEST_SETS, load_test_sketches
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     name = f"{args.experiment} seed {args.seed}, predicted w"
     rows += [(f"{name}, as stored", predicted),
              (f"{name}, pixels lifted to grey {args.lift}", np.maximum(predicted, args.lift)),
-             (f"{name}, region-flat refined (pure black ink)", refine_all(predicted, sketches))]
+             (f"{name}, region-flat refined (pure black ink)", flat_refinement_batch(predicted, sketches))]
     print(f"FID against the test illustrations ({backbone.name}; floor, a second real sample: {floor:.1f})")
     for label, images in rows:
         print(f"  {label:64s} {fid(images):10.1f}", flush=True)

@@ -26,7 +26,7 @@ import numpy as np
 
 from rasc.data.prepare import TEST_SETS, drawn_from_test_split, load_npz
 from rasc.evaluate import region_metrics
-from rasc.refine import flat_refinement
+from rasc.refine import flat_refinement_batch
 
 GROUND_TRUTH_TEST_SETS = sorted(name for name in TEST_SETS if drawn_from_test_split(name))  # A, B, C: not R
 
@@ -35,11 +35,6 @@ def load_test_sketches(results: Path, test_set: str) -> np.ndarray:
     """The sketches (N, H, W) uint8 of one test set of a workflow run."""
     split, style = TEST_SETS[test_set]
     return load_npz(results / "data" / split / f"sketch_{style}.npz")["sketch"]
-
-
-def refine_all(colourings: np.ndarray, sketches: np.ndarray) -> np.ndarray:
-    """Region-flat refinement of every colouring (N, H, W, 3) uint8 by its sketch (N, H, W) uint8 → (N, H, W, 3)."""
-    return np.stack([flat_refinement(colouring, sketch) for colouring, sketch in zip(colourings, sketches)])
 
 
 def scores(colourings: np.ndarray, sketches: np.ndarray, truth: dict, constant_error: float) -> dict[str, float]:
@@ -77,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                     colourings = {key: archive[key] for key in ("predicted", "oracle") if key in archive.files}
                 for kind, raw in colourings.items():
                     before = scores(raw, sketches, truth, constant["colour_error"])
-                    after = scores(refine_all(raw, sketches), sketches, truth, constant["colour_error"])
+                    after = scores(flat_refinement_batch(raw, sketches), sketches, truth, constant["colour_error"])
                     name = experiment if kind == "predicted" else f"{experiment}:oracle"
                     print(f"| {name} seed {seed} | {test_set} | {before['colour_error']:.3f} → "
                           f"{after['colour_error']:.3f} | {before['bleeding']:.2f} → {after['bleeding']:.2f} | "

@@ -65,3 +65,10 @@ def flat_refinement(raw: np.ndarray, drawing: np.ndarray, labels: np.ndarray | N
         labels = trapped_ball_regions(drawing, TrappedBallConfig(line_threshold=line_threshold))
     palette = region_medians(raw, labels, counted=drawing >= line_threshold)  # (K, 3)
     return multiply_lines(palette[labels], drawing)
+
+
+def flat_refinement_batch(colourings: np.ndarray, drawings: np.ndarray) -> np.ndarray:
+    """`flat_refinement` of every colouring (N, H, W, 3) uint8 by its drawing (N, H, W) uint8 → (N, H, W, 3) uint8."""
+    if len(colourings) != len(drawings):
+        raise ValueError(f"{len(colourings)} colourings for {len(drawings)} drawings")
+    return np.stack([flat_refinement(colouring, drawing) for colouring, drawing in zip(colourings, drawings)])
