@@ -12,7 +12,9 @@ latents, each scored with the workflow's metric code as a fraction of `reference
 
 Per part class (hair, top, ...) it prints the ΔE between the output's and the ground truth's mean CIELAB colour of
 the part, beside two colourings that know the answer's statistics: the training mean of the part, and its mean
-within the archetype. Then the sketch path itself: how well the archetype can be read off the pooled deepest
+within the archetype, and beside a linear read-out of the part's colour from the posterior mean w itself (ridge
+regression fitted on the training split): where the read-out is close and the oracle colouring is not, w carries
+the colour and the decoder does not paint it. Then the sketch path itself: how well the archetype can be read off the pooled deepest
 sketch features and off w_pred (nearest class centroid, centroids from the training split), and the L1 between
 w_pred and the posterior mean on the training and the test split (equal values: the sketch MLP underfits).
 
@@ -84,6 +86,17 @@ def part_means(lab: np.ndarray, parts: np.ndarray, part: int) -> np.ndarray:
     return means
 
 
+def linear_readout(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, ridge: float = 1.0) -> np.ndarray:
+    """Ridge regression train_x (N, D) → train_y (N, 3), rows with NaN targets left out, applied to test_x (M, D)."""
+    rows = ~np.isnan(train_y).any(axis=1)
+    mean, std = train_x[rows].mean(axis=0), train_x[rows].std(axis=0) + 1e-8
+    design = np.c_[(train_x[rows] - mean) / std, np.ones(rows.sum())]  # (n, D + 1)
+    penalty = ridge * np.eye(design.shape[1])
+    penalty[-1, -1] = 0.0  # the intercept is not shrunk
+    coefficients = np.linalg.solve(design.T @ design + penalty, design.T @ train_y[rows])  # (D + 1, 3)
+    return np.c_[(test_x - mean) / std, np.ones(len(test_x))] @ coefficients
+
+
 def centroid_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray) -> float:
     """Held-out accuracy of the nearest class centroid (features standardised on the training split)."""
     mean, std = train_x.mean(axis=0), train_x.std(axis=0) + 1e-8
@@ -138,7 +151,7 @@ def main() -> None:
         for name, images in colourings.items()))
 
     print(f"\n{'part':<11} {'images':>6} {'train mean':>10} {'archetype':>10} | {'predicted':>9} {'arch.centre':>11} "
-          f"{'oracle':>7} {'swapped→own':>11} {'swapped→src':>11}   (ΔE of the part's mean colour)")
+          f"{'oracle':>7} {'swapped→own':>11} {'swapped→src':>11} | {'w read-out':>10}   (ΔE of the part's mean colour)")
     warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)  # a part absent from an archetype
     train_lab, test_lab = to_lab(train["color"]), to_lab(test["color"])
     colourings_lab = {name: to_lab(images) for name, images in colourings.items()}
@@ -157,10 +170,12 @@ def main() -> None:
 
         by_archetype = np.stack([np.nanmean(train_parts[train["archetype"] == a], axis=0) for a in test["archetype"]])
         outputs = {key: part_means(lab, test["parts"], part) for key, lab in colourings_lab.items()}
+        readout = linear_readout(train_mu.numpy(), train_parts, test_mu.numpy())  # (N, 3) from w alone
         print(f"{name:<11} {int(present.sum()):>6} {error(np.nanmean(train_parts, axis=0)):>10.1f} {error(by_archetype):>10.1f} | "
               f"{error(outputs['predicted']):>9.1f} {error(outputs['archetype_centre']):>11.1f} "
               f"{error(outputs['oracle']):>7.1f} {error(outputs['swapped'], rows=source_present):>11.1f} "
-              f"{error(outputs['swapped'], np.roll(truth, -1, axis=0), source_present):>11.1f}")
+              f"{error(outputs['swapped'], np.roll(truth, -1, axis=0), source_present):>11.1f} | "
+              f"{error(readout):>10.1f}")
 
     archetype_train, archetype_test = train["archetype"], test["archetype"]
     print(f"\nsketch path: archetype accuracy (nearest centroid, chance {1 / len(centres):.3f}): pooled features "

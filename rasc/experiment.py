@@ -35,6 +35,7 @@ def model_configs(model: Mapping[str, Any], image_size: int):
         ink_in_region_max=model["ink_in_region_max"],
         encoder_norm_groups=model["encoder_norm_groups"],
         to_rgb=model["to_rgb"],
+        style_thumbnail=model["style_thumbnail"],
     )
     discriminator = DiscriminatorConfig(
         image_size=image_size, base_channels=model["disc_base_channels"], max_channels=model["disc_max_channels"],

@@ -167,6 +167,7 @@ def test_skeleton_input_channel_is_the_skeleton_field_of_each_map():
     (dict(variant="no_regions"), "variant"), (dict(correlation="cross"), "correlation"),
     (dict(latent="z"), "latent"), (dict(gate="relu"), "gate"), (dict(image_size=36), "divisible"),
     (dict(w_dim=0), "w_dim"), (dict(encoder_norm_groups=-1), "encoder_norm_groups"), (dict(to_rgb="adain"), "to_rgb"),
+    (dict(style_thumbnail=-1), "style_thumbnail"),
 ])
 def test_bad_config_raises(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -190,6 +191,22 @@ def test_modulated_to_rgb_scales_each_feature_by_w_without_demodulation():
         expected = torch.nn.functional.conv2d(features[i:i + 1], weight) + to_rgb.bias[None, :, None, None]
         torch.testing.assert_close(to_rgb(features, style)[i:i + 1], expected)
     assert "to_rgb.weight" in Generator(tiny_config()).state_dict()  # the default keeps the checkpoints' layout
+
+
+def test_style_thumbnail_hands_the_block_means_of_the_colours_to_the_posterior():
+    torch.manual_seed(7)
+    encoder = Generator(tiny_config(style_thumbnail=2, encoder_norm_groups=4)).style_encoder
+    _, colour, _ = tiny_batch()  # (2, 3, 32, 32)
+    with torch.no_grad():
+        encoder.head.weight[:, :-12] = 0  # silence the convolutional features: only the 2×2 block means remain
+    detail = torch.randn_like(colour)
+    detail -= torch.nn.functional.interpolate(torch.nn.functional.adaptive_avg_pool2d(detail, 2), scale_factor=16)
+    torch.testing.assert_close(encoder(colour)[0], encoder(colour + 0.1 * detail)[0])  # same block means, same w
+    shifted = colour.clone()
+    shifted[:, :, :16, :16] += 0.2  # one block's mean colour changes
+    assert (encoder(shifted)[0] - encoder(colour)[0]).abs().max() > 1e-3
+    (encoder(colour)[0].sum()).backward()
+    assert encoder.head.weight.grad[:, -12:].abs().sum() > 0
 
 
 def test_encoder_group_norm_normalises_each_encoder_level_and_images_stay_independent():

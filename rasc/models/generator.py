@@ -80,6 +80,7 @@ class GeneratorConfig:
     ink_in_region_max: bool = True  # False: the sketch's ink stays out of Region Formulation's per-region max
     encoder_norm_groups: int = 0   # GroupNorm groups after each activation of the sketch and style encoders; 0 = none
     to_rgb: str = "plain"          # output layer: "plain" 1×1 convolution | "modulated" by w (StyleGAN2's ToRGB)
+    style_thumbnail: int = 0       # T > 0: the style encoder's head also sees the colour image's T×T block means
 
     def __post_init__(self):
         choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
@@ -91,8 +92,9 @@ class GeneratorConfig:
         for name in ("image_size", "base_channels", "max_channels", "num_blocks", "w_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GeneratorConfig.{name} must be positive, got {getattr(self, name)}")
-        if self.encoder_norm_groups < 0:
-            raise ValueError(f"GeneratorConfig.encoder_norm_groups must be 0 or positive, got {self.encoder_norm_groups}")
+        for name in ("encoder_norm_groups", "style_thumbnail"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"GeneratorConfig.{name} must be 0 or positive, got {getattr(self, name)}")
         problem = model_combination_problem(self.architecture, self.latent, self.variant)
         if problem is not None:
             key, reason = problem
@@ -192,15 +194,23 @@ class ConvEncoder(nn.Module):
 
 
 class StyleEncoder(nn.Module):
-    """Colour image (B, 3, H, W) → posterior (mu, logvar) of w, each (B, w_dim)."""
+    """Colour image (B, 3, H, W) → posterior (mu, logvar) of w, each (B, w_dim).
 
-    def __init__(self, channels: list[int], w_dim: int, norm_groups: int = 0):
+    `thumbnail` T > 0 also hands the head the image's T×T block means (3·T² values), so that the colours of large
+    areas reach w without passing the encoder's group normalisation.
+    """
+
+    def __init__(self, channels: list[int], w_dim: int, norm_groups: int = 0, thumbnail: int = 0):
         super().__init__()
         self.encoder = ConvEncoder(3, channels, norm_groups)
-        self.head = EqualLinear(channels[-1], 2 * w_dim)
+        self.thumbnail = thumbnail
+        self.head = EqualLinear(channels[-1] + 3 * thumbnail**2, 2 * w_dim)
 
     def forward(self, color: Tensor) -> tuple[Tensor, Tensor]:
         pooled = self.encoder(color)[-1].mean(dim=(2, 3))  # (B, C)
+        if self.thumbnail:
+            block_means = F.adaptive_avg_pool2d(color, self.thumbnail).flatten(1)  # (B, 3·T²)
+            pooled = torch.cat([pooled, block_means], dim=1)  # (B, C + 3·T²)
         mu, logvar = self.head(pooled).chunk(2, dim=1)
         return mu, logvar
 
@@ -272,7 +282,7 @@ class Generator(nn.Module):
         in_channels = 1 + GUIDE_CHANNELS.get(cfg.variant, 0)
         self.encoder = ConvEncoder(in_channels, channels, cfg.encoder_norm_groups)
         self.sketch_mlp = MLP([channels[-1], channels[-1], cfg.w_dim])
-        self.style_encoder = (StyleEncoder(channels, cfg.w_dim, cfg.encoder_norm_groups)
+        self.style_encoder = (StyleEncoder(channels, cfg.w_dim, cfg.encoder_norm_groups, cfg.style_thumbnail)
                               if cfg.latent == "posterior" else None)
         self.mapping = MLP([cfg.w_dim, cfg.w_dim, cfg.w_dim])
         correlation = cfg.correlation if cfg.variant == "full" else None
