@@ -15,8 +15,9 @@ the part, beside two colourings that know the answer's statistics: the training 
 within the archetype, and beside a linear read-out of the part's colour from the posterior mean w itself (ridge
 regression fitted on the training split): where the read-out is close and the oracle colouring is not, w carries
 the colour and the decoder does not paint it. Then the sketch path itself: how well the archetype can be read off
-the pooled deepest sketch features and off w_pred (nearest class centroid, centroids from the training split), and the L1 between
-w_pred and the posterior mean on the training and the test split (equal values: the sketch MLP underfits).
+the pooled deepest sketch features and off w_pred (nearest class centroid, centroids from the training split), and
+the L1 between w_pred and the posterior mean on the training and the test split (equal values: the sketch MLP
+underfits).
 
     python benchmarks/latent_diagnosis.py                          # results/ of the main job, full, seed 0
     python benchmarks/latent_diagnosis.py --results /tmp/clone/results --experiment no_region_maps
