@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rasc.data.sketch import crop_padding, pad_resize
-from rasc.refine import flat_refinement, multiply_lines, region_medians
+from rasc.refine import flat_refinement, flat_refinement_batch, multiply_lines, region_medians
 
 
 @pytest.mark.parametrize("shape", [(40, 60), (61, 30), (32, 32)])
@@ -44,6 +44,19 @@ def test_flat_refinement_paints_regions_flat_and_lays_the_lines_over():
     left = refined[:, :20].reshape(-1, 3)
     assert (left == left[0]).all() and np.abs(left[0].astype(int) - (116, 166, 216)).max() <= 2
     assert np.array_equal(refined[:, 21], multiply_lines(refined[:, 22:23], drawing[:, 21:22])[:, 0])
+
+
+def test_flat_refinement_batch_refines_each_colouring_by_its_own_drawing():
+    drawings = np.full((2, 16, 16), 255, np.uint8)
+    drawings[0, :, 8] = 0  # a vertical line in the first drawing
+    drawings[1, 8, :] = 0  # a horizontal one in the second
+    noisy = np.random.default_rng(0).integers(0, 256, (2, 16, 16, 3)).astype(np.uint8)
+    refined = flat_refinement_batch(noisy, drawings)  # (2, 16, 16, 3)
+    for colouring, drawing, result in zip(noisy, drawings, refined):
+        assert np.array_equal(result, flat_refinement(colouring, drawing))
+    assert (refined[0, :, 8] == 0).all() and (refined[1, 8, :] == 0).all()  # each drawing's own line is laid over
+    with pytest.raises(ValueError, match="2 colourings for 1 drawings"):
+        flat_refinement_batch(noisy, drawings[:1])
 
 
 def test_multiply_lines_keeps_paper_and_blackens_ink():

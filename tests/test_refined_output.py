@@ -8,24 +8,11 @@ from conftest import import_benchmark
 
 from rasc.data.synth import SynthConfig, synthesize
 from rasc.imageio import save_npz
-from rasc.refine import flat_refinement_batch
 
 
 @pytest.fixture(scope="module")
 def refined_output():
     yield from import_benchmark("refined_output")
-
-
-def test_refinement_paints_each_region_one_colour_and_keeps_the_lines():
-    sketch = np.full((1, 16, 16), 255, np.uint8)
-    sketch[0, :, 8] = 0  # one vertical line: two regions
-    noisy = np.random.default_rng(0).integers(0, 256, (1, 16, 16, 3)).astype(np.uint8)
-    refined = flat_refinement_batch(noisy, sketch)  # (1, 16, 16, 3)
-    assert (refined[0, :, 8] == 0).all()  # the line is laid over in black
-    for side in (refined[0, :, :8], refined[0, :, 9:]):
-        assert len(np.unique(side.reshape(-1, 3), axis=0)) == 1  # each region is flat
-    with pytest.raises(ValueError, match="2 colourings for 1 drawings"):
-        flat_refinement_batch(np.concatenate([noisy, noisy]), sketch)
 
 
 def test_refining_a_noisy_ground_truth_removes_its_bleeding_and_its_colour_error(refined_output, tmp_path, capsys):
