@@ -96,6 +96,21 @@ def test_fid_is_zero_on_itself_and_grows_with_a_colour_shift(backbone: FIDBackbo
     assert fid_floor(backbone, images, cartoons(12, seed=3)) > distances[0]
 
 
+def test_repeated_images_go_through_the_network_once(backbone: FIDBackbone, monkeypatch) -> None:
+    """A flat-colour reference repeats one image: its features are computed once and shared, and a set without
+    repeats gets the features of the plain batched loop."""
+    images = cartoons(5, seed=4)
+    plain = backbone.activations(images)
+    repeated = images[[0, 1, 0, 2, 2, 2, 3, 4, 1]]
+    seen = []
+    network = backbone.network
+    monkeypatch.setattr(backbone, "network", lambda batch: seen.append(len(batch)) or network(batch))
+    features = backbone.activations(repeated)
+    assert sum(seen) == 5
+    np.testing.assert_allclose(features, plain[[0, 1, 0, 2, 2, 2, 3, 4, 1]], rtol=1e-5, atol=1e-5)
+    assert np.array_equal(features[0], features[2]) and np.array_equal(features[3], features[5])
+
+
 def test_floor_record_is_taken_at_the_evaluated_sample_size(backbone: FIDBackbone) -> None:
     training, reference = cartoons(10, seed=4), backbone.features(cartoons(8, seed=5))
     record = floor_record(backbone, training, reference, 4)

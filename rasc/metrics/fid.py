@@ -106,6 +106,13 @@ def _check_images(images: np.ndarray, what: str) -> None:
         raise ValueError(f"{what} is empty")
 
 
+def _distinct_images(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The index of each distinct image's first occurrence, in order (U,), and each image's place among them (N,)."""
+    place: dict[bytes, int] = {}
+    inverse = np.array([place.setdefault(image.tobytes(), len(place)) for image in images])
+    return np.unique(inverse, return_index=True)[1], inverse
+
+
 def _hub_weights_file() -> Path:
     """Where pytorch-fid's `load_state_dict_from_url` caches its weights."""
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(FID_WEIGHTS_URL)
@@ -373,17 +380,22 @@ class FIDBackbone:
         return batch.permute(0, 3, 1, 2).float() / 255.0  # (B, 3, H, W) in [0, 1], as pytorch-fid expects
 
     def activations(self, images: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Inception features of uint8 RGB images (N, H, W, 3), any size (resized to 299 by pytorch-fid): (N, dims)."""
+        """Inception features of uint8 RGB images (N, H, W, 3), any size (resized to 299 by pytorch-fid): (N, dims).
+
+        Each distinct image goes through the network once (a flat-colour reference repeats one image N times);
+        without repeats the batches, and so the features, are those of the plain loop."""
         _check_images(images, "images")
+        first, inverse = _distinct_images(images)
+        distinct = images[first] if len(first) < len(images) else images  # (U, H, W, 3)
         step = batch_size or self.batch_size
         outputs = []
         with torch.no_grad():
-            for start in range(0, len(images), step):
-                features = self.network(self._to_tensor(images[start:start + step]))[0]  # (B, dims, h, w)
+            for start in range(0, len(distinct), step):
+                features = self.network(self._to_tensor(distinct[start:start + step]))[0]  # (B, dims, h, w)
                 if features.shape[2:] != (1, 1):
                     features = F.adaptive_avg_pool2d(features, output_size=(1, 1))  # as pytorch-fid does
                 outputs.append(features[:, :, 0, 0].cpu().numpy())  # (B, dims)
-        return np.concatenate(outputs).astype(np.float32)
+        return np.concatenate(outputs).astype(np.float32)[inverse]  # (N, dims)
 
     def features(self, images: np.ndarray, batch_size: int | None = None) -> FIDFeatures:
         """`activations` tagged with this backbone's identity, ready to cache (e.g. a test split's reference)."""
