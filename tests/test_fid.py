@@ -97,8 +97,8 @@ def test_fid_is_zero_on_itself_and_grows_with_a_colour_shift(backbone: FIDBackbo
 
 
 def test_repeated_images_go_through_the_network_once(backbone: FIDBackbone, monkeypatch) -> None:
-    """A flat-colour reference repeats one image: its features are computed once and shared, and a set without
-    repeats gets the features of the plain batched loop."""
+    """A flat-colour reference repeats one image: each distinct image reaches the network once, and every copy gets
+    the features that image has in a set without repeats."""
     images = cartoons(5, seed=4)
     plain = backbone.activations(images)
     repeated = images[[0, 1, 0, 2, 2, 2, 3, 4, 1]]
