@@ -386,7 +386,7 @@ class FIDBackbone:
         without repeats the batches, and so the features, are those of the plain loop."""
         _check_images(images, "images")
         first, inverse = _distinct_images(images)
-        distinct = images[first] if len(first) < len(images) else images  # (U, H, W, 3)
+        distinct = images[first]  # (U, H, W, 3): without repeats the same images in the same order
         step = batch_size or self.batch_size
         outputs = []
         with torch.no_grad():
