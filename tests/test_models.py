@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from rasc.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig, UNetGenerator, build_generator
-from rasc.models.generator import apply_gate, ink_mask, region_input_channels, skeleton_input_channel
+from rasc.models.generator import (PALETTE_SLOTS, apply_gate, ink_mask, region_input_channels,
+                                   skeleton_input_channel)
 from rasc.models.inference import (color_to_tensor, colorize, interpolate_w, labels_to_tensor, rgb_to_uint8,
                                    sketch_to_tensor)
 
@@ -191,6 +192,29 @@ def test_modulated_to_rgb_scales_each_feature_by_w_without_demodulation():
         expected = torch.nn.functional.conv2d(features[i:i + 1], weight) + to_rgb.bias[None, :, None, None]
         torch.testing.assert_close(to_rgb(features, style)[i:i + 1], expected)
     assert "to_rgb.weight" in Generator(tiny_config()).state_dict()  # the default keeps the checkpoints' layout
+
+
+def test_palette_to_rgb_paints_each_pixel_a_mixture_of_colours_set_by_w_alone():
+    torch.manual_seed(8)
+    generator = Generator(tiny_config(to_rgb="palette"))
+    sketch, color, regions = tiny_batch()
+    w = generator.encode_style(color)[0]
+    out = generator(sketch, regions, w)
+    (out.rgb.square().mean() + out.w_pred.square().mean()).backward()
+    for name, param in generator.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    to_rgb = generator.to_rgb
+    style = generator.mapping(w)  # (B, w_dim)
+    colors = to_rgb.slot_colors(style).view(2, PALETTE_SLOTS, 3)  # (B, K, 3) before the output's tanh
+    features = torch.randn(2, to_rgb.slot_logits.weight.shape[1], 4, 4)  # (B, I, h, w)
+    with torch.no_grad():
+        mixed = to_rgb(features, style)  # (B, 3, h, w)
+        low, high = colors.min(dim=1).values, colors.max(dim=1).values  # (B, 3): a mixture stays within its palette
+        assert (mixed >= low[:, :, None, None] - 1e-5).all() and (mixed <= high[:, :, None, None] + 1e-5).all()
+        to_rgb.slot_logits.bias.copy_(torch.arange(PALETTE_SLOTS) * 1e4)  # the last slot wins every pixel
+        torch.testing.assert_close(to_rgb(features, style), colors[:, -1, :, None, None].expand(-1, -1, 4, 4))
+        other_w = generator.mapping(torch.randn_like(w))
+        assert not torch.allclose(to_rgb(features, other_w), to_rgb(features, style))  # w sets the colours
 
 
 def test_style_thumbnail_hands_the_block_means_of_the_colours_to_the_posterior():

@@ -22,7 +22,10 @@ Layout for M = `num_blocks`, input H × W:
   beside it. Ink pixels still receive their region's value; a region that is all ink at a level keeps its pixels.
 - RGB: a 1×1 convolution and tanh (`to_rgb="plain"`, default); `to_rgb="modulated"` makes that convolution
   StyleGAN2's ToRGB, modulated by the style and not demodulated, so that w also weighs each decoder feature's
-  contribution to the output colours directly (the paper's [37]; it does not say how its RGB is made).
+  contribution to the output colours directly (the paper's [37]; it does not say how its RGB is made);
+  `to_rgb="palette"` mixes `PALETTE_SLOTS` colours, an affine of the style, with per-pixel softmax weights from a
+  1×1 convolution of the decoder features (`PaletteToRGB`; not in the paper): the features say where each colour
+  goes, w alone what the colours are.
 - `forward` is `decode(encode(sketch, regions), w)`: `encode` computes what does not depend on w (encoder
   features, the sketch MLP's w_pred, every block's region factor X^f), `decode` the mapping, the modulated
   convolutions, eq. 1's product and the RGB, so one encoding serves every style a sketch is coloured with.
@@ -47,7 +50,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rasc.config import model_combination_problem
-from rasc.models.layers import MLP, ConvAct, EqualConv2d, EqualLinear, ModulatedToRGB, StyledConv
+from rasc.models.layers import MLP, ConvAct, EqualConv2d, EqualLinear, ModulatedToRGB, PaletteToRGB, StyledConv
 from rasc.models.region_formulation import (
     CORRELATIONS,
     RegionFormulation,
@@ -59,7 +62,8 @@ GUIDE_CHANNELS = {"no_region_formulation": 2, "skeleton_input": 1}  # extra enco
 LATENTS = ("posterior", "sketch", "none")
 ARCHITECTURES = ("rasc", "unet")
 GATES = ("one_plus_tanh", "sigmoid", "none")
-TO_RGB = ("plain", "modulated")
+TO_RGB = ("plain", "modulated", "palette")
+PALETTE_SLOTS = 16  # colours of the "palette" output layer: a drawing's flat colours, its ink and spares
 GOLDEN_RATIO_FRACTION = 0.6180339887498949  # spreads consecutive labels over [0, 1) for the hashed region channel
 INK_LEVEL = 0.0  # sketch pixels (in [-1, 1], dark lines on white paper) below this are ink
 
@@ -80,6 +84,7 @@ class GeneratorConfig:
     ink_in_region_max: bool = True  # False: the sketch's ink stays out of Region Formulation's per-region max
     encoder_norm_groups: int = 0   # GroupNorm groups after each activation of the sketch and style encoders; 0 = none
     to_rgb: str = "plain"          # output layer: "plain" 1×1 convolution | "modulated" by w (StyleGAN2's ToRGB)
+    #                                | "palette": a per-pixel mixture of colours set by w
     style_thumbnail: int = 0       # T > 0: the style encoder's head also sees the colour image's T×T block means
 
     def __post_init__(self):
@@ -292,8 +297,12 @@ class Generator(nn.Module):
             blocks.append(block)
             previous = block.out_channels
         self.blocks = nn.ModuleList(blocks)
-        self.to_rgb = (ModulatedToRGB(previous, cfg.w_dim) if cfg.to_rgb == "modulated"
-                       else EqualConv2d(previous, 3, 1))
+        if cfg.to_rgb == "modulated":
+            self.to_rgb = ModulatedToRGB(previous, cfg.w_dim)
+        elif cfg.to_rgb == "palette":
+            self.to_rgb = PaletteToRGB(previous, cfg.w_dim, PALETTE_SLOTS)
+        else:
+            self.to_rgb = EqualConv2d(previous, 3, 1)
         # (w_dim, w_dim) Cholesky factor of the style prior fitted after training (rasc.models.style_prior), or None;
         # not in the state dict: generator checkpoints store it beside the weights
         self.register_buffer("style_scale_tril", None, persistent=False)
@@ -337,7 +346,7 @@ class Generator(nn.Module):
         x = features[-1]
         for n, (block, factor) in enumerate(zip(self.blocks, encoding.region_factors), start=1):
             x = block(x, features[self.cfg.num_blocks - n], style, factor)
-        rgb = self.to_rgb(x, style) if self.cfg.to_rgb == "modulated" else self.to_rgb(x)  # (B, 3, H, W)
+        rgb = self.to_rgb(x) if self.cfg.to_rgb == "plain" else self.to_rgb(x, style)  # (B, 3, H, W)
         return torch.tanh(rgb)
 
     def encode_style(self, color: Tensor) -> tuple[Tensor, Tensor]:

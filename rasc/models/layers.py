@@ -143,6 +143,24 @@ class ModulatedToRGB(nn.Module):
         return self.conv(x, w) + self.bias[None, :, None, None]
 
 
+class PaletteToRGB(nn.Module):
+    """Output colours as a per-pixel mixture of K colours that w sets: a 1×1 convolution of the decoder features
+    gives each pixel's softmax weights over K slots, an affine of the style gives the slots' colours, so that the
+    decoder's features choose where each colour goes and w alone what the colours are."""
+
+    def __init__(self, in_channels: int, w_dim: int, slots: int, out_channels: int = 3):
+        super().__init__()
+        self.slot_logits = EqualConv2d(in_channels, slots, 1)
+        self.slot_colors = EqualLinear(w_dim, slots * out_channels)
+        self.slots, self.out_channels = slots, out_channels
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        """x (B, I, H, W), w (B, w_dim) → (B, out_channels, H, W), before the output activation."""
+        weights = self.slot_logits(x).softmax(dim=1)  # (B, K, H, W)
+        colors = self.slot_colors(w).view(len(w), self.slots, self.out_channels)  # (B, K, out_channels)
+        return torch.einsum("bkhw,bkc->bchw", weights, colors)
+
+
 class ConvAct(nn.Module):
     """Equalised convolution and the scaled leaky ReLU, optionally followed by group normalisation.
 
