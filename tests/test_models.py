@@ -175,15 +175,22 @@ def test_bad_config_raises(overrides, message):
         tiny_config(**overrides)
 
 
-def test_modulated_to_rgb_scales_each_feature_by_w_without_demodulation():
-    torch.manual_seed(6)
-    generator = Generator(tiny_config(to_rgb="modulated"))
+def generator_with_gradients(seed: int, **overrides) -> tuple[Generator, torch.Tensor]:
+    """A tiny generator after one backward pass through the posterior-w colouring, which must reach every parameter
+    (its output layer's own included), and that w (B, w_dim)."""
+    torch.manual_seed(seed)
+    generator = Generator(tiny_config(**overrides))
     sketch, color, regions = tiny_batch()
     w = generator.encode_style(color)[0]
     out = generator(sketch, regions, w)
     (out.rgb.square().mean() + out.w_pred.square().mean()).backward()
-    for name, param in generator.named_parameters():  # the ToRGB's own affine included
+    for name, param in generator.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, name
+    return generator, w
+
+
+def test_modulated_to_rgb_scales_each_feature_by_w_without_demodulation():
+    generator, w = generator_with_gradients(6, to_rgb="modulated")
     to_rgb = generator.to_rgb
     features = torch.randn(2, to_rgb.conv.weight.shape[1], 4, 4)  # (B, I, h, w)
     style = generator.mapping(w)  # (B, w_dim)
@@ -195,14 +202,7 @@ def test_modulated_to_rgb_scales_each_feature_by_w_without_demodulation():
 
 
 def test_palette_to_rgb_paints_each_pixel_a_mixture_of_colours_set_by_w_alone():
-    torch.manual_seed(8)
-    generator = Generator(tiny_config(to_rgb="palette"))
-    sketch, color, regions = tiny_batch()
-    w = generator.encode_style(color)[0]
-    out = generator(sketch, regions, w)
-    (out.rgb.square().mean() + out.w_pred.square().mean()).backward()
-    for name, param in generator.named_parameters():
-        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    generator, w = generator_with_gradients(8, to_rgb="palette")
     to_rgb = generator.to_rgb
     style = generator.mapping(w)  # (B, w_dim)
     colors = to_rgb.slot_colors(style).view(2, PALETTE_SLOTS, 3)  # (B, K, 3) before the output's tanh
