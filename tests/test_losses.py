@@ -100,6 +100,18 @@ def test_kl_divergence_values():
         kl_divergence(torch.zeros(2, 3), torch.zeros(2, 4))
 
 
+def test_kl_divergence_to_the_sketch_prior_charges_only_the_offset_from_it_and_leaves_the_prior_untrained():
+    mu, logvar = torch.full((5, 4), 3.0, requires_grad=True), torch.zeros(5, 4)
+    prior_mean = torch.full((5, 4), 2.0, requires_grad=True)
+    kl = kl_divergence(mu, logvar, prior_mean)
+    assert kl.item() == pytest.approx(2.0)  # offset 1 in each of 4 dimensions, as mu = 1 against N(0, 1)
+    assert kl_divergence(mu, logvar, mu.detach().clone()).item() == pytest.approx(0.0)
+    kl.backward()
+    assert mu.grad is not None and prior_mean.grad is None  # the sketch MLP learns from its own regression term, not from the KL
+    with pytest.raises(ValueError, match="prior_mean"):
+        kl_divergence(mu, logvar, torch.zeros(5, 3))
+
+
 def test_latent_regression_does_not_move_its_target():
     predicted = torch.zeros(2, 3, requires_grad=True)
     target = torch.ones(2, 3, requires_grad=True)

@@ -48,11 +48,22 @@ def d_r1_penalty(real_images: Tensor, real_logits: Tensor) -> Tensor:
     return gradient.pow(2).flatten(1).sum(dim=1).mean()
 
 
-def kl_divergence(mu: Tensor, logvar: Tensor) -> Tensor:
-    """KL(N(mu, exp(logvar)) || N(0, 1)), summed over latent dimensions, mean over the batch; mu, logvar (B, D)."""
+def kl_divergence(mu: Tensor, logvar: Tensor, prior_mean: Tensor | None = None) -> Tensor:
+    """KL(N(mu, exp(logvar)) || N(prior_mean, 1)), summed over latent dimensions, mean over the batch.
+
+    mu, logvar (B, D); ``prior_mean`` (B, D) is held fixed (None: the standard normal prior N(0, 1)). A prior centred
+    on the sketch's own estimate of w makes w pay only for what the sketch does not already tell.
+    """
     if mu.shape != logvar.shape or mu.ndim != 2:
         raise ValueError(f"mu and logvar must both be (B, D), got {tuple(mu.shape)} and {tuple(logvar.shape)}")
-    return (-0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp())).sum(dim=1).mean()
+    offset = mu if prior_mean is None else mu - _same_shape("prior_mean", prior_mean, mu).detach()  # (B, D)
+    return (-0.5 * (1.0 + logvar - offset.pow(2) - logvar.exp())).sum(dim=1).mean()
+
+
+def _same_shape(name: str, tensor: Tensor, like: Tensor) -> Tensor:
+    if tensor.shape != like.shape:
+        raise ValueError(f"{name} {tuple(tensor.shape)} must have mu's shape {tuple(like.shape)}")
+    return tensor
 
 
 def perceptual_l1(features_fake: Sequence[Tensor], features_real: Sequence[Tensor]) -> Tensor:

@@ -9,6 +9,8 @@ from typing import Any
 
 from rasc.training.perceptual import PerceptualConfig
 
+KL_PRIORS = ("standard", "sketch")  # TrainConfig.kl_prior
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -24,6 +26,9 @@ class TrainConfig:
     lambda_adv: float = 1.0  # weight of the non-saturating adversarial loss (eq. 6)
     lambda_perceptual: float = 1.0  # weight of the VGG-19 perceptual L1 (eq. 7); 0 = off, no VGG built
     lambda_kl: float = 0.01  # weight of KL(q(w | colour) || N(0, 1)); latent "posterior" only
+    kl_prior: str = "standard"  # the KL's prior: "standard" N(0, 1) | "sketch" N(w_pred, 1), centred on the sketch
+    #                            MLP's estimate (held fixed), so that w pays only for what the sketch cannot tell
+    #                            (a conditional prior as in Sohn et al. 2015's CVAE; not in the paper)
     lambda_w: float = 1.0  # weight of |w_pred − mu| that trains the sketch MLP; latent "posterior" only
     lambda_l1: float = 0.0  # weight of a pixel L1 to the ground truth (not in the paper; 0 = off)
     lambda_l1_predicted: float = 0.0  # weight of a pixel L1 of the predicted-w colouring (the default output) to the
@@ -84,6 +89,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.l1_region_power must lie in [0, 1], got {self.l1_region_power}")
         if not 0 <= self.sketch_width_jitter <= 1:
             raise ValueError(f"TrainConfig.sketch_width_jitter must lie in [0, 1], got {self.sketch_width_jitter}")
+        if self.kl_prior not in KL_PRIORS:
+            raise ValueError(f"TrainConfig.kl_prior must be one of {KL_PRIORS}, got {self.kl_prior!r}")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig.lr must be positive, got {self.lr}")
         if not 0 <= self.lr_decay_from <= 1:

@@ -229,7 +229,7 @@ def train_step(
         g_total = g_total + cfg.lambda_perceptual * g_perceptual
         stats["loss/perceptual"] = g_perceptual.detach()
     if mu is not None:
-        g_kl = kl_divergence(mu, logvar)
+        g_kl = kl_divergence(mu, logvar, w_pred if cfg.kl_prior == "sketch" else None)
         g_w = latent_regression_l1(w_pred, mu)
         g_total = g_total + cfg.lambda_kl * g_kl + cfg.lambda_w * g_w
         stats["loss/KL"] = g_kl.detach()
