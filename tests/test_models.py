@@ -201,17 +201,18 @@ def test_modulated_to_rgb_scales_each_feature_by_w_without_demodulation():
     assert "to_rgb.weight" in Generator(tiny_config()).state_dict()  # the default keeps the checkpoints' layout
 
 
-def test_palette_to_rgb_paints_each_pixel_a_mixture_of_colours_set_by_w_alone():
-    generator, w = generator_with_gradients(8, to_rgb="palette")
+@pytest.mark.parametrize("slots", [PALETTE_SLOTS, 5])
+def test_palette_to_rgb_paints_each_pixel_a_mixture_of_colours_set_by_w_alone(slots):
+    generator, w = generator_with_gradients(8, to_rgb="palette", palette_slots=slots)
     to_rgb = generator.to_rgb
     style = generator.mapping(w)  # (B, w_dim)
-    colors = to_rgb.slot_colors(style).view(2, PALETTE_SLOTS, 3)  # (B, K, 3) before the output's tanh
+    colors = to_rgb.slot_colors(style).view(2, slots, 3)  # (B, K, 3) before the output's tanh
     features = torch.randn(2, to_rgb.slot_logits.weight.shape[1], 4, 4)  # (B, I, h, w)
     with torch.no_grad():
         mixed = to_rgb(features, style)  # (B, 3, h, w)
         low, high = colors.min(dim=1).values, colors.max(dim=1).values  # (B, 3): a mixture stays within its palette
         assert (mixed >= low[:, :, None, None] - 1e-5).all() and (mixed <= high[:, :, None, None] + 1e-5).all()
-        to_rgb.slot_logits.bias.copy_(torch.arange(PALETTE_SLOTS) * 1e4)  # the last slot wins every pixel
+        to_rgb.slot_logits.bias.copy_(torch.arange(slots) * 1e4)  # the last slot wins every pixel
         torch.testing.assert_close(to_rgb(features, style), colors[:, -1, :, None, None].expand(-1, -1, 4, 4))
         other_w = generator.mapping(torch.randn_like(w))
         assert not torch.allclose(to_rgb(features, other_w), to_rgb(features, style))  # w sets the colours

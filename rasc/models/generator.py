@@ -23,7 +23,7 @@ Layout for M = `num_blocks`, input H × W:
 - RGB: a 1×1 convolution and tanh (`to_rgb="plain"`, default); `to_rgb="modulated"` makes that convolution
   StyleGAN2's ToRGB, modulated by the style and not demodulated, so that w also weighs each decoder feature's
   contribution to the output colours directly (the paper's [37]; it does not say how its RGB is made);
-  `to_rgb="palette"` mixes `PALETTE_SLOTS` colours, an affine of the style, with per-pixel softmax weights from a
+  `to_rgb="palette"` mixes `palette_slots` colours (16 by default), an affine of the style, with per-pixel softmax weights from a
   1×1 convolution of the decoder features (`PaletteToRGB`; not in the paper): the features say where each colour
   goes, w alone what the colours are.
 - `forward` is `decode(encode(sketch, regions), w)`: `encode` computes what does not depend on w (encoder
@@ -63,7 +63,7 @@ LATENTS = ("posterior", "sketch", "none")
 ARCHITECTURES = ("rasc", "unet")
 GATES = ("one_plus_tanh", "sigmoid", "none")
 TO_RGB = ("plain", "modulated", "palette")
-PALETTE_SLOTS = 16  # colours of the "palette" output layer: a drawing's flat colours, its ink and spares
+PALETTE_SLOTS = 16  # default colours of the "palette" output layer: a drawing's flat colours, its ink and spares
 GOLDEN_RATIO_FRACTION = 0.6180339887498949  # spreads consecutive labels over [0, 1) for the hashed region channel
 INK_LEVEL = 0.0  # sketch pixels (in [-1, 1], dark lines on white paper) below this are ink
 
@@ -86,6 +86,7 @@ class GeneratorConfig:
     to_rgb: str = "plain"          # output layer: "plain" 1×1 convolution | "modulated" by w (StyleGAN2's ToRGB)
     #                                | "palette": a per-pixel mixture of colours set by w
     style_thumbnail: int = 0       # T > 0: the style encoder's head also sees the colour image's T×T block means
+    palette_slots: int = PALETTE_SLOTS  # colours of the "palette" output layer (ignored by the other layers)
 
     def __post_init__(self):
         choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
@@ -94,7 +95,7 @@ class GeneratorConfig:
         for name, value, allowed in choices:
             if value not in allowed:
                 raise ValueError(f"GeneratorConfig.{name} must be one of {allowed}, got {value!r}")
-        for name in ("image_size", "base_channels", "max_channels", "num_blocks", "w_dim"):
+        for name in ("image_size", "base_channels", "max_channels", "num_blocks", "w_dim", "palette_slots"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GeneratorConfig.{name} must be positive, got {getattr(self, name)}")
         for name in ("encoder_norm_groups", "style_thumbnail"):
@@ -300,7 +301,7 @@ class Generator(nn.Module):
         if cfg.to_rgb == "modulated":
             self.to_rgb = ModulatedToRGB(previous, cfg.w_dim)
         elif cfg.to_rgb == "palette":
-            self.to_rgb = PaletteToRGB(previous, cfg.w_dim, PALETTE_SLOTS)
+            self.to_rgb = PaletteToRGB(previous, cfg.w_dim, cfg.palette_slots)
         else:
             self.to_rgb = EqualConv2d(previous, 3, 1)
         # (w_dim, w_dim) Cholesky factor of the style prior fitted after training (rasc.models.style_prior), or None;
