@@ -30,7 +30,10 @@ BOOKKEEPING_TRAIN_OPTIONS = frozenset({"steps", "device", "threads", "log_every"
 # they existed): at that value they are left out of a training's Snakemake params (training_params), so that adding
 # them retrains nothing.
 LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0, "adversarial_from": 0, "sketch_width_jitter": 0.0,
-                           "l1_region_power": 0.0, "predicted_l1_trains_decoder": True, "lr_decay_from": 1.0}
+                           "l1_region_power": 0.0, "predicted_l1_trains_decoder": True, "lr_decay_from": 1.0,
+                           "kl_prior": "standard"}
+# Model options added likewise, with the value that builds the model as before they existed.
+LATER_MODEL_OPTIONS_OFF = {"palette_slots": 16}
 
 DEFAULT_CONFIG = Path("config/config.yaml")  # the embedded default, relative to the working directory (the repository)
 
@@ -313,10 +316,15 @@ def claims_train_steps(config: Mapping[str, Any], experiment: str) -> int:
 def training_params(config: Mapping[str, Any], experiment: str) -> dict[str, Any]:
     """What a finished training of ``experiment`` depends on, for Snakemake's params trigger: its resolved model and
     train sections less the bookkeeping train options (``steps`` kept: raising it trains the run on), the seed lists
-    and later options left off (``LATER_TRAIN_OPTIONS_OFF``), so that another thread count, device, logging interval
+    and later options left off (``LATER_TRAIN_OPTIONS_OFF``, ``LATER_MODEL_OPTIONS_OFF``), so that another thread count, device, logging interval
     or seed list does not rerun it, nor does a new option that changes nothing."""
     settings = experiment_config(config, experiment)
     neutral = (BOOKKEEPING_TRAIN_OPTIONS - {"steps"}) | {"seeds"}
     train = {k: v for k, v in settings["train"].items()
-             if k not in neutral and not (k in LATER_TRAIN_OPTIONS_OFF and v == LATER_TRAIN_OPTIONS_OFF[k])}
-    return {**settings, "train": train}
+             if k not in neutral and not _left_off(k, v, LATER_TRAIN_OPTIONS_OFF)}
+    model = {k: v for k, v in settings["model"].items() if not _left_off(k, v, LATER_MODEL_OPTIONS_OFF)}
+    return {**settings, "model": model, "train": train}
+
+
+def _left_off(key: str, value: Any, later_options_off: Mapping[str, Any]) -> bool:
+    return key in later_options_off and value == later_options_off[key]

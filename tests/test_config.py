@@ -90,26 +90,30 @@ def test_broken_config_names_the_key(default_config, mutate, key):
 
 
 def test_training_params_leave_out_what_does_not_change_a_trained_model(default_config):
-    from rasc.config import LATER_TRAIN_OPTIONS_OFF, training_params
+    from rasc.config import LATER_MODEL_OPTIONS_OFF, LATER_TRAIN_OPTIONS_OFF, training_params
 
     base = training_params(validate_config(copy.deepcopy(default_config)), "full")
     for key, value in (("threads", 2), ("device", "cpu"), ("seeds", [0, 1]), ("log_every", 5)):
         changed = copy.deepcopy(default_config)
         changed["train"][key] = value
         assert training_params(validate_config(changed), "full") == base, key
-    for key, value in (("steps", 4000), ("lr", 0.001), ("lambda_latent", 0.5), ("adversarial_from", 1000),
-                       ("sketch_width_jitter", 0.25), ("l1_region_power", 1.0), ("predicted_l1_trains_decoder", False),
-                       ("lr_decay_from", 0.5)):
+    for section, key, value in (("train", "steps", 4000), ("train", "lr", 0.001), ("train", "lambda_latent", 0.5),
+                                ("train", "adversarial_from", 1000), ("train", "sketch_width_jitter", 0.25),
+                                ("train", "l1_region_power", 1.0), ("train", "predicted_l1_trains_decoder", False),
+                                ("train", "lr_decay_from", 0.5), ("train", "kl_prior", "sketch"),
+                                ("model", "palette_slots", 32)):
         changed = copy.deepcopy(default_config)
-        changed["train"][key] = value
+        changed[section][key] = value
         assert training_params(validate_config(changed), "full") != base, key
     # an option added later is left out at its off value: the runs trained before it existed are not retrained
-    for key, off in LATER_TRAIN_OPTIONS_OFF.items():
-        at_off, without = copy.deepcopy(default_config), copy.deepcopy(default_config)
-        at_off["train"][key] = off
-        without["train"].pop(key, None)
-        params = training_params(validate_config(at_off), "full")
-        assert key not in params["train"] and training_params(validate_config(without), "full") == params, key
+    for section, later_options_off in (("train", LATER_TRAIN_OPTIONS_OFF), ("model", LATER_MODEL_OPTIONS_OFF)):
+        for key, off in later_options_off.items():
+            at_off, without = copy.deepcopy(default_config), copy.deepcopy(default_config)
+            at_off[section][key] = off
+            without[section].pop(key, None)
+            params = training_params(validate_config(at_off), "full")
+            assert key not in params[section], key
+            assert training_params(validate_config(without), "full") == params, key
 
 
 def test_claims_steps_set_the_length_of_the_claims_trainings_only(default_config):
