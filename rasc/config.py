@@ -316,8 +316,8 @@ def claims_train_steps(config: Mapping[str, Any], experiment: str) -> int:
 def training_params(config: Mapping[str, Any], experiment: str) -> dict[str, Any]:
     """What a finished training of ``experiment`` depends on, for Snakemake's params trigger: its resolved model and
     train sections less the bookkeeping train options (``steps`` kept: raising it trains the run on), the seed lists
-    and later options left off (``LATER_TRAIN_OPTIONS_OFF``, ``LATER_MODEL_OPTIONS_OFF``), so that another thread count, device, logging interval
-    or seed list does not rerun it, nor does a new option that changes nothing."""
+    and later options left off (``LATER_TRAIN_OPTIONS_OFF``, ``LATER_MODEL_OPTIONS_OFF``), so that another thread
+    count, device, logging interval or seed list does not rerun it, nor does a new option that changes nothing."""
     settings = experiment_config(config, experiment)
     neutral = (BOOKKEEPING_TRAIN_OPTIONS - {"steps"}) | {"seeds"}
     train = {k: v for k, v in settings["train"].items()

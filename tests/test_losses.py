@@ -100,7 +100,7 @@ def test_kl_divergence_values():
         kl_divergence(torch.zeros(2, 3), torch.zeros(2, 4))
 
 
-def test_kl_divergence_to_the_sketch_prior_charges_only_the_offset_from_it_and_leaves_the_prior_untrained():
+def test_kl_to_the_sketch_prior_charges_only_the_offset_from_it_and_leaves_the_prior_untrained():
     mu, logvar = torch.full((5, 4), 3.0, requires_grad=True), torch.zeros(5, 4)
     prior_mean = torch.full((5, 4), 2.0, requires_grad=True)
     kl = kl_divergence(mu, logvar, prior_mean)

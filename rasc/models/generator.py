@@ -23,9 +23,9 @@ Layout for M = `num_blocks`, input H × W:
 - RGB: a 1×1 convolution and tanh (`to_rgb="plain"`, default); `to_rgb="modulated"` makes that convolution
   StyleGAN2's ToRGB, modulated by the style and not demodulated, so that w also weighs each decoder feature's
   contribution to the output colours directly (the paper's [37]; it does not say how its RGB is made);
-  `to_rgb="palette"` mixes `palette_slots` colours (16 by default), an affine of the style, with per-pixel softmax weights from a
-  1×1 convolution of the decoder features (`PaletteToRGB`; not in the paper): the features say where each colour
-  goes, w alone what the colours are.
+  `to_rgb="palette"` mixes `palette_slots` colours (16 by default), an affine of the style, with per-pixel softmax
+  weights from a 1×1 convolution of the decoder features (`PaletteToRGB`; not in the paper): the features say where
+  each colour goes, w alone what the colours are.
 - `forward` is `decode(encode(sketch, regions), w)`: `encode` computes what does not depend on w (encoder
   features, the sketch MLP's w_pred, every block's region factor X^f), `decode` the mapping, the modulated
   convolutions, eq. 1's product and the RGB, so one encoding serves every style a sketch is coloured with.

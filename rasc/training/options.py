@@ -25,7 +25,7 @@ class TrainConfig:
     beta2: float = 0.99  # Adam beta2 (paper §IV-B)
     lambda_adv: float = 1.0  # weight of the non-saturating adversarial loss (eq. 6)
     lambda_perceptual: float = 1.0  # weight of the VGG-19 perceptual L1 (eq. 7); 0 = off, no VGG built
-    lambda_kl: float = 0.01  # weight of KL(q(w | colour) || N(0, 1)); latent "posterior" only
+    lambda_kl: float = 0.01  # weight of KL(q(w | colour) || the prior kl_prior names); latent "posterior" only
     kl_prior: str = "standard"  # the KL's prior: "standard" N(0, 1) | "sketch" N(w_pred, 1), centred on the sketch
     #                            MLP's estimate (held fixed), so that w pays only for what the sketch cannot tell
     #                            (a conditional prior as in Sohn et al. 2015's CVAE; not in the paper)
