@@ -107,7 +107,8 @@ def test_kl_to_the_sketch_prior_charges_only_the_offset_from_it_and_leaves_the_p
     assert kl.item() == pytest.approx(2.0)  # offset 1 in each of 4 dimensions, as mu = 1 against N(0, 1)
     assert kl_divergence(mu, logvar, mu.detach().clone()).item() == pytest.approx(0.0)
     kl.backward()
-    assert mu.grad is not None and prior_mean.grad is None  # the sketch MLP learns from its own regression term, not from the KL
+    # the sketch MLP learns from its own regression term, not from the KL
+    assert mu.grad is not None and prior_mean.grad is None
     with pytest.raises(ValueError, match="prior_mean"):
         kl_divergence(mu, logvar, torch.zeros(5, 3))
 

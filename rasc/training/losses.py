@@ -56,14 +56,10 @@ def kl_divergence(mu: Tensor, logvar: Tensor, prior_mean: Tensor | None = None) 
     """
     if mu.shape != logvar.shape or mu.ndim != 2:
         raise ValueError(f"mu and logvar must both be (B, D), got {tuple(mu.shape)} and {tuple(logvar.shape)}")
-    offset = mu if prior_mean is None else mu - _same_shape("prior_mean", prior_mean, mu).detach()  # (B, D)
+    if prior_mean is not None and prior_mean.shape != mu.shape:
+        raise ValueError(f"prior_mean {tuple(prior_mean.shape)} must have mu's shape {tuple(mu.shape)}")
+    offset = mu if prior_mean is None else mu - prior_mean.detach()  # (B, D)
     return (-0.5 * (1.0 + logvar - offset.pow(2) - logvar.exp())).sum(dim=1).mean()
-
-
-def _same_shape(name: str, tensor: Tensor, like: Tensor) -> Tensor:
-    if tensor.shape != like.shape:
-        raise ValueError(f"{name} {tuple(tensor.shape)} must have mu's shape {tuple(like.shape)}")
-    return tensor
 
 
 def perceptual_l1(features_fake: Sequence[Tensor], features_real: Sequence[Tensor]) -> Tensor:
