@@ -419,3 +419,21 @@ def test_array_conversions_round_trip():
     assert labels_to_tensor(np.zeros((8, 8), np.uint16)).dtype == torch.int64
     with pytest.raises(ValueError, match="uint8"):
         sketch_to_tensor(sketch.astype(np.float32))
+
+
+@pytest.mark.parametrize("around_prediction", [False, True])
+def test_sample_grid_draws_its_fixed_codes_from_the_prior_the_kl_term_trained_against(around_prediction):
+    from rasc.training.sample_grid import render_sample_grid
+
+    torch.manual_seed(9)
+    generator = Generator(tiny_config()).eval()
+    sketch, color, regions = tiny_batch()
+    noise = torch.randn(2, 2, generator.cfg.w_dim)  # (B, columns, w_dim)
+    grid = {"sketch": sketch, "color": color, "regions": regions, "w": noise}
+    image = render_sample_grid(generator, grid, around_prediction=around_prediction)  # (B·H, 5·W, 3)
+    with torch.no_grad():
+        centre = generator(sketch, regions).w_pred if around_prediction else torch.zeros(2, generator.cfg.w_dim)
+        expected = generator(sketch, regions, centre + noise[:, 1]).rgb  # (B, 3, H, W): the last code's column
+    size = sketch.shape[-1]
+    expected_tile = ((expected[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    np.testing.assert_array_equal(image[:size, 3 * size:4 * size], expected_tile)

@@ -251,7 +251,7 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
             config={**options, "config": full_config}, step=done, rng_state=capture_rng_state(), meta=meta)
 
     def samples(done: int) -> None:
-        image = render_sample_grid(nets.G_ema, grid)
+        image = render_sample_grid(nets.G_ema, grid, around_prediction=cfg.kl_prior == "sketch")
         write_image(out_dir / SAMPLES / f"step_{done:06d}.png", image)
         tracker.log_image(image, key="samples", step=done)
 

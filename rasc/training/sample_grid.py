@@ -34,13 +34,19 @@ def _to_uint8(images: Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
-def render_sample_grid(generator: nn.Module, grid: Mapping[str, Tensor]) -> np.ndarray:
-    """One row per fixed sketch: sketch | predicted w | fixed w ×2 | ground truth → (rows·H, 5·W, 3) uint8."""
+def render_sample_grid(generator: nn.Module, grid: Mapping[str, Tensor], around_prediction: bool = False) -> np.ndarray:
+    """One row per fixed sketch: sketch | predicted w | fixed w ×2 | ground truth → (rows·H, 5·W, 3) uint8.
+
+    The fixed codes are draws from the prior the KL term trained against: N(0, 1), or with ``around_prediction``
+    (``TrainConfig.kl_prior`` "sketch") N(w_pred, 1), the fixed noise added to each sketch's predicted w.
+    """
     was_training = generator.training
     generator.eval()
-    columns = [grid["sketch"], generator(grid["sketch"], grid["regions"]).rgb]
+    predicted = generator(grid["sketch"], grid["regions"])
+    centre = predicted.w_pred if around_prediction else torch.zeros_like(predicted.w_pred)  # (B, w_dim)
+    columns = [grid["sketch"], predicted.rgb]
     for column in range(grid["w"].shape[1]):
-        columns.append(generator(grid["sketch"], grid["regions"], grid["w"][:, column]).rgb)
+        columns.append(generator(grid["sketch"], grid["regions"], centre + grid["w"][:, column]).rgb)
     columns.append(grid["color"])
     generator.train(was_training)
     tiles = [_to_uint8(images) for images in columns]  # each (B, H, W, 3)
