@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torch import Tensor
 
 import rasc.training.loop as train_module
 import rasc.training.step as step_module
 from rasc.training.checkpoint import CheckpointError, load_checkpoint, load_generator
-from rasc.models import DiscriminatorConfig, GeneratorConfig
+from rasc.models import DiscriminatorConfig, Generator, GeneratorConfig
 from rasc.models.style_prior import fit_style_prior
 from rasc.tracking import NullTracker
 from rasc.training.loop import NonFiniteLossError, snapshot_run_id, train
@@ -539,6 +540,27 @@ def test_latent_recovery_colourings_are_judged_by_the_discriminator():
     # same reals, same posterior-w colouring: D's fake logit now averages over the random-w colourings too
     assert float(stats_on["D/real_logit"]) == float(stats_off["D/real_logit"])
     assert float(stats_on["D/fake_logit"]) != float(stats_off["D/fake_logit"])
+
+
+def _random_style_and_w_pred(cfg: TrainConfig, monkeypatch) -> tuple[Tensor, Tensor]:
+    """The w (B, w_dim) that one train_step's cLR-GAN branch colours, and the sketch MLP's w_pred (B, w_dim)."""
+    decoded = []
+    decode = Generator.decode
+    monkeypatch.setattr(Generator, "decode",
+                        lambda G, encoding, w=None: decoded.append((w, encoding.w_pred)) or decode(G, encoding, w))
+    _one_step(cfg)
+    w_random, w_pred = decoded[1]  # the call after the posterior-w colouring
+    return w_random.detach(), w_pred.detach()
+
+
+def test_latent_recovery_draws_its_styles_from_the_prior_the_kl_term_measures_against(monkeypatch):
+    """Under kl_prior "standard" the random styles are N(0, 1) draws; under "sketch" the same draws about w_pred."""
+    on = tiny_config(lambda_perceptual=0, lambda_latent=0.5, grad_cos_every=0, kl_prior="standard")
+    w_standard, w_pred = _random_style_and_w_pred(on, monkeypatch)
+    w_sketch, w_pred_again = _random_style_and_w_pred(dataclasses.replace(on, kl_prior="sketch"), monkeypatch)
+    assert torch.equal(w_pred, w_pred_again)  # the same networks and batch
+    assert torch.allclose(w_sketch - w_pred, w_standard, atol=1e-6)
+    assert not torch.allclose(w_sketch, w_standard, atol=1e-3)
 
 
 def test_latent_recovery_is_ignored_without_a_style_encoder(tmp_path):

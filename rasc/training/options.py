@@ -43,10 +43,11 @@ class TrainConfig:
     #                               mean 1 per image: 0 = plain pixel L1; 1 = every region counts the same, as in
     #                               region colour error (not in the paper)
     lambda_latent: float = 0.0  # BicycleGAN's cLR-GAN branch: > 0 also colours every sketch with a w drawn from
-    #                             N(0, 1), judged by D like the posterior-w colouring, and trains the decoder to
-    #                             keep that w recoverable by the style encoder (L1, this weight; BicycleGAN: 0.5),
-    #                             so that random styles are colourings the decoder was trained on. A third decoder
-    #                             pass; latent "posterior" only (not in the paper; 0 = off)
+    #                             the KL's prior (kl_prior: N(0, 1) or N(w_pred, 1)), judged by D like the
+    #                             posterior-w colouring, and trains the decoder to keep that w recoverable by the
+    #                             style encoder (L1, this weight; BicycleGAN: 0.5), so that random styles are
+    #                             colourings the decoder was trained on. A third decoder pass; latent "posterior"
+    #                             only (not in the paper; 0 = off)
     perceptual_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1")  # paper: relu1_1 … relu5_1
     vgg_weights: str | None = None  # local VGG-19 state_dict; None = torchvision's ImageNet weights or the fallback
     vgg_download: bool = True  # let torchvision download the ImageNet VGG-19 when it is not cached

@@ -4,7 +4,8 @@ Per step (pix2pix order, one generator forward per step):
 
 1. the generator colours the batch; with ``latent="posterior"`` the style encoder gives (mu, logvar) of the colour
    image and w = mu + ε·exp(logvar / 2) (cVAE-GAN, DESIGN §4); with ``latent="sketch"`` w is the sketch MLP's;
-   with ``lambda_latent`` > 0 (BicycleGAN's cLR-GAN branch, off by default) it also colours a w drawn from N(0, 1);
+   with ``lambda_latent`` > 0 (BicycleGAN's cLR-GAN branch, off by default) it also colours a w drawn from the
+   KL's prior (N(0, 1), or N(w_pred, 1) under ``kl_prior`` sketch);
 2. the discriminator takes one Adam step on the logistic loss (eq. 6) of real images and detached fakes, plus the
    lazy R1 penalty on real images every ``r1_every`` D steps (weighted γ/2 · r1_every); with
    ``adversarial_every`` k > 1 this step and G's adversarial term run every k-th step only (the term weighted k);
@@ -193,8 +194,10 @@ def train_step(
         mu = logvar = None
         fake, w_pred = G(sketch, regions)
     fakes = [fake]
-    if cfg.lambda_latent > 0 and mu is not None:  # cLR-GAN: colour a w drawn from N(0, 1) (TrainConfig.lambda_latent)
+    if cfg.lambda_latent > 0 and mu is not None:  # cLR-GAN: colour a w drawn from the KL's prior (lambda_latent)
         w_random = _latent_noise(mu.shape, cfg.seed, ctx.rank, step, mu.device, RANDOM_STYLE_NOISE)  # (B, w_dim)
+        if cfg.kl_prior == "sketch":  # N(w_pred, 1), its centre held fixed as in the KL term
+            w_random = w_pred.detach() + w_random
         fakes.append(G.decode(encoding, w_random))  # (B, 3, H, W)
 
     # 2. discriminator update: logistic loss (eq. 6) + lazy R1 on reals; every `adversarial_every` steps
