@@ -546,8 +546,12 @@ def _random_style_and_w_pred(cfg: TrainConfig, monkeypatch) -> tuple[Tensor, Ten
     """The w (B, w_dim) that one train_step's cLR-GAN branch colours, and the sketch MLP's w_pred (B, w_dim)."""
     decoded = []
     decode = Generator.decode
-    monkeypatch.setattr(Generator, "decode",
-                        lambda G, encoding, w=None: decoded.append((w, encoding.w_pred)) or decode(G, encoding, w))
+
+    def recording_decode(G, encoding, w=None):
+        decoded.append((w, encoding.w_pred))
+        return decode(G, encoding, w)
+
+    monkeypatch.setattr(Generator, "decode", recording_decode)
     _one_step(cfg)
     w_random, w_pred = decoded[1]  # the call after the posterior-w colouring
     return w_random.detach(), w_pred.detach()
