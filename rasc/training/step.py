@@ -194,10 +194,11 @@ def train_step(
         mu = logvar = None
         fake, w_pred = G(sketch, regions)
     fakes = [fake]
+    # the centre (B, w_dim) of the KL's prior N(centre, 1), held fixed; None: N(0, 1) (or no style encoder, no KL)
+    prior_centre = w_pred.detach() if mu is not None and cfg.kl_prior == "sketch" else None
     if cfg.lambda_latent > 0 and mu is not None:  # cLR-GAN: colour a w drawn from the KL's prior (lambda_latent)
-        w_random = _latent_noise(mu.shape, cfg.seed, ctx.rank, step, mu.device, RANDOM_STYLE_NOISE)  # (B, w_dim)
-        if cfg.kl_prior == "sketch":  # N(w_pred, 1), its centre held fixed as in the KL term
-            w_random = w_pred.detach() + w_random
+        draw = _latent_noise(mu.shape, cfg.seed, ctx.rank, step, mu.device, RANDOM_STYLE_NOISE)  # (B, w_dim)
+        w_random = draw if prior_centre is None else prior_centre + draw  # (B, w_dim)
         fakes.append(G.decode(encoding, w_random))  # (B, 3, H, W)
 
     # 2. discriminator update: logistic loss (eq. 6) + lazy R1 on reals; every `adversarial_every` steps
@@ -232,7 +233,7 @@ def train_step(
         g_total = g_total + cfg.lambda_perceptual * g_perceptual
         stats["loss/perceptual"] = g_perceptual.detach()
     if mu is not None:
-        g_kl = kl_divergence(mu, logvar, w_pred if cfg.kl_prior == "sketch" else None)
+        g_kl = kl_divergence(mu, logvar, prior_centre)
         g_w = latent_regression_l1(w_pred, mu)
         g_total = g_total + cfg.lambda_kl * g_kl + cfg.lambda_w * g_w
         stats["loss/KL"] = g_kl.detach()
