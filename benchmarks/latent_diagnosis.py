@@ -19,6 +19,11 @@ the pooled deepest sketch features and off w_pred (nearest class centroid, centr
 the L1 between w_pred and the posterior mean on the training and the test split (equal values: the sketch MLP
 underfits).
 
+Then where the region colour error sits: the predicted and the oracle colouring's per-region ΔE (each ground-truth
+region once, its pixels off the lines, as the metric measures), by part class and by region area, with each
+group's share of the total; and the wallpaper's or floor's pattern colour (the background colour group with the
+most small regions), read out linearly from w and painted by the oracle, beside its training mean.
+
     python benchmarks/latent_diagnosis.py                          # results/ of the main job, full, seed 0
     python benchmarks/latent_diagnosis.py --results /tmp/clone/results --experiment no_region_maps
     python benchmarks/latent_diagnosis.py --recipe --generator RUN/snapshots/...  # a recipe_search run's data
@@ -31,6 +36,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from recipe_search import build_split
 from skimage.color import rgb2lab
@@ -108,6 +114,61 @@ def centroid_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarr
     return float((classes[nearest] == test_y).mean())
 
 
+def region_errors(colourings_lab: dict[str, np.ndarray], truth_lab: np.ndarray, split: dict[str, np.ndarray]
+                  ) -> pd.DataFrame:
+    """One row per (colouring, image, ground-truth region): the region's measured area, its part class and the ΔE
+    of its mean colour; line pixels (sketch or ground-truth outline darker than 128) are left out, as in the metric."""
+    ink = (split["sketch"] < 128) | (split["lines_clean"] < 128)  # (N, H, W)
+    rows = []
+    for name, lab in colourings_lab.items():
+        for i, (regions, parts) in enumerate(zip(split["regions"], split["parts"])):
+            for label in np.unique(regions):
+                measured = (regions == label) & ~ink[i]
+                if measured.any():
+                    delta = np.linalg.norm(lab[i][measured].mean(axis=0) - truth_lab[i][measured].mean(axis=0))
+                    rows.append((name, i, int(measured.sum()), PART_NAMES[np.bincount(parts[measured]).argmax()], delta))
+    return pd.DataFrame(rows, columns=["colouring", "image", "area", "part", "delta_e"])
+
+
+def print_error_shares(errors: pd.DataFrame) -> None:
+    """Mean ΔE, region count and share of the total per part class and per area bin, for each colouring."""
+    errors = errors.assign(area_px=pd.cut(errors["area"], [0, 16, 32, 64, 128, 1 << 20],
+                                          labels=["<=16", "17-32", "33-64", "65-128", ">128"]))
+    for key in ("part", "area_px"):
+        table = errors.groupby(["colouring", key], observed=True)["delta_e"].agg(["count", "mean", "sum"])
+        table["share"] = table["sum"] / table.groupby(level=0)["sum"].transform("sum")
+        print(f"\nper-region ΔE by {key} (share: of the colouring's summed region error)")
+        print(table.drop(columns="sum").unstack(0).round(3).to_string())
+
+
+def pattern_masks(split: dict[str, np.ndarray]) -> list[np.ndarray | None]:
+    """Per drawing, the pixels of the background colour group with the most small regions (≥ 4 regions of mean
+    area < 60 px: a wallpaper's or the floor's pattern), or None where there is none."""
+    background = PART_NAMES.index("background")
+    masks = []
+    for regions, parts, groups in zip(split["regions"], split["parts"], split["region_group"]):
+        best, best_count = None, 0
+        for group in np.unique(groups[groups >= 0]):
+            labels = np.flatnonzero(groups == group)
+            areas = np.array([(regions == label).sum() for label in labels])
+            areas = areas[areas > 0]
+            mask = np.isin(regions, labels)
+            if (len(areas) >= 4 and areas.mean() < 60 and len(areas) > best_count
+                    and np.bincount(parts[mask]).argmax() == background):
+                best, best_count = mask, len(areas)
+        masks.append(best)
+    return masks
+
+
+def masked_means(lab: np.ndarray, masks: list[np.ndarray | None]) -> np.ndarray:
+    """Mean colour (N, 3) of each CIELAB image's masked pixels; NaN rows where the mask is None."""
+    means = np.full((len(lab), 3), np.nan)
+    for i, mask in enumerate(masks):
+        if mask is not None:
+            means[i] = lab[i][mask].mean(axis=0)
+    return means
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default="results", help="a workflow run's results folder")
@@ -177,6 +238,17 @@ def main() -> None:
               f"{error(outputs['oracle']):>7.1f} {error(outputs['swapped'], rows=source_present):>11.1f} "
               f"{error(outputs['swapped'], np.roll(truth, -1, axis=0), source_present):>11.1f} | "
               f"{error(readout):>10.1f}")
+
+    print_error_shares(region_errors({key: colourings_lab[key] for key in ("predicted", "oracle")}, test_lab, test))
+    train_pattern, test_pattern = (masked_means(lab, pattern_masks(split))
+                                   for lab, split in ((train_lab, train), (test_lab, test)))
+    has_pattern = ~np.isnan(test_pattern).any(axis=1)
+    painted = masked_means(colourings_lab["oracle"], pattern_masks(test))
+    readout = linear_readout(train_mu.numpy(), train_pattern, test_mu.numpy())
+    pattern_error = {name: np.linalg.norm(means - test_pattern, axis=1)[has_pattern].mean() for name, means in
+                     (("train mean", np.nanmean(train_pattern, axis=0)), ("w read-out", readout), ("oracle", painted))}
+    print(f"\nbackground pattern colour ({int(has_pattern.sum())} test drawings): ΔE " +
+          ", ".join(f"{name} {value:.1f}" for name, value in pattern_error.items()))
 
     archetype_train, archetype_test = train["archetype"], test["archetype"]
     print(f"\nsketch path: archetype accuracy (nearest centroid, chance {1 / len(centres):.3f}): pooled features "

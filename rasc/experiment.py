@@ -36,6 +36,7 @@ def model_configs(model: Mapping[str, Any], image_size: int):
         encoder_norm_groups=model["encoder_norm_groups"],
         to_rgb=model["to_rgb"],
         style_thumbnail=model["style_thumbnail"],
+        style_regions=model["style_regions"],
         palette_slots=model["palette_slots"],
     )
     discriminator = DiscriminatorConfig(

@@ -56,6 +56,7 @@ from rasc.models.region_formulation import (
     RegionFormulation,
     downsample_labels,
 )
+from rasc.models.region_set import RegionSetEncoder
 
 VARIANTS = ("full", "no_region_maps", "no_region_formulation", "skeleton_input")
 GUIDE_CHANNELS = {"no_region_formulation": 2, "skeleton_input": 1}  # extra encoder input channels per variant
@@ -86,6 +87,7 @@ class GeneratorConfig:
     to_rgb: str = "plain"          # output layer: "plain" 1×1 convolution | "modulated" by w (StyleGAN2's ToRGB)
     #                                | "palette": a per-pixel mixture of colours set by w
     style_thumbnail: int = 0       # T > 0: the style encoder's head also sees the colour image's T×T block means
+    style_regions: bool = False    # the style encoder's head also sees the colour image's flat regions, each once
     palette_slots: int = PALETTE_SLOTS  # colours of the "palette" output layer (ignored by the other layers)
 
     def __post_init__(self):
@@ -203,20 +205,26 @@ class StyleEncoder(nn.Module):
     """Colour image (B, 3, H, W) → posterior (mu, logvar) of w, each (B, w_dim).
 
     `thumbnail` T > 0 also hands the head the image's T×T block means (3·T² values), so that the colours of large
-    areas reach w without passing the encoder's group normalisation.
+    areas reach w without passing the encoder's group normalisation. `regions` also hands it the image's flat
+    regions pooled so that each counts once (`rasc.models.region_set`), so that small pieces' colours reach w.
     """
 
-    def __init__(self, channels: list[int], w_dim: int, norm_groups: int = 0, thumbnail: int = 0):
+    def __init__(self, channels: list[int], w_dim: int, norm_groups: int = 0, thumbnail: int = 0,
+                 regions: bool = False):
         super().__init__()
         self.encoder = ConvEncoder(3, channels, norm_groups)
         self.thumbnail = thumbnail
-        self.head = EqualLinear(channels[-1] + 3 * thumbnail**2, 2 * w_dim)
+        self.region_set = RegionSetEncoder() if regions else None
+        region_features = self.region_set.out_features if regions else 0
+        self.head = EqualLinear(channels[-1] + 3 * thumbnail**2 + region_features, 2 * w_dim)
 
     def forward(self, color: Tensor) -> tuple[Tensor, Tensor]:
         pooled = self.encoder(color)[-1].mean(dim=(2, 3))  # (B, C)
         if self.thumbnail:
             block_means = F.adaptive_avg_pool2d(color, self.thumbnail).flatten(1)  # (B, 3·T²)
             pooled = torch.cat([pooled, block_means], dim=1)  # (B, C + 3·T²)
+        if self.region_set is not None:
+            pooled = torch.cat([pooled, self.region_set(color)], dim=1)  # (B, C [+ 3·T²] + 2·dim)
         mu, logvar = self.head(pooled).chunk(2, dim=1)
         return mu, logvar
 
@@ -288,8 +296,8 @@ class Generator(nn.Module):
         in_channels = 1 + GUIDE_CHANNELS.get(cfg.variant, 0)
         self.encoder = ConvEncoder(in_channels, channels, cfg.encoder_norm_groups)
         self.sketch_mlp = MLP([channels[-1], channels[-1], cfg.w_dim])
-        self.style_encoder = (StyleEncoder(channels, cfg.w_dim, cfg.encoder_norm_groups, cfg.style_thumbnail)
-                              if cfg.latent == "posterior" else None)
+        self.style_encoder = (StyleEncoder(channels, cfg.w_dim, cfg.encoder_norm_groups, cfg.style_thumbnail,
+                                           cfg.style_regions) if cfg.latent == "posterior" else None)
         self.mapping = MLP([cfg.w_dim, cfg.w_dim, cfg.w_dim])
         correlation = cfg.correlation if cfg.variant == "full" else None
         blocks, previous = [], channels[-1]
