@@ -21,8 +21,10 @@ underfits).
 
 Then where the region colour error sits: the predicted and the oracle colouring's per-region ΔE (each ground-truth
 region once, its pixels off the lines, as the metric measures), by part class and by region area, with each
-group's share of the total; and the wallpaper's or floor's pattern colour (the background colour group with the
-most small regions), read out linearly from w and painted by the oracle, beside its training mean.
+group's share of the total; for the regions of at most 32 px, how many the trapped-ball map merges with a
+neighbour and their ΔE on the pixels that touch no line; and the wallpaper's or floor's pattern colour (the
+background colour group with the most small regions), read out linearly from w and painted by the oracle, beside
+its training mean.
 
     python benchmarks/latent_diagnosis.py                          # results/ of the main job, full, seed 0
     python benchmarks/latent_diagnosis.py --results /tmp/clone/results --experiment no_region_maps
@@ -39,6 +41,7 @@ import numpy as np
 import pandas as pd
 import torch
 from recipe_search import build_split
+from scipy.ndimage import binary_dilation
 from skimage.color import rgb2lab
 
 from rasc.config import load_config
@@ -116,18 +119,27 @@ def centroid_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarr
 
 def region_errors(colourings_lab: dict[str, np.ndarray], truth_lab: np.ndarray, split: dict[str, np.ndarray]
                   ) -> pd.DataFrame:
-    """One row per (colouring, image, ground-truth region): the region's measured area, its part class and the ΔE
-    of its mean colour; line pixels (sketch or ground-truth outline darker than 128) are left out, as in the metric."""
+    """One row per (colouring, image, ground-truth region): the region's measured area, its part class, the ΔE of
+    its mean colour (line pixels, sketch or ground-truth outline darker than 128, left out as in the metric), the
+    same ΔE on its pixels that touch no line, and whether its trapped-ball region lies mostly in other regions."""
     ink = (split["sketch"] < 128) | (split["lines_clean"] < 128)  # (N, H, W)
     rows = []
-    for name, lab in colourings_lab.items():
-        for i, (regions, parts) in enumerate(zip(split["regions"], split["parts"])):
-            for label in np.unique(regions):
-                measured = (regions == label) & ~ink[i]
-                if measured.any():
-                    delta = np.linalg.norm(lab[i][measured].mean(axis=0) - truth_lab[i][measured].mean(axis=0))
-                    rows.append((name, i, int(measured.sum()), PART_NAMES[np.bincount(parts[measured]).argmax()], delta))
-    return pd.DataFrame(rows, columns=["colouring", "image", "area", "part", "delta_e"])
+    for i, (regions, parts, maps) in enumerate(zip(split["regions"], split["parts"], split["trapped_ball"])):
+        off_lines = ~binary_dilation(ink[i])  # (H, W) pixels with no line among their 4 neighbours
+        for label in np.unique(regions):
+            measured = (regions == label) & ~ink[i]
+            if not measured.any():
+                continue
+            inner = measured & off_lines
+            trapped = (maps == np.bincount(maps[measured]).argmax()) & ~ink[i]
+            merged = (trapped & (regions != label)).sum() > trapped.sum() / 2
+            part = PART_NAMES[np.bincount(parts[measured]).argmax()]
+            for name, lab in colourings_lab.items():
+                delta = np.linalg.norm(lab[i][measured].mean(axis=0) - truth_lab[i][measured].mean(axis=0))
+                delta_inner = (np.linalg.norm(lab[i][inner].mean(axis=0) - truth_lab[i][inner].mean(axis=0))
+                               if inner.any() else np.nan)
+                rows.append((name, i, int(measured.sum()), part, delta, delta_inner, merged))
+    return pd.DataFrame(rows, columns=["colouring", "image", "area", "part", "delta_e", "delta_e_off_lines", "merged"])
 
 
 def print_error_shares(errors: pd.DataFrame) -> None:
@@ -139,6 +151,11 @@ def print_error_shares(errors: pd.DataFrame) -> None:
         table["share"] = table["sum"] / table.groupby(level=0)["sum"].transform("sum")
         print(f"\nper-region ΔE by {key} (share: of the colouring's summed region error)")
         print(table.drop(columns="sum").unstack(0).round(3).to_string())
+    small = errors[errors["area"] <= 32]
+    print(f"\nregions of at most 32 px ({small['image'].size // errors['colouring'].nunique()} per colouring): "
+          f"merged with another in the trapped-ball map {small['merged'].mean():.2f}; " + ", ".join(
+              f"{name} ΔE {rows['delta_e'].mean():.1f}, on the pixels touching no line {rows['delta_e_off_lines'].mean():.1f}"
+              for name, rows in small.groupby("colouring")))
 
 
 def pattern_masks(split: dict[str, np.ndarray]) -> list[np.ndarray | None]:
