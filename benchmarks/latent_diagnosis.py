@@ -165,10 +165,10 @@ def pattern_masks(split: dict[str, np.ndarray]) -> list[np.ndarray | None]:
     masks = []
     for regions, parts, groups in zip(split["regions"], split["parts"], split["region_group"]):
         best, best_count = None, 0
+        region_areas = np.bincount(regions.ravel(), minlength=len(groups))  # (≥ R,) px per label
         for group in np.unique(groups[groups >= 0]):
             labels = np.flatnonzero(groups == group)
-            areas = np.array([(regions == label).sum() for label in labels])
-            areas = areas[areas > 0]
+            areas = region_areas[labels][region_areas[labels] > 0]
             mask = np.isin(regions, labels)
             if (len(areas) >= 4 and areas.mean() < 60 and len(areas) > best_count
                     and np.bincount(parts[mask]).argmax() == background):
@@ -257,10 +257,10 @@ def main() -> None:
               f"{error(readout):>10.1f}")
 
     print_error_shares(region_errors({key: colourings_lab[key] for key in ("predicted", "oracle")}, test_lab, test))
-    train_pattern, test_pattern = (masked_means(lab, pattern_masks(split))
-                                   for lab, split in ((train_lab, train), (test_lab, test)))
+    test_masks = pattern_masks(test)
+    train_pattern, test_pattern = masked_means(train_lab, pattern_masks(train)), masked_means(test_lab, test_masks)
     has_pattern = ~np.isnan(test_pattern).any(axis=1)
-    painted = masked_means(colourings_lab["oracle"], pattern_masks(test))
+    painted = masked_means(colourings_lab["oracle"], test_masks)
     readout = linear_readout(train_mu.numpy(), train_pattern, test_mu.numpy())
     pattern_error = {name: np.linalg.norm(means - test_pattern, axis=1)[has_pattern].mean() for name, means in
                      (("train mean", np.nanmean(train_pattern, axis=0)), ("w read-out", readout), ("oracle", painted))}

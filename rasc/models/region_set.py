@@ -65,8 +65,8 @@ def large_enough(area: Tensor, image_of_region: Tensor, batch: int) -> Tensor:
     """(R,) bool: the components of at least MIN_AREA pixels, and every component of an image that has none that
     large. area (R,) pixels, image_of_region (R,) image index of each."""
     large = area >= MIN_AREA  # (R,)
-    images_with_large = torch.zeros(batch, dtype=torch.bool, device=area.device).index_put_(
-        (image_of_region[large],), torch.ones_like(image_of_region[large], dtype=torch.bool))  # (B,)
+    images_with_large = torch.zeros(batch, dtype=torch.bool, device=area.device).index_fill_(
+        0, image_of_region[large], True)  # (B,)
     return large | ~images_with_large[image_of_region]
 
 
