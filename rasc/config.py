@@ -33,7 +33,7 @@ LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0, "adversarial_from": 0, "sketch_
                            "l1_region_power": 0.0, "predicted_l1_trains_decoder": True, "lr_decay_from": 1.0,
                            "kl_prior": "standard"}
 # Model options added likewise, with the value that builds the model as before they existed.
-LATER_MODEL_OPTIONS_OFF = {"palette_slots": 16}
+LATER_MODEL_OPTIONS_OFF = {"palette_slots": 16, "region_context": 0}
 
 DEFAULT_CONFIG = Path("config/config.yaml")  # the embedded default, relative to the working directory (the repository)
 

@@ -38,6 +38,7 @@ def model_configs(model: Mapping[str, Any], image_size: int):
         style_thumbnail=model["style_thumbnail"],
         style_regions=model["style_regions"],
         palette_slots=model["palette_slots"],
+        region_context=model["region_context"],
     )
     discriminator = DiscriminatorConfig(
         image_size=image_size, base_channels=model["disc_base_channels"], max_channels=model["disc_max_channels"],

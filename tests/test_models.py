@@ -437,3 +437,27 @@ def test_sample_grid_draws_its_fixed_codes_from_the_prior_the_kl_term_trained_ag
     size = sketch.shape[-1]
     expected_tile = ((expected[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
     np.testing.assert_array_equal(image[:size, 3 * size:4 * size], expected_tile)
+
+
+def test_region_context_widens_what_region_formulation_aggregates():
+    """region_context L concatenates the L deeper encoder levels (those that exist), upsampled, to each level's
+    Region Formulation input; 0 is the paper's eq. 2 on X^e alone. The deeper levels reach the region factor."""
+    from rasc.models.generator import region_features
+
+    cfg = tiny_config(region_context=2)
+    channels = cfg.encoder_channels()  # [8, 8, 16, 32]
+    assert [cfg.region_input_channels(level) for level in range(3)] == [8 + 8 + 16, 8 + 16 + 32, 16 + 32]
+    assert [tiny_config().region_input_channels(level) for level in range(3)] == channels[:3]
+    generator = Generator(cfg)
+    sketch, _, regions = tiny_batch()
+    features = generator.encode(sketch, regions).features
+    stacked = region_features(features, 0, 2)  # (B, 32, SIZE, SIZE)
+    assert stacked.shape == (2, 32, SIZE, SIZE)
+    assert torch.equal(stacked[:, :8], features[0]) and region_features(features, 0, 0) is features[0]
+    generator_with_gradients(3, region_context=2)  # every parameter gets a gradient
+    # X^e_2 reaches the finest level's region factor through the context (and only through it)
+    level_2 = features[2].detach().clone().requires_grad_(True)
+    factor = generator.blocks[-1].region_factor(region_features([*features[:2], level_2, *features[3:]], 0, 2),
+                                                regions)  # (B, 2·8, SIZE, SIZE)
+    factor.square().sum().backward()
+    assert level_2.grad.abs().sum() > 0

@@ -15,6 +15,9 @@ Layout for M = `num_blocks`, input H × W:
   Gate (the paper leaves the scale of X^f open; an unbounded product diverged in a prototype):
   "one_plus_tanh" (default) X^f = 1 + tanh(H) ∈ (0, 2), identity at H = 0; "sigmoid" X^f = sigmoid(H) ∈ (0, 1);
   "none" X^f = H (paper-literal, unbounded).
+  Region context (`region_context` L, not in the paper; 0 = the paper's eq. 2 on X^e_{M-n} alone): Region
+  Formulation at level l aggregates X^e_l concatenated with X^e_{l+1..l+L}, upsampled bilinearly, so that a region's
+  row also says where in the drawing it lies (at the finest level X^e_0 is a single 3×3 convolution of the sketch).
   Ink in the region max (`ink_in_region_max`, the paper is silent): True (default, the behaviour so far) lets every
   pixel of a region take part in eq. 2's max, line pixels included (region maps give them to a neighbouring
   region); False leaves the sketch's ink out of the max (`ink_mask`: sketch < 0, a coarse pixel being ink where
@@ -89,6 +92,7 @@ class GeneratorConfig:
     style_thumbnail: int = 0       # T > 0: the style encoder's head also sees the colour image's T×T block means
     style_regions: bool = False    # the style encoder's head also sees the colour image's flat regions, each once
     palette_slots: int = PALETTE_SLOTS  # colours of the "palette" output layer (ignored by the other layers)
+    region_context: int = 0        # L > 0: Region Formulation at level l also aggregates X^e_{l+1..l+L}, upsampled
 
     def __post_init__(self):
         choices = (("variant", self.variant, VARIANTS), ("correlation", self.correlation, CORRELATIONS),
@@ -100,7 +104,7 @@ class GeneratorConfig:
         for name in ("image_size", "base_channels", "max_channels", "num_blocks", "w_dim", "palette_slots"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GeneratorConfig.{name} must be positive, got {getattr(self, name)}")
-        for name in ("encoder_norm_groups", "style_thumbnail"):
+        for name in ("encoder_norm_groups", "style_thumbnail", "region_context"):
             if getattr(self, name) < 0:
                 raise ValueError(f"GeneratorConfig.{name} must be 0 or positive, got {getattr(self, name)}")
         problem = model_combination_problem(self.architecture, self.latent, self.variant)
@@ -115,6 +119,12 @@ class GeneratorConfig:
         """Channels of X^e_0 (stem) .. X^e_M."""
         return [self.base_channels] + [min(self.base_channels * 2**m, self.max_channels)
                                        for m in range(self.num_blocks)]
+
+    def region_input_channels(self, level: int) -> int:
+        """Channels Region Formulation aggregates at encoder level `level`: X^e_level's, plus those of the
+        `region_context` deeper levels that exist (`region_features`)."""
+        channels = self.encoder_channels()
+        return sum(channels[level:min(level + self.region_context, self.num_blocks) + 1])
 
 
 class GeneratorOutput(NamedTuple):
@@ -215,8 +225,8 @@ class StyleEncoder(nn.Module):
         self.encoder = ConvEncoder(3, channels, norm_groups)
         self.thumbnail = thumbnail
         self.region_set = RegionSetEncoder() if regions else None
-        region_features = self.region_set.out_features if regions else 0
-        self.head = EqualLinear(channels[-1] + 3 * thumbnail**2 + region_features, 2 * w_dim)
+        region_set_features = self.region_set.out_features if regions else 0
+        self.head = EqualLinear(channels[-1] + 3 * thumbnail**2 + region_set_features, 2 * w_dim)
 
     def forward(self, color: Tensor) -> tuple[Tensor, Tensor]:
         pooled = self.encoder(color)[-1].mean(dim=(2, 3))  # (B, C)
@@ -227,6 +237,23 @@ class StyleEncoder(nn.Module):
             pooled = torch.cat([pooled, self.region_set(color)], dim=1)  # (B, C [+ 3·T²] + 2·dim)
         mu, logvar = self.head(pooled).chunk(2, dim=1)
         return mu, logvar
+
+
+def region_features(features: list[Tensor], level: int, context: int) -> Tensor:
+    """What Region Formulation aggregates at encoder level `level` (`GeneratorConfig.region_context`, not in the paper).
+
+    features [X^e_0, ..., X^e_M] → X^e_level (B, C_level, h, w) for `context` 0 (the paper's eq. 2); else X^e_level
+    concatenated with the `context` deeper levels that exist, each upsampled bilinearly to h × w:
+    (B, C_level + C_{level+1} + ..., h, w). At the finest level X^e_0 is one 3×3 convolution of the sketch; the
+    deeper levels tell a region's surroundings (what part of the drawing it is), not only the strokes inside it.
+    """
+    skip = features[level]  # (B, C_level, h, w)
+    deeper = features[level + 1:level + 1 + context]
+    if not deeper:
+        return skip
+    size = skip.shape[-2:]
+    upsampled = [F.interpolate(f, size=size, mode="nearest") for f in deeper]
+    return torch.cat([skip, *upsampled], dim=1)  # (B, C_level + Σ C_deeper, h, w)
 
 
 def apply_gate(h: Tensor, gate: str) -> Tensor:
@@ -243,19 +270,22 @@ def apply_gate(h: Tensor, gate: str) -> Tensor:
 class RMBlock(nn.Module):
     """Region-based Modulation block (paper Fig. 2(b), eq. 1); without `correlation` it only concatenates."""
 
-    def __init__(self, in_channels: int, skip_channels: int, w_dim: int, correlation: str | None, gate: str):
+    def __init__(self, in_channels: int, skip_channels: int, w_dim: int, correlation: str | None, gate: str,
+                 region_channels: int | None = None):
+        """`region_channels`: channels of Region Formulation's input (default `skip_channels`: X^e alone)."""
         super().__init__()
         self.conv1 = StyledConv(in_channels, skip_channels, w_dim)
         self.conv2 = StyledConv(skip_channels, skip_channels, w_dim)
-        self.region_formulation = (None if correlation is None
-                                   else RegionFormulation(skip_channels, 2 * skip_channels, correlation))
+        self.region_formulation = (None if correlation is None else
+                                   RegionFormulation(region_channels or skip_channels, 2 * skip_channels, correlation))
         self.gate = gate
         self.out_channels = 2 * skip_channels
 
     def region_factor(self, skip: Tensor, labels: Tensor, ink: Tensor | None = None) -> Tensor | None:
-        """X^f of eq. 1: the gated Region Formulation of the encoder features `skip` (B, C_e, h, w) over `labels`
-        (B, h, w) → (B, 2·C_e, h, w); None without formulation. It does not depend on w, so one sketch's factor
-        serves every style it is coloured with. `ink`: (B, h, w) bool pixels left out of the region max, or None.
+        """X^f of eq. 1: the gated Region Formulation of the encoder features `skip` (B, C_r, h, w; C_r = C_e, or
+        more with `region_context`) over `labels` (B, h, w) → (B, 2·C_e, h, w); None without formulation. It does
+        not depend on w, so one sketch's factor serves every style it is coloured with. `ink`: (B, h, w) bool
+        pixels left out of the region max, or None.
         """
         if self.region_formulation is None:
             return None
@@ -302,7 +332,9 @@ class Generator(nn.Module):
         correlation = cfg.correlation if cfg.variant == "full" else None
         blocks, previous = [], channels[-1]
         for n in range(1, cfg.num_blocks + 1):
-            block = RMBlock(previous, channels[cfg.num_blocks - n], cfg.w_dim, correlation, cfg.gate)
+            level = cfg.num_blocks - n
+            block = RMBlock(previous, channels[level], cfg.w_dim, correlation, cfg.gate,
+                            cfg.region_input_channels(level))
             blocks.append(block)
             previous = block.out_channels
         self.blocks = nn.ModuleList(blocks)
@@ -342,7 +374,8 @@ class Generator(nn.Module):
             factor = None
             if uses_regions and block.region_formulation is not None:
                 ink = None if self.cfg.ink_in_region_max else ink_mask(sketch, 2**level)  # (B, h, w)
-                factor = block.region_factor(features[level], downsample_labels(regions, 2**level), ink)
+                factor = block.region_factor(region_features(features, level, self.cfg.region_context),
+                                             downsample_labels(regions, 2**level), ink)
             region_factors.append(factor)
         return SketchEncoding(features, region_factors, w_pred)
 
