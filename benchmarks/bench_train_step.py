@@ -66,7 +66,8 @@ def parse_args() -> argparse.Namespace:
                         help="adversarial weight; 0 = no D step (the regression phase of train.adversarial_from)")
     parser.add_argument("--r1-every", type=int, default=4, help="lazy R1 every this many D updates (config: 4)")
     parser.add_argument("--r1-gamma", type=float, default=10.0, help="R1 weight γ; 0 = no R1 pass (config: 10)")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS),
+                        help=f"variants {VARIANTS}; with --config, any experiments of that config")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
@@ -123,6 +124,9 @@ def main() -> None:
     if args.config is not None:
         cfg, models = recipe_from_config(args.config, args.variants, device)
     else:
+        unknown = sorted(set(args.variants) - set(VARIANTS))
+        if unknown:
+            raise SystemExit(f"--variants {unknown}: without --config choose from {VARIANTS}")
         cfg, models = recipe_from_flags(args, device)
     gen_cfg = models[args.variants[0]][0]
     size, batch = gen_cfg.image_size, cfg.batch_size

@@ -17,7 +17,8 @@ Layout for M = `num_blocks`, input H × W:
   "none" X^f = H (paper-literal, unbounded).
   Region context (`region_context` L, not in the paper; 0 = the paper's eq. 2 on X^e_{M-n} alone): Region
   Formulation at level l aggregates X^e_l concatenated with X^e_{l+1..l+L}, upsampled bilinearly, so that a region's
-  row also says where in the drawing it lies (at the finest level X^e_0 is a single 3×3 convolution of the sketch).
+  row also says where in the drawing it lies (at the finest level X^e_0 is a single 3×3 convolution of the sketch;
+  measured worse at 1.11× a step: docs/recipe.md row 68).
   Ink in the region max (`ink_in_region_max`, the paper is silent): True (default, the behaviour so far) lets every
   pixel of a region take part in eq. 2's max, line pixels included (region maps give them to a neighbouring
   region); False leaves the sketch's ink out of the max (`ink_mask`: sketch < 0, a coarse pixel being ink where
