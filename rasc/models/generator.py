@@ -16,7 +16,7 @@ Layout for M = `num_blocks`, input H × W:
   "one_plus_tanh" (default) X^f = 1 + tanh(H) ∈ (0, 2), identity at H = 0; "sigmoid" X^f = sigmoid(H) ∈ (0, 1);
   "none" X^f = H (paper-literal, unbounded).
   Region context (`region_context` L, not in the paper; 0 = the paper's eq. 2 on X^e_{M-n} alone): Region
-  Formulation at level l aggregates X^e_l concatenated with X^e_{l+1..l+L}, upsampled bilinearly, so that a region's
+  Formulation at level l aggregates X^e_l concatenated with X^e_{l+1..l+L}, upsampled (nearest), so that a region's
   row also says where in the drawing it lies (at the finest level X^e_0 is a single 3×3 convolution of the sketch;
   measured worse at 1.11× a step: docs/recipe.md row 68).
   Ink in the region max (`ink_in_region_max`, the paper is silent): True (default, the behaviour so far) lets every
@@ -244,7 +244,7 @@ def region_features(features: list[Tensor], level: int, context: int) -> Tensor:
     """What Region Formulation aggregates at encoder level `level` (`GeneratorConfig.region_context`, not in the paper).
 
     features [X^e_0, ..., X^e_M] → X^e_level (B, C_level, h, w) for `context` 0 (the paper's eq. 2); else X^e_level
-    concatenated with the `context` deeper levels that exist, each upsampled bilinearly to h × w:
+    concatenated with the `context` deeper levels that exist, each upsampled (nearest) to h × w:
     (B, C_level + C_{level+1} + ..., h, w). At the finest level X^e_0 is one 3×3 convolution of the sketch; the
     deeper levels tell a region's surroundings (what part of the drawing it is), not only the strokes inside it.
     """
