@@ -124,8 +124,7 @@ class GeneratorConfig:
     def region_input_channels(self, level: int) -> int:
         """Channels Region Formulation aggregates at encoder level `level`: X^e_level's, plus those of the
         `region_context` deeper levels that exist (`region_features`)."""
-        channels = self.encoder_channels()
-        return sum(channels[level:min(level + self.region_context, self.num_blocks) + 1])
+        return sum(self.encoder_channels()[level:level + 1 + self.region_context])  # the slice region_features takes
 
 
 class GeneratorOutput(NamedTuple):
