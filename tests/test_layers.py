@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from rasc.models.layers import (EqualConv2d, EqualLinear, ModulatedConv2d, StyledConv, modulated_conv2d,
+import torch.nn.functional as F
+
+from rasc.models.layers import (EqualConv2d, EqualLinear, ModulatedConv2d, StyledConv, avg_pool2x, modulated_conv2d,
                                 modulated_conv2d_reference)
 
 
@@ -61,3 +63,26 @@ def test_modulated_modules_shapes_and_style_dependence():
     assert conv(x, w).shape == (2, 5, 8, 8)
     assert styled(x, w).shape == (2, 5, 8, 8)
     assert (styled(x, w) - styled(x, torch.randn(2, 8))).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("shape", [(8, 16, 64, 64), (2, 3, 6, 10), (1, 128, 8, 8)])
+def test_avg_pool2x_gives_average_pooling_s_values_and_gradients(shape):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(shape, generator=gen, dtype=torch.float64)  # float64: equal up to the summation order only
+    pooled_x = x.clone().requires_grad_(True)
+    reference_x = x.clone().requires_grad_(True)
+    pooled, reference = avg_pool2x(pooled_x), F.avg_pool2d(reference_x, 2)
+    assert pooled.shape == reference.shape == (*shape[:2], shape[2] // 2, shape[3] // 2)
+    torch.testing.assert_close(pooled, reference, atol=1e-12, rtol=0)
+    upstream = torch.randn(reference.shape, generator=gen, dtype=torch.float64)
+    pooled.backward(upstream)
+    reference.backward(upstream)
+    torch.testing.assert_close(pooled_x.grad, reference_x.grad, atol=1e-12, rtol=0)
+
+
+def test_avg_pool2x_has_a_double_backward_for_the_r1_penalty():
+    x = torch.randn(2, 4, 8, 8, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(4, 4, 1, 1, dtype=torch.float64)
+    (grad,) = torch.autograd.grad(F.conv2d(avg_pool2x(x), weight).square().sum(), x, create_graph=True)
+    grad.square().sum().backward()  # R1's second backward reaches x through the pooling
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0

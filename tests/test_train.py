@@ -577,3 +577,11 @@ def test_latent_recovery_is_ignored_without_a_style_encoder(tmp_path):
               progress=False)
     losses = [{k: v for k, v in _stats(tmp_path / name)[-1].items() if k.startswith("loss/")} for name in ("off", "on")]
     assert losses[0] == losses[1] and "loss/G" in losses[0]
+
+
+def test_keep_freed_memory_sets_glibc_s_thresholds_on_linux():
+    import platform
+
+    from rasc.training.allocator import keep_freed_memory
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is glibc  # glibc accepts both thresholds; elsewhere nothing is set

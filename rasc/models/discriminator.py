@@ -13,10 +13,9 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rasc.models.layers import ConvAct, EqualConv2d, EqualLinear, lrelu
+from rasc.models.layers import ConvAct, EqualConv2d, EqualLinear, avg_pool2x, lrelu
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,8 @@ class ResidualDownBlock(nn.Module):
         self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = F.avg_pool2d(self.conv2(self.conv1(x)), 2)
-        skip = self.skip(F.avg_pool2d(x, 2))
+        out = avg_pool2x(self.conv2(self.conv1(x)))
+        skip = self.skip(avg_pool2x(x))
         return (out + skip) / math.sqrt(2.0)
 
 

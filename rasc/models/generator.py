@@ -54,7 +54,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rasc.config import model_combination_problem
-from rasc.models.layers import MLP, ConvAct, EqualConv2d, EqualLinear, ModulatedToRGB, PaletteToRGB, StyledConv
+from rasc.models.layers import (MLP, ConvAct, EqualConv2d, EqualLinear, ModulatedToRGB, PaletteToRGB, StyledConv,
+                               avg_pool2x)
 from rasc.models.region_formulation import (
     CORRELATIONS,
     RegionFormulation,
@@ -190,7 +191,7 @@ class EncoderBlock(nn.Module):
         self.conv_out = ConvAct(out_channels, out_channels, norm_groups=norm_groups)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.conv_out(F.avg_pool2d(self.conv_in(x), 2))
+        return self.conv_out(avg_pool2x(self.conv_in(x)))
 
 
 class ConvEncoder(nn.Module):

@@ -31,6 +31,7 @@ from rasc.atomic import stale_temporaries, write_json
 from rasc.config import BOOKKEEPING_TRAIN_OPTIONS
 from rasc.imageio import write_image
 from rasc.tracking import NullTracker
+from rasc.training.allocator import keep_freed_memory
 from rasc.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -191,8 +192,10 @@ def _train(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, data: TrainData, out_d
     from tqdm.auto import tqdm
 
     _check_image_size(data, gen_cfg)
-    if cfg.threads > 0 and ctx.device.type == "cpu":
-        torch.set_num_threads(cfg.threads)
+    if ctx.device.type == "cpu":
+        keep_freed_memory()
+        if cfg.threads > 0:
+            torch.set_num_threads(cfg.threads)
     if ctx.is_main:
         (out_dir / SNAPSHOT).parent.mkdir(parents=True, exist_ok=True)
         (out_dir / SAMPLES).mkdir(parents=True, exist_ok=True)
