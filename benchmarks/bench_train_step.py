@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rasc.config import experiment_config, load_config  # noqa: E402
 from rasc.experiment import model_configs  # noqa: E402
+from rasc.training.allocator import keep_freed_memory  # noqa: E402
 from rasc.training.distributed import DistributedContext, resolve_device  # noqa: E402
 from rasc.models import DiscriminatorConfig, GeneratorConfig  # noqa: E402
 from rasc.training.options import TrainConfig  # noqa: E402
@@ -73,6 +74,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--allocator", choices=("kept", "glibc"), default="kept",
+                        help="kept: glibc's allocator set to reuse freed buffers, as CPU training sets it "
+                             "(rasc.training.allocator) | glibc: its defaults")
     return parser.parse_args()
 
 
@@ -120,6 +124,7 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
+    allocator = "kept" if args.allocator == "kept" and device.type == "cpu" and keep_freed_memory() else "glibc"
     ctx = DistributedContext(rank=0, local_rank=0, world_size=1, device=device)
     if args.config is not None:
         cfg, models = recipe_from_config(args.config, args.variants, device)
@@ -159,7 +164,8 @@ def main() -> None:
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     r1 = f"lazy R1 (γ {cfg.r1_gamma:g}) every {cfg.r1_every} D updates" if cfg.r1_gamma > 0 else "no R1"
-    print(f"device {device} ({name}), torch threads {torch.get_num_threads()}, torch {torch.__version__}")
+    print(f"device {device} ({name}), torch threads {torch.get_num_threads()}, torch {torch.__version__}, "
+          f"allocator {allocator}")
     print(f"{f'recipe of {args.config}, ' if args.config else ''}size {size}², batch {batch}, "
           f"{(size // args.cell) ** 2} regions/image, base channels {gen_cfg.base_channels}, max "
           f"{gen_cfg.max_channels}, blocks {gen_cfg.num_blocks}, perceptual "
