@@ -33,3 +33,22 @@ def test_experiments_that_train_differently_are_refused_together(bench):
 
 def test_the_cpu_line_names_torch_s_vector_kernels(bench):
     assert f"torch CPU capability {torch.backends.cpu.get_cpu_capability()}" in bench.cpu_name()
+
+
+@pytest.fixture(scope="module")
+def allocator_bench():
+    yield from import_benchmark("bench_allocator")
+
+
+def test_bench_allocator_reads_the_timing_line_of_each_allocator(allocator_bench):
+    import subprocess
+    import sys
+
+    for allocator in ("glibc", "kept"):
+        out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_train_step.py"), "--size", "16",
+                              "--base-channels", "4", "--max-channels", "8", "--num-blocks", "2", "--variants", "full",
+                              "--warmup", "1", "--steps", "1", "--rounds", "1", "--allocator", allocator],
+                             capture_output=True, text=True, check=True, cwd=REPO).stdout
+        found = allocator_bench.TIMING.search(out)
+        assert found is not None and float(found[1]) > 0 and float(found[2]) >= float(found[1])
+        assert f"allocator {allocator}" in out
