@@ -21,12 +21,14 @@ LRELU_GAIN = math.sqrt(2.0)  # keeps the activations' second moment through a le
 
 
 def avg_pool2x(x: Tensor) -> Tensor:
-    """2 × 2 average pooling, (B, C, H, W) → (B, C, H/2, W/2), as a depthwise convolution with weights 1/4.
+    """2 × 2 average pooling, (B, C, H, W) → (B, C, H/2, W/2); on the CPU as a depthwise convolution with weights 1/4.
 
-    The numbers are ``F.avg_pool2d(x, 2)``'s (a scale by 1/4 is exact, and the four terms are summed in the same
-    order on the CPUs measured), but the convolution kernels are several times faster, forward and backward, than
-    the pooling kernels on the CPU (``benchmarks/bench_pooling.py``).
+    The numbers are ``F.avg_pool2d(x, 2)``'s (a scale by 1/4 is exact, and the convolution sums the four terms in the
+    pooling's order on the Zen 3 measured), but the CPU's convolution kernels take 0.4× the pooling kernels' time,
+    forward and backward (``benchmarks/bench_pooling.py``). Other devices keep ``F.avg_pool2d``.
     """
+    if x.device.type != "cpu":
+        return F.avg_pool2d(x, 2)
     channels = x.shape[1]
     weight = torch.full((channels, 1, 2, 2), 0.25, dtype=x.dtype, device=x.device)  # (C, 1, 2, 2)
     return F.conv2d(x, weight, stride=2, groups=channels)

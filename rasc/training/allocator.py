@@ -1,10 +1,10 @@
 """glibc's allocator set to keep freed memory for reuse during CPU training.
 
 A CPU training step allocates and frees the same activation buffers of a few MB hundreds of times. By default glibc
-serves each buffer above its mmap threshold with a fresh mapping, which it unmaps again on free, so the kernel
-zeroes every page of it on first touch, every step. With the threshold at glibc's maximum and a large trim
-threshold, freed buffers stay in the heap and are reused. The numbers computed are unchanged; the time is not
-(``benchmarks/bench_train_step.py --processes 2 --allocator both``).
+serves a buffer above its mmap threshold with a fresh mapping, unmapped again on free, and trims freed memory at the
+top of its heap, so the kernel zeroes the pages again on their first touch. With the mmap threshold at glibc's
+maximum and a large trim threshold, freed buffers stay in the heap and are reused. The numbers computed are
+unchanged; two trainings side by side take 0.95× the time a step (``benchmarks/bench_allocator.py``).
 """
 
 from __future__ import annotations
