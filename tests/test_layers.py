@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-
 import torch.nn.functional as F
 
 from rasc.models.layers import (EqualConv2d, EqualLinear, ModulatedConv2d, StyledConv, avg_pool2x, modulated_conv2d,
