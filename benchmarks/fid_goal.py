@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def crossing(points: list[tuple[float, float]], target: float) -> float | None:
 
 
 def read_metrics(path: Path) -> dict:
+    """A workflow JSON file (a ``metrics.json`` or ``fid_floor.json``)."""
     return json.loads(path.read_text())
 
 
@@ -89,6 +91,9 @@ def score_path(results: Path, experiment: str, seed: int, test_set: str, colouri
     """One row per family and level: {"family", "level", "colour_error_vs_constant", "fid"}."""
     truth, sketches = load_test_set(results, test_set)
     with np.load(results / "eval" / experiment / f"seed{seed}" / test_set / "colorized.npz") as archive:
+        if colouring_name not in archive.files:
+            raise ValueError(f"{experiment} seed {seed} on {test_set} has no {colouring_name!r} colouring "
+                             f"(it has {', '.join(archive.files)})")
         colouring = archive[colouring_name]  # (N, H, W, 3)
     constant = constant_error(results, test_set)
     families = {
@@ -114,6 +119,12 @@ def main() -> None:
                         help="the model's default output (predicted w) or its oracle row (w from the ground truth)")
     args = parser.parse_args()
     results = Path(args.results)
+    needed = [results / "eval" / name for name in ("fid_backbone.pt", "fid_reference.npz", "fid_floor.json")]
+    needed += [results / "eval" / row / test_set / "metrics.json" for test_set in args.sets
+               for row in (f"{args.experiment}/seed{args.seed}", "reference_constant", "reference_nearest")]
+    missing = [str(path) for path in needed if not path.is_file()]
+    if missing:
+        sys.exit(f"{results} is not a finished run of these rows; missing: {', '.join(missing)}")
     backbone = FIDBackbone.from_file(results / "eval" / "fid_backbone.pt")
     reference = FIDFeatures.load(results / "eval" / "fid_reference.npz")
     floor = read_metrics(results / "eval" / "fid_floor.json")["fid_floor"]
@@ -122,7 +133,11 @@ def main() -> None:
     for test_set in args.sets:
         start = time.perf_counter()
         nearest = read_metrics(results / "eval" / "reference_nearest" / test_set / "metrics.json")
-        rows = score_path(results, args.experiment, args.seed, test_set, args.colouring, backbone, reference, floor)
+        try:
+            rows = score_path(results, args.experiment, args.seed, test_set, args.colouring, backbone, reference,
+                              floor)
+        except ValueError as error:
+            sys.exit(str(error))
         print(f"\ntest set {test_set}: reference:nearest FID {nearest['fid']:.1f} at colour error "
               f"{nearest['colour_error'] / constant_error(results, test_set):.3f} × constant "
               f"({time.perf_counter() - start:.0f} s)")

@@ -61,3 +61,11 @@ def test_the_model_end_scores_as_the_evaluation_and_the_truth_end_scores_zero(ti
         assert model["colour_error_vs_constant"] == pytest.approx(metrics["colour_error"] / constant, rel=1e-9)
         assert truth["colour_error_vs_constant"] == pytest.approx(0.0, abs=1e-9)
         assert truth["fid"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_a_colouring_the_run_lacks_is_named(tiny_run, fid_goal):
+    results = tiny_run / "results"
+    backbone = fid_goal.FIDBackbone.from_file(results / "eval" / "fid_backbone.pt")
+    reference = fid_goal.FIDFeatures.load(results / "eval" / "fid_reference.npz")
+    with pytest.raises(ValueError, match="pix2pix seed 0 on A has no 'oracle' colouring"):
+        fid_goal.score_path(results, "pix2pix", 0, "A", "oracle", backbone, reference, 0.0, levels=(0.0,))
