@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rasc.claims import (Claim, claim_experiments, describe_train_steps, judge_claims, paper_claims,
-                         with_train_steps_column)
+from rasc.claim_specs import Claim, claim_experiments, paper_claims
+from rasc.claims import describe_train_steps, judge_claims, with_train_steps_column
 from rasc.metrics.stats import holm, min_detectable_improvement
 
 EXPERIMENTS = ("full", "no_region_formulation", "no_region_maps")
@@ -121,3 +121,13 @@ def test_train_steps_are_named_per_row_from_both_experiments():
     assert describe_train_steps(with_train_steps_column(pd.DataFrame({"methods": ["a > b"]}), {})) == ""
     partly = with_train_steps_column(pd.DataFrame({"methods": ["full > patches_1", "a > b"]}), {"full": 3200})
     assert describe_train_steps(partly) == "Every model trained 3200 steps."  # not 3200.0 beside the empty row
+
+
+def test_the_claims_the_snakefile_reads_load_no_statistics():
+    """rasc.claim_specs is what the Snakefile imports on every snakemake call: no pandas, scipy or torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, rasc.claim_specs; print(sorted(m for m in ('pandas', 'scipy', 'torch') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

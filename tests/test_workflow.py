@@ -12,7 +12,7 @@ import pytest
 import yaml
 from workflow_run import REPO, run_in, snakemake
 
-from rasc.claims import claim_experiments, paper_claims
+from rasc.claim_specs import claim_experiments, paper_claims
 from rasc.config import load_config
 
 

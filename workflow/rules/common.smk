@@ -2,7 +2,7 @@
 
 import sys
 
-from rasc.claims import claim_experiments, paper_claims
+from rasc.claim_specs import claim_experiments, paper_claims
 from rasc.config import (
     ConfigError,
     check_device,

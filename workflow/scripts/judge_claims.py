@@ -1,6 +1,7 @@
 """Snakemake adapter: judge each claim of the paper over the training seeds (rule judge_claims)."""
 
-from rasc.claims import TEST_SETS_NOTE, describe_train_steps, judge_claims, paper_claims, with_train_steps_column
+from rasc.claim_specs import paper_claims
+from rasc.claims import TEST_SETS_NOTE, describe_train_steps, judge_claims, with_train_steps_column
 from rasc.data.stats import write_csv
 from rasc.imageio import atomic_path
 from rasc.logs import script_logging
