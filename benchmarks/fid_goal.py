@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rasc.data.prepare import TEST_SETS
+from rasc.data.prepare import TEST_SETS, load_npz
 from rasc.evaluate import fixed_colouring_metrics
 from rasc.metrics.fid import FIDBackbone, FIDFeatures
 
@@ -78,11 +78,8 @@ def constant_error(results: Path, test_set: str) -> float:
 def load_test_set(results: Path, test_set: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """(ground truth arrays, sketches (N, H, W)) of test set A, B or C of a workflow run."""
     split, style = TEST_SETS[test_set]
-    with np.load(results / "data" / split / "illustrations.npz") as archive:
-        truth = {key: archive[key] for key in archive.files}
-    with np.load(results / "data" / split / f"sketch_{style}.npz") as archive:
-        sketches = archive["sketch"]
-    return truth, sketches
+    return load_npz(results / "data" / split / "illustrations.npz"), load_npz(
+        results / "data" / split / f"sketch_{style}.npz")["sketch"]
 
 
 def score_path(results: Path, experiment: str, seed: int, test_set: str, colouring_name: str,
@@ -90,11 +87,11 @@ def score_path(results: Path, experiment: str, seed: int, test_set: str, colouri
                levels: tuple[float, ...] = LEVELS) -> list[dict]:
     """One row per family and level: {"family", "level", "colour_error_vs_constant", "fid"}."""
     truth, sketches = load_test_set(results, test_set)
-    with np.load(results / "eval" / experiment / f"seed{seed}" / test_set / "colorized.npz") as archive:
-        if colouring_name not in archive.files:
-            raise ValueError(f"{experiment} seed {seed} on {test_set} has no {colouring_name!r} colouring "
-                             f"(it has {', '.join(archive.files)})")
-        colouring = archive[colouring_name]  # (N, H, W, 3)
+    colourings = load_npz(results / "eval" / experiment / f"seed{seed}" / test_set / "colorized.npz")
+    if colouring_name not in colourings:
+        raise ValueError(f"{experiment} seed {seed} on {test_set} has no {colouring_name!r} colouring "
+                         f"(it has {', '.join(colourings)})")
+    colouring = colourings[colouring_name]  # (N, H, W, 3)
     constant = constant_error(results, test_set)
     families = {
         "blend": lambda level: blend(colouring, truth["color"], level),
