@@ -50,6 +50,7 @@ rule make_sketches:
     wildcard_constraints:
         split="train|test",
         style="xdog|clean|rough",
+    priority: 20  # trainings and their region maps wait for the sketches (before the FID backbone takes a core)
     conda:
         ENV
     params:
