@@ -31,7 +31,7 @@ BOOKKEEPING_TRAIN_OPTIONS = frozenset({"steps", "device", "threads", "log_every"
 # them retrains nothing.
 LATER_TRAIN_OPTIONS_OFF = {"lambda_latent": 0.0, "adversarial_from": 0, "sketch_width_jitter": 0.0,
                            "l1_region_power": 0.0, "predicted_l1_trains_decoder": True, "lr_decay_from": 1.0,
-                           "kl_prior": "standard"}
+                           "kl_prior": "standard", "posterior_noise": 1.0}
 # Model options added likewise, with the value that builds the model as before they existed.
 LATER_MODEL_OPTIONS_OFF = {"palette_slots": 16, "region_context": 0}
 

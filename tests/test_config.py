@@ -102,7 +102,7 @@ def test_training_params_leave_out_what_does_not_change_a_trained_model(default_
                                 ("train", "adversarial_from", 1000), ("train", "sketch_width_jitter", 0.25),
                                 ("train", "l1_region_power", 1.0), ("train", "predicted_l1_trains_decoder", False),
                                 ("train", "lr_decay_from", 0.5), ("train", "kl_prior", other_kl_prior),
-                                ("model", "palette_slots", 32)):
+                                ("train", "posterior_noise", 0.5), ("model", "palette_slots", 32)):
         changed = copy.deepcopy(default_config)
         changed[section][key] = value
         assert training_params(validate_config(changed), "full") != base, key

@@ -32,14 +32,18 @@ def pairs():
     return sketches, regions, colors
 
 
-def test_fitted_prior_is_the_residual_covariance_plus_the_posterior_variance(generator, pairs):
+@pytest.mark.parametrize("posterior_noise", [1.0, 0.5, 0.0])
+def test_fitted_prior_is_the_residual_covariance_plus_the_posterior_variance(generator, pairs, posterior_noise):
+    """Σ = Cov(μ − w_pred) + s² · mean posterior variance, s the training's posterior noise scale."""
     sketches, regions, colors = pairs
-    scale_tril = fit_style_prior(generator, sketches, regions, colors, batch_size=4)  # two batches
+    scale_tril = fit_style_prior(generator, sketches, regions, colors, batch_size=4,  # two batches
+                                 posterior_noise=posterior_noise)
     assert scale_tril.shape == (4, 4) and torch.equal(scale_tril, scale_tril.tril())
     w_pred = generator.encode(sketch_to_tensor(sketches), labels_to_tensor(regions)).w_pred  # (6, 4)
     mu, logvar = generator.encode_style(color_to_tensor(colors))  # (6, 4) each
     residual = (mu - w_pred).double().numpy()
-    expected = np.cov(residual.T) + np.diag(np.exp(logvar.double().numpy()).mean(axis=0))
+    variance = np.exp(logvar.double().numpy()).mean(axis=0)  # (4,)
+    expected = np.cov(residual.T) + np.diag(posterior_noise ** 2 * variance)
     np.testing.assert_allclose((scale_tril @ scale_tril.T).double().numpy(), expected, rtol=1e-5, atol=1e-6)
 
 

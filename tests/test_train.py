@@ -585,3 +585,41 @@ def test_keep_freed_memory_sets_glibc_s_thresholds_on_linux():
     from rasc.training.allocator import keep_freed_memory
     glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert keep_freed_memory() is glibc  # glibc accepts both thresholds; elsewhere nothing is set
+
+
+def _posterior_w(cfg: TrainConfig, monkeypatch) -> tuple[Tensor, Tensor, Tensor]:
+    """The posterior w (B, w_dim) that one train_step colours, with the style encoder's mu and logvar."""
+    decoded, encoded = [], []
+    decode, encode_style = Generator.decode, Generator.encode_style
+
+    def recording_decode(G, encoding, w=None):
+        decoded.append(w)
+        return decode(G, encoding, w)
+
+    def recording_encode_style(G, color):
+        encoded.append(encode_style(G, color))
+        return encoded[-1]
+
+    monkeypatch.setattr(Generator, "decode", recording_decode)
+    monkeypatch.setattr(Generator, "encode_style", recording_encode_style)
+    _one_step(cfg)
+    mu, logvar = encoded[0]
+    return decoded[0].detach(), mu.detach(), logvar.detach()
+
+
+@pytest.mark.parametrize("scale", [0.0, 0.5])
+def test_posterior_noise_scales_the_reparameterisation_noise(monkeypatch, scale):
+    """w = mu + s·ε·σ: the same ε under every scale s (1: cVAE-GAN's sample, 0: the posterior mean itself)."""
+    cfg = tiny_config(lambda_perceptual=0, grad_cos_every=0)
+    w_sample, mu, logvar = _posterior_w(cfg, monkeypatch)
+    w_scaled, mu_again, _ = _posterior_w(dataclasses.replace(cfg, posterior_noise=scale), monkeypatch)
+    assert torch.equal(mu, mu_again)  # the same networks and batch
+    assert not torch.allclose(w_sample, mu, atol=1e-3)  # the sample is noisy
+    noise = (w_sample - mu) / torch.exp(0.5 * logvar)  # (B, w_dim) ε
+    torch.testing.assert_close(w_scaled, mu + scale * noise * torch.exp(0.5 * logvar))
+
+
+def test_posterior_noise_must_lie_in_the_unit_interval():
+    for scale in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="posterior_noise"):
+            tiny_config(posterior_noise=scale)

@@ -24,8 +24,9 @@ PRIORS = ("fitted", "standard")  # fitted: N(w_pred, Σ) fitted after training; 
 
 @torch.no_grad()
 def fit_style_prior(generator: nn.Module, sketches: np.ndarray, regions: np.ndarray, colors: np.ndarray,
-                    batch_size: int = 64) -> Tensor:
-    """Cholesky factor L (w_dim, w_dim) of Σ = Cov(μ(colour) − w_pred(sketch)) + mean posterior variance.
+                    batch_size: int = 64, posterior_noise: float = 1.0) -> Tensor:
+    """Cholesky factor L (w_dim, w_dim) of Σ = Cov(μ(colour) − w_pred(sketch)) + s² · mean posterior variance,
+    where s is the training's ``posterior_noise`` (the scale of the posterior noise the decoder was trained on).
 
     sketches (N, H, W) uint8, regions (N, H, W) labels, colors (N, H, W, 3) uint8: training pairs (N ≥ 2) of a
     generator with a style encoder (``latent == "posterior"``), which is run in eval mode as given. ValueError
@@ -48,7 +49,8 @@ def fit_style_prior(generator: nn.Module, sketches: np.ndarray, regions: np.ndar
         residuals.append((mu - w_pred).double().cpu())
         variances.append(logvar.double().exp().cpu())
     residual = torch.cat(residuals)  # (N, w_dim)
-    covariance = torch.cov(residual.T) + torch.diag(torch.cat(variances).mean(dim=0))  # (w_dim, w_dim)
+    noise_variance = posterior_noise ** 2 * torch.cat(variances).mean(dim=0)  # (w_dim,)
+    covariance = torch.cov(residual.T) + torch.diag(noise_variance)  # (w_dim, w_dim)
     scale_tril, info = torch.linalg.cholesky_ex(covariance)
     if int(info) != 0 or not torch.isfinite(scale_tril).all():
         raise ValueError("the style prior's covariance is not positive definite (degenerate or non-finite posterior "

@@ -345,15 +345,15 @@ def _resume_if_possible(out_dir: Path, nets: Networks, gen_cfg: Any, disc_cfg: A
     return step
 
 
-def _fitted_style_prior(generator: nn.Module, data: TrainData) -> torch.Tensor | None:
-    """The style prior's Cholesky factor fitted on the training pairs (rasc.models.style_prior), or None for a
-    model without a style encoder."""
+def _fitted_style_prior(generator: nn.Module, data: TrainData, posterior_noise: float = 1.0) -> torch.Tensor | None:
+    """The style prior's Cholesky factor fitted on the training pairs (rasc.models.style_prior; ``posterior_noise``:
+    the training's TrainConfig.posterior_noise), or None for a model without a style encoder."""
     from rasc.models.style_prior import fit_style_prior
 
     if getattr(generator.cfg, "latent", None) != "posterior" or len(data) < 2:
         return None
     try:
-        return fit_style_prior(generator, data.sketch, data.regions, data.color)
+        return fit_style_prior(generator, data.sketch, data.regions, data.color, posterior_noise=posterior_noise)
     except (ValueError, RuntimeError) as error:  # a sampling aid (RuntimeError: torch's, e.g. out of memory)
         log.warning("no style prior fitted (%s): random styles of this model will come from N(0, 1)", error)
         return None
@@ -365,7 +365,7 @@ def _write_final_outputs(out_dir: Path, nets: Networks, gen_cfg: Any, options: d
                          seconds: float, data: TrainData) -> None:
     samples(done)
     generator_path = out_dir / GENERATOR
-    scale_tril = _fitted_style_prior(nets.G_ema, data)  # (w_dim, w_dim) or None
+    scale_tril = _fitted_style_prior(nets.G_ema, data, options["train"]["posterior_noise"])  # (w_dim, w_dim) or None
     save_generator_checkpoint(generator_path, generator=nets.G_ema, generator_config=gen_cfg,
                               config={**options, "config": full_config}, step=done, meta=meta,
                               style_scale_tril=scale_tril)

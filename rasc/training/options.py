@@ -29,6 +29,10 @@ class TrainConfig:
     kl_prior: str = "standard"  # the KL's prior: "standard" N(0, 1) | "sketch" N(w_pred, 1), centred on the sketch
     #                            MLP's estimate (held fixed), so that w pays only for what the sketch cannot tell
     #                            (a conditional prior as in Sohn et al. 2015's CVAE; not in the paper)
+    posterior_noise: float = 1.0  # scale s of the reparameterisation noise, w = mu + s·ε·σ: 1 = cVAE-GAN's
+    #                               sample of the posterior; below 1 the decoder trains on w nearer the posterior
+    #                               mean that the oracle and `rasc colorize --reference` use (0: the mean itself; not in
+    #                               the paper); latent "posterior" only
     lambda_w: float = 1.0  # weight of |w_pred − mu| that trains the sketch MLP; latent "posterior" only
     lambda_l1: float = 0.0  # weight of a pixel L1 to the ground truth (not in the paper; 0 = off)
     lambda_l1_predicted: float = 0.0  # weight of a pixel L1 of the predicted-w colouring (the default output) to the
@@ -88,6 +92,8 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be non-negative, got {getattr(self, name)}")
         if not 0 <= self.l1_region_power <= 1:
             raise ValueError(f"TrainConfig.l1_region_power must lie in [0, 1], got {self.l1_region_power}")
+        if not 0 <= self.posterior_noise <= 1:
+            raise ValueError(f"TrainConfig.posterior_noise must lie in [0, 1], got {self.posterior_noise}")
         if not 0 <= self.sketch_width_jitter <= 1:
             raise ValueError(f"TrainConfig.sketch_width_jitter must lie in [0, 1], got {self.sketch_width_jitter}")
         if self.kl_prior not in KL_PRIORS:

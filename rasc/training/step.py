@@ -187,7 +187,7 @@ def train_step(
     if gen_cfg.latent == "posterior":
         mu, logvar = G.encode_style(color)  # (B, w_dim) each
         noise = _latent_noise(mu.shape, cfg.seed, ctx.rank, step, mu.device)
-        w = mu + noise * torch.exp(0.5 * logvar)  # (B, w_dim)
+        w = mu + cfg.posterior_noise * noise * torch.exp(0.5 * logvar)  # (B, w_dim)
         encoding = G.encode(sketch, regions)  # shared with the predicted-w pass below
         fake, w_pred = G.decode(encoding, w), encoding.w_pred  # (B, 3, H, W), (B, w_dim)
     else:
