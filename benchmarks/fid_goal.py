@@ -32,6 +32,7 @@ import numpy as np
 from rasc.data.prepare import TEST_SETS, load_npz
 from rasc.evaluate import fixed_colouring_metrics
 from rasc.metrics.fid import FIDBackbone, FIDFeatures
+from refined_output import load_test_sketches
 
 LEVELS = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # t of the blend, f of the regions
 
@@ -77,9 +78,8 @@ def constant_error(results: Path, test_set: str) -> float:
 
 def load_test_set(results: Path, test_set: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """(ground truth arrays, sketches (N, H, W)) of test set A, B or C of a workflow run."""
-    split, style = TEST_SETS[test_set]
-    return load_npz(results / "data" / split / "illustrations.npz"), load_npz(
-        results / "data" / split / f"sketch_{style}.npz")["sketch"]
+    split, _ = TEST_SETS[test_set]
+    return load_npz(results / "data" / split / "illustrations.npz"), load_test_sketches(results, test_set)
 
 
 def score_path(results: Path, experiment: str, seed: int, test_set: str, colouring_name: str,
