@@ -26,7 +26,8 @@ class Claim:
 
 
 def paper_claims(tables: Mapping[str, Sequence[str]]) -> list[Claim]:
-    """The claims of Tables II–IV that this config's experiments can test, with the controls of the module doc."""
+    """The claims of Tables II–IV that this config's experiments can test, with the controls `rasc.claims`' module doc
+    explains (one patch against region information; the same region source for the CWR comparison)."""
     patches = sorted((name for name in tables.get("table4", []) if name.startswith("patches_")),
                      key=lambda name: int(name.removeprefix("patches_")))
     chain = "full < w/o region formulation < w/o region maps in FID"
