@@ -39,14 +39,14 @@ class Failure:
 def expand_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[Failure]]:
     """Files as given and the image files (by suffix, not hidden) directly inside folders, each once, in order.
 
-    A folder without image files is a failure; missing files are kept (their reader reports them).
+    A folder without image files is a failure; missing files and broken links are kept (their reader reports them).
     """
     files: list[Path] = []
     failures: list[Failure] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
-                           and p.suffix.lower() in IMAGE_SUFFIXES)
+            found = sorted(p for p in path.iterdir() if (p.is_file() or p.is_symlink())  # a broken link: reported
+                           and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES)
             if not found:
                 failures.append(Failure(path, f"{path}: folder has no image files ({', '.join(IMAGE_SUFFIXES)})"))
             files += found

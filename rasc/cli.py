@@ -14,37 +14,70 @@ folder not writable, an output that would overwrite an input) stops it before an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rasc.config import DEFAULT_CONFIG
 from rasc.drawing import DEFAULT_MAX_PIXELS
+from rasc.imageio import MIN_SIDE
 from rasc.logs import configure_logging
 
 log = logging.getLogger("rasc")
 
+MAX_SEED = 2**32 - 1  # seeds every random generator rasc uses accepts (NumPy's legacy ones stop here)
+MAX_COLOURINGS = 100  # --samples and --steps: colourings of one drawing, all held in memory at its full size
+DEFAULT_SAMPLES = 4  # colourings of one drawing under --seed
+DEFAULT_STEPS = 8  # colourings along --interpolate, its two ends included
+DEFAULT_PATCHES = 64  # rasc regions --method patches: an 8 × 8 grid
 
-def _integer_at_least(text: str, minimum: int) -> int:
+
+def _integer_in(text: str, minimum: int, maximum: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
     return value
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an integer ≥ 1 (``--size 0`` is refused rather than meaning "no resize")."""
-    return _integer_at_least(text, 1)
+    """argparse type: an integer ≥ 1 (``-n 0`` is refused rather than meaning "none")."""
+    return _integer_in(text, 1)
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer ≥ 0 (a seed)."""
-    return _integer_at_least(text, 0)
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer in [0, 2³² − 1]."""
+    return _integer_in(text, 0, MAX_SEED)
+
+
+def side_px(text: str) -> int:
+    """argparse type: an image side in px, at least ``MIN_SIDE`` (``--size 0`` is refused rather than meaning "no
+    resize"); its upper bound is ``--max-pixels``, checked once both are parsed (`check_size_within_limit`)."""
+    return _integer_in(text, MIN_SIDE)
+
+
+def pixel_count(text: str) -> int:
+    """argparse type: a pixel budget (``--max-pixels``), at least ``MIN_SIDE``² so an image can stay usable."""
+    return _integer_in(text, MIN_SIDE**2)
+
+
+def colouring_count(text: str) -> int:
+    """argparse type: colourings of one drawing (``--samples``), 1 to ``MAX_COLOURINGS``."""
+    return _integer_in(text, 1, MAX_COLOURINGS)
+
+
+def interpolation_steps(text: str) -> int:
+    """argparse type: colourings along ``--interpolate``, its two ends included: 2 to ``MAX_COLOURINGS``."""
+    return _integer_in(text, 2, MAX_COLOURINGS)
 
 
 def folder_path(text: str) -> Path:
@@ -76,13 +109,13 @@ def blur_sigma(text: str) -> float:
 def _input_arguments(parser: argparse.ArgumentParser, what: str, sized: bool = True) -> None:
     parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT",
                         help=f"{what} (PNG/JPEG/WebP/BMP/TIFF, any size), or folders of them")
-    parser.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
+    parser.add_argument("--max-pixels", type=pixel_count, default=DEFAULT_MAX_PIXELS,
                         help=f"larger images are downscaled to this many pixels, with a message "
                              f"(default {DEFAULT_MAX_PIXELS} = 4096²)")
     parser.add_argument("--refuse-large", action="store_true", help="refuse images above --max-pixels instead")
     if sized:
         group = parser.add_mutually_exclusive_group()
-        group.add_argument("--size", type=positive_int,
+        group.add_argument("--size", type=side_px,
                            help="bring every image to SIZE×SIZE the paper's way: mirror padding to a square, then "
                                 "resize (default: each image's own size)")
         group.add_argument("--native", action="store_true", help="keep each image's own size (the default)")
@@ -101,6 +134,16 @@ def _read(path: Path, args: argparse.Namespace, line_art: bool):
     for note in drawing.notes:
         log.warning("%s: %s", path, note)
     return drawing.image
+
+
+def check_size_within_limit(args: argparse.Namespace) -> None:
+    """CommandError when ``--size`` asks for more pixels than ``--max-pixels`` allows (the inputs are brought to
+    that size after the limit, so the output would be over it)."""
+    from rasc.batch import CommandError
+
+    if getattr(args, "size", None) is not None and args.size**2 > args.max_pixels:
+        raise CommandError(f"--size {args.size} makes {args.size**2} px images, more than --max-pixels "
+                           f"{args.max_pixels}; raise --max-pixels if you mean it")
 
 
 def _bring_to_size(image, args: argparse.Namespace):
@@ -182,27 +225,69 @@ def _synth_settings(args: argparse.Namespace):
 def cmd_synth(args: argparse.Namespace) -> None:
     """Write procedural illustrations with their sketches and regions, one folder a kind (``color/``, ``xdog/``,
     ``clean/``, ``rough/``, ``regions/`` with 16-bit labels and previews), so that a folder is a batch for
-    ``rasc colorize``."""
-    from rasc.batch import output_folder
-    from rasc.data.sketch import xdog_batch
-    from rasc.data.synth import synthesize
-    from rasc.imageio import write_image
+    ``rasc colorize``. Drawing by drawing (as ``synthesize`` and ``xdog_batch`` draw them: sample i does not depend
+    on ``-n``), so memory stays one drawing's; a drawing whose files cannot all be written leaves none of them."""
+    from rasc.batch import CommandError, output_folder
+    from rasc.data.sketch import draw_sigmas, xdog
+    from rasc.data.synth import render_illustration, sample_rng
     from rasc.regions.labels import random_colour_preview
 
     drawing, sketch = _synth_settings(args)
-    with output_folder(args.output):
-        arrays = synthesize(args.n, seed=args.seed, cfg=drawing)
-        xdog = xdog_batch(arrays["color"], seed=args.seed, cfg=sketch)
-        images = {"color": arrays["color"], "xdog": xdog, "clean": arrays["lines_clean"],
-                  "rough": arrays["lines_rough"], "regions": arrays["regions"]}
-        for kind in images:
-            (args.output / kind).mkdir(exist_ok=True)
+    sigmas = draw_sigmas(args.n, args.seed, sketch)
+    with output_folder(args.output), _kind_folders(args.output):
         for i in range(args.n):
-            for kind, batch in images.items():
-                write_image(args.output / kind / f"{i:04d}.png", batch[i])
-            write_image(args.output / "regions" / f"{i:04d}.preview.png",
-                        random_colour_preview(arrays["regions"][i], seed=i))
+            art = render_illustration(sample_rng(args.seed, i), drawing)
+            images = {"color": art.color, "xdog": xdog(art.color, sigmas[i], sketch.tau, sketch.k, sketch.phi,
+                                                       sketch.eps),
+                      "clean": art.lines_clean, "rough": art.lines_rough, "regions": art.regions,
+                      "regions/preview": random_colour_preview(art.regions, seed=i)}
+            try:
+                _write_all_or_none({_synth_path(args.output, kind, i): image for kind, image in images.items()})
+            except OSError as error:
+                raise CommandError(f"drawing {i:04d}: {error.strerror or error} ({error.filename or args.output}); "
+                                   f"{i} drawings written, none of this one's files kept") from None
     log.info("wrote %d illustrations to %s", args.n, args.output)
+
+
+SYNTH_KINDS = ("color", "xdog", "clean", "rough", "regions")  # rasc synth's folders, one a kind of image
+
+
+@contextlib.contextmanager
+def _kind_folders(folder: Path):
+    """``rasc synth``'s folders inside ``folder``; those it created are removed again if left empty (a stop)."""
+    created = [folder / kind for kind in SYNTH_KINDS if not (folder / kind).exists()]
+    for kind in SYNTH_KINDS:
+        (folder / kind).mkdir(exist_ok=True)
+    try:
+        yield
+    finally:
+        for path in created:
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+
+
+def _synth_path(folder: Path, kind: str, i: int) -> Path:
+    """Where ``rasc synth`` writes drawing i's image of ``kind`` ("regions/preview": the labels' preview)."""
+    if kind == "regions/preview":
+        return folder / "regions" / f"{i:04d}.preview.png"
+    return folder / kind / f"{i:04d}.png"
+
+
+def _write_all_or_none(images: dict[Path, object]) -> None:
+    """Write each image (PNG, atomically); if one fails, remove those of the group that this call created."""
+    from rasc.imageio import write_image
+
+    created = []
+    try:
+        for path, image in images.items():
+            existed = path.exists()
+            write_image(path, image)
+            if not existed:
+                created.append(path)
+    except BaseException:  # a full disk, or a stop (Ctrl-C, SIGTERM) between two of the files
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def cmd_sketch(args: argparse.Namespace) -> None:
@@ -210,6 +295,7 @@ def cmd_sketch(args: argparse.Namespace) -> None:
     from rasc.data.sketch import SketchConfig, xdog
     from rasc.imageio import write_image
 
+    check_size_within_limit(args)
     cfg = SketchConfig()
 
     def work(path: Path, base: str) -> None:
@@ -228,9 +314,14 @@ def cmd_regions(args: argparse.Namespace) -> None:
     from rasc.regions.build import region_extractor
     from rasc.regions.labels import random_colour_preview, relabel_contiguous
 
+    check_size_within_limit(args)
     source = args.method.replace("-", "_")
+    if args.patches is not None and source != "patches":
+        raise CommandError("--patches sets the grid of --method patches: add --method patches, or drop --patches")
+    if args.model is not None and source != "learned":
+        raise CommandError("--model is the extractor of --method learned: add --method learned, or drop --model")
     if source == "patches":
-        source = f"patches_{args.patches}"
+        source = f"patches_{args.patches or DEFAULT_PATCHES}"
     if source == "learned" and args.model is None:
         raise CommandError("--method learned needs --model results/regions/learned_model.pt (train it with snakemake)")
     extract = region_extractor(source, args.model)
@@ -275,6 +366,21 @@ def _colorize_names(args: argparse.Namespace) -> Callable[[str], list[str]]:
     return (lambda base: names(base) + [f"{base}.sheet.png"]) if args.sheet else names
 
 
+def _check_colorize_options(args: argparse.Namespace) -> None:
+    """Refuse options that would do nothing with the others given (CommandError), then fill in their defaults."""
+    from rasc.batch import CommandError
+
+    if args.samples is not None and args.seed is None:
+        raise CommandError("--samples counts the random styles of --seed: add --seed S, or drop --samples")
+    if args.steps is not None and args.interpolate is None:
+        raise CommandError("--steps counts the colourings along --interpolate A B: add it, or drop --steps")
+    if args.prior is not None and args.seed is None and args.interpolate is None:
+        raise CommandError("--prior says where random styles come from: add --seed S or --interpolate A B, or drop it")
+    args.samples = DEFAULT_SAMPLES if args.samples is None else args.samples
+    args.steps = DEFAULT_STEPS if args.steps is None else args.steps
+    args.prior = args.prior or "fitted"
+
+
 def cmd_colorize(args: argparse.Namespace) -> None:
     """Colour the user's line art at its own size (region-flat refinement by default, or the raw network output)."""
     from rasc.batch import CommandError
@@ -285,6 +391,7 @@ def cmd_colorize(args: argparse.Namespace) -> None:
     from rasc.regions.build import region_extractor
     from rasc.regions.sources import parse_source
 
+    _check_colorize_options(args)
     if args.sheet and args.interpolate is None and (args.seed is None or args.samples < 2):
         raise CommandError("--sheet needs several colourings: --seed S --samples N (N ≥ 2) or --interpolate A B")
     if args.interpolate is not None and (args.seed is not None or args.reference is not None):
@@ -295,6 +402,8 @@ def cmd_colorize(args: argparse.Namespace) -> None:
     source = trained_region_source(config)
     if parse_source(source)[0] == "learned" and args.region_model is None:
         raise CommandError("this generator was trained on learned region maps: pass --region-model")
+    if parse_source(source)[0] != "learned" and args.region_model is not None:
+        raise CommandError(f"this generator was trained on {source} region maps and needs no --region-model: drop it")
     extract = region_extractor(source, args.region_model)
     style = _colorize_style(args, generator)
     if (args.seed is not None or args.interpolate is not None) and args.prior == "fitted" \
@@ -353,11 +462,12 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("-o", "--output", type=folder_path, required=True, help="folder for the PNG files")
     synth.add_argument("-n", type=positive_int, default=8, help="number of illustrations (default 8)")
     synth.add_argument("--size", type=positive_int, default=256, help="image side in px (default 256)")
-    synth.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    synth.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+    synth.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
+    looks = synth.add_mutually_exclusive_group()
+    looks.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
                        help="draw with this config's data.synth settings, as its models' training data (default "
                             f"{DEFAULT_CONFIG}; the generator's built-in settings where that file is absent)")
-    synth.add_argument("--model", type=Path,
+    looks.add_argument("--model", type=Path,
                        help="draw as this trained generator's training data (the data.synth settings stored in the "
                             "checkpoint; instead of --config)")
     synth.add_argument("--shadow-prob", type=float, default=None,
@@ -374,14 +484,15 @@ def build_parser() -> argparse.ArgumentParser:
     _input_arguments(regions, "line art (grey/RGB/RGBA, dark lines on light paper or on a transparent layer)")
     regions.add_argument("-o", "--output", type=folder_path, required=True, help="folder for NAME.png (16-bit labels) and NAME.preview.png")
     regions.add_argument("--method", choices=["trapped-ball", "learned", "patches"], default="trapped-ball", help="region source (default trapped-ball)")
-    regions.add_argument("--patches", type=perfect_square, default=64, help="patch count for --method patches, a perfect square (default 64)")
+    regions.add_argument("--patches", type=perfect_square,
+                         help=f"patch count for --method patches, a perfect square (default {DEFAULT_PATCHES})")
     regions.add_argument("--model", type=Path, help="learned extractor checkpoint for --method learned")
     regions.set_defaults(func=cmd_regions)
 
     train = commands.add_parser("train", help="train one experiment of a config (outside Snakemake)")
     train.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=f"config file (default {DEFAULT_CONFIG})")
     train.add_argument("--experiment", default="full", help="experiment name from the config (default full)")
-    train.add_argument("--seed", type=non_negative_int, default=0, help="training seed (default 0)")
+    train.add_argument("--seed", type=seed_int, default=0, help="training seed (default 0)")
     train.add_argument("--illustrations", type=Path, default=Path("results/data/train/illustrations.npz"), help="training illustrations (.npz)")
     train.add_argument("--sketches", type=Path, default=Path("results/data/train/sketch_xdog.npz"), help="training sketches (.npz)")
     train.add_argument("--regions", type=Path, help="region maps of the sketches (.npz; default: the experiment's source)")
@@ -407,12 +518,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="let the network see the whole image instead of the square around its lines (the "
                             "default crops to it, so that a drawing with paper margins is framed like the training "
                             "drawings)")
-    color.add_argument("--seed", type=non_negative_int, help="draw random styles from this seed instead of the predicted w")
-    color.add_argument("--samples", type=positive_int, default=4, help="colourings per drawing with --seed (default 4): NAME.0.png …")
-    color.add_argument("--interpolate", type=non_negative_int, nargs=2, metavar=("SEED_A", "SEED_B"),
+    color.add_argument("--seed", type=seed_int, help="draw random styles from this seed instead of the predicted w")
+    color.add_argument("--samples", type=colouring_count,
+                       help=f"colourings per drawing with --seed (default {DEFAULT_SAMPLES}, at most {MAX_COLOURINGS}): "
+                            f"NAME.0.png …")
+    color.add_argument("--interpolate", type=seed_int, nargs=2, metavar=("SEED_A", "SEED_B"),
                        help="the transition between the random styles of two seeds (paper Fig. 8): NAME.interp0.png …")
-    color.add_argument("--steps", type=positive_int, default=8, help="colourings along --interpolate, ends included (default 8)")
-    color.add_argument("--prior", choices=("fitted", "standard"), default="fitted",  # rasc.models.style_prior.PRIORS
+    color.add_argument("--steps", type=interpolation_steps,
+                       help=f"colourings along --interpolate, ends included (default {DEFAULT_STEPS}, 2 to "
+                            f"{MAX_COLOURINGS})")
+    color.add_argument("--prior", choices=("fitted", "standard"),  # rasc.models.style_prior.PRIORS
                        help="where random styles (--seed, --interpolate) come from: fitted (default), around the "
                             "sketch's predicted w with the spread the model showed on its training data; standard, "
                             "the paper's w ~ N(0, 1), which our models were not trained to colour")
@@ -430,10 +545,29 @@ def _one_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a scheduler's stop), raised like Ctrl-C so that the same clean-up runs."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rasc`` console command."""
     args = build_parser().parse_args(argv)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
+    on_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers are set there only
+    previous_handler = signal.signal(signal.SIGTERM, _raise_terminated) if on_main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if on_main_thread:  # None: a handler not set from Python, which cannot be put back; the default then
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous_handler is None else previous_handler)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command → exit status, its errors in one line."""
     from rasc.batch import CommandError
     from rasc.training.checkpoint import CheckpointError
     from rasc.config import ConfigError
@@ -443,9 +577,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ConfigError, CheckpointError, ValueError, OSError) as error:
         print(f"rasc {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # Ctrl-C: outputs are written atomically, so nothing half-written is left
-        print(f"rasc {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: outputs are written atomically, nothing is half-written
+        terminated = isinstance(stop, Terminated)
+        print(f"rasc {args.command}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     return 0
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from rasc.imageio import darkest_channel
+from rasc.imageio import MIN_SIDE, darkest_channel
 
 DEFAULT_MAX_PIXELS = 4096 * 4096  # above this a drawing is downscaled (or refused): a 12000² file then peaks at 1.5 GB
 MIN_CONTRAST = 32  # grey levels between the darkest and the lightest pixel below which a drawing is one flat tone
@@ -51,6 +51,9 @@ def limit_pixels(image: np.ndarray, max_pixels: int, on_large: str = "downscale"
         refuse_above_limit(width, height, max_pixels)
     scale = math.sqrt(max_pixels / (height * width))
     size = (max(1, int(width * scale)), max(1, int(height * scale)))  # (W, H), rounded down: stays under the limit
+    if min(size) < MIN_SIDE:
+        raise DrawingError(f"{width}x{height} px downscaled to fit {max_pixels} px (--max-pixels) would be "
+                           f"{size[0]}x{size[1]}, below the {MIN_SIDE} px minimum")
     smaller = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return Drawing(smaller, [f"{width}x{height} px is more than {max_pixels} px (--max-pixels): "
                              f"downscaled to {size[0]}x{size[1]}"])

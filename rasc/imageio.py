@@ -1,7 +1,7 @@
 """Reading users' images and writing outputs atomically.
 
-Every reader accepts PNG/JPEG/WebP/BMP/TIFF, 8- or 16-bit, grey/RGB/RGBA, and raises :class:`ImageReadError`
-naming the file when it cannot. Every writer goes through a temporary file and ``os.replace`` so that a killed
+Every reader accepts PNG/JPEG/WebP/BMP/TIFF, 8- or 16-bit, grey/RGB/RGBA, turns a photo the way its EXIF
+orientation says (as viewers show it), and raises :class:`ImageReadError` naming the file when it cannot. Every writer goes through a temporary file and ``os.replace`` so that a killed
 job never leaves a half-written output behind.
 """
 
@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -23,6 +24,7 @@ from rasc.atomic import atomic_path
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+MIN_SIDE = 8  # px: the smallest side of an image the commands read or make
 
 
 def decoder_pixel_limit() -> int:
@@ -74,25 +76,62 @@ def _captured_stderr() -> Iterator[list[str]]:
             lines.extend(line for line in sink.read().decode(errors="replace").splitlines() if line.strip())
 
 
-def _header(path: str | Path) -> tuple[tuple[int, int], int] | None:
-    """((width, height), pages or frames) from an image file's header, without decoding its pixels (Pillow), or None
-    where Pillow cannot tell."""
+class Header(NamedTuple):
+    """What an image file's header tells before any pixel is decoded."""
+
+    size: tuple[int, int]  # (width, height) as stored
+    pages: int             # pages or frames
+    orientation: int       # EXIF orientation left for us to apply, 1 (as stored) to 8
+
+
+def _header(path: str | Path) -> Header | None:
+    """An image file's :class:`Header` without decoding its pixels (Pillow), or None where Pillow cannot tell."""
     from PIL import Image
 
     guard, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # only the header is read: Pillow's guard is moot
     try:
         with Image.open(path) as image:
-            return image.size, int(getattr(image, "n_frames", 1))
+            size, pages = image.size, int(getattr(image, "n_frames", 1))
+            orientation = 1 if image.format in DECODER_TURNS else _exif_orientation(image)
+            return Header(size, pages, orientation)
     except Exception:  # noqa: BLE001 - unreadable files are reported by the decoder, with its own message
         return None
     finally:
         Image.MAX_IMAGE_PIXELS = guard
 
 
+EXIF_ORIENTATION = 0x0112  # the EXIF tag a camera or phone sets instead of rotating the pixels
+DECODER_TURNS = {"TIFF"}  # formats whose OpenCV decoder applies the orientation itself (IMREAD_UNCHANGED)
+_ORIENTED = {  # EXIF orientation → the (H, W[, C]) array as a viewer shows it (Pillow's ImageOps.exif_transpose)
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],                      # mirrored left-right
+    3: lambda a: a[::-1, ::-1],                   # rotated 180°
+    4: lambda a: a[::-1],                         # mirrored top-bottom
+    5: lambda a: a.swapaxes(0, 1),                # transposed
+    6: lambda a: np.rot90(a, -1),                 # rotated 90° clockwise for display
+    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],    # transversed
+    8: lambda a: np.rot90(a, 1),                  # rotated 90° counter-clockwise for display
+}
+
+
+def _exif_orientation(image) -> int:
+    """The EXIF orientation of an open Pillow image, 1 where it has none or it cannot be read."""
+    try:
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 - a damaged EXIF block: the pixels are shown as stored
+        return 1
+    return orientation if orientation in _ORIENTED else 1
+
+
+def as_displayed(image: np.ndarray, orientation: int) -> np.ndarray:
+    """A decoded image (H, W[, C]) turned the way its EXIF ``orientation`` tells viewers to show it (contiguous)."""
+    return np.ascontiguousarray(_ORIENTED[orientation](image))
+
+
 def header_size(path: str | Path) -> tuple[int, int] | None:
     """(width, height) from an image file's header without decoding its pixels, or None where Pillow cannot tell."""
     header = _header(path)
-    return None if header is None else header[0]
+    return None if header is None else header.size
 
 
 def _decode(path: Path) -> np.ndarray:
@@ -101,7 +140,7 @@ def _decode(path: Path) -> np.ndarray:
         raise ImageReadError(f"{path}: is a folder, not an image file")
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    (width, height), pages = _header(path) or ((0, 0), 1)  # from the header, before any pixel is decoded
+    (width, height), pages, orientation = _header(path) or Header((0, 0), 1, 1)  # before any pixel is decoded
     limit = decoder_pixel_limit()
     if width * height > limit:
         raise ImageReadError(f"{path}: {width}x{height} px ({width * height / 1e6:,.0f} megapixels) is more than the "
@@ -119,7 +158,7 @@ def _decode(path: Path) -> np.ndarray:
         log.debug("%s: %s", path, message)
     if pages > 1:
         log.warning("%s: holds %d pages or frames; only the first is used", path, pages)
-    return image
+    return as_displayed(image, orientation)
 
 
 def read_rgb_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
@@ -139,8 +178,8 @@ def read_rgb_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     elif image.shape[2] == 2:  # grey + alpha
         grey, alpha = image[..., 0], image[..., 1].copy()
         image = _composite_on_white(np.dstack([grey, grey, grey, alpha]))
-    if min(image.shape[:2]) < 8:
-        raise ImageReadError(f"{path}: image is {image.shape[1]}x{image.shape[0]} px, too small (min 8 px)")
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise ImageReadError(f"{path}: image is {image.shape[1]}x{image.shape[0]} px, too small (min {MIN_SIDE} px)")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), alpha
 
 

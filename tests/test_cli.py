@@ -440,6 +440,33 @@ def _mismatched_model(tmp_path):
     return path
 
 
+def _edited_model(tmp_path, edit, name):
+    """The fixture's kind of generator checkpoint with ``edit(checkpoint)`` applied to it."""
+    cfg = GeneratorConfig(image_size=32, base_channels=4, max_channels=8, num_blocks=2, w_dim=4)
+    path = tmp_path / name
+    save_generator_checkpoint(path, generator=Generator(cfg), generator_config=cfg,
+                              config={"model": {"region_source": "trapped_ball"}}, step=1)
+    checkpoint = torch.load(path, weights_only=True)
+    edit(checkpoint)
+    torch.save(checkpoint, path)
+    return path
+
+
+def _model_without_config(tmp_path):
+    return _edited_model(tmp_path, lambda checkpoint: checkpoint.pop("config"), "no_config.pt")
+
+
+def _model_claiming_a_huge_network(tmp_path):  # built as stored, it would ask for about 60 GB
+    return _edited_model(tmp_path, lambda checkpoint: checkpoint["generator_config"].update(base_channels=10**6,
+                                                                                             max_channels=10**6),
+                         "huge.pt")
+
+
+def _model_with_nan_weights(tmp_path):
+    return _edited_model(tmp_path, lambda checkpoint: checkpoint["G_ema"]["to_rgb.weight"].fill_(float("nan")),
+                         "nan.pt")
+
+
 def _train_config(tmp_path, **train):
     import yaml
 
@@ -474,6 +501,28 @@ BAD_INPUTS = {
                                "{tmp}/folder.pt"], "is a folder, not an image file"),
     "sheet of one": (["colorize", "{tmp}/ok.png", "-m", "{model}", "-o", "{tmp}/out", "--sheet"],
                      "--sheet needs several colourings"),
+    "checkpoint without config": (["colorize", "{tmp}/ok.png", "-m", _model_without_config, "-o", "{tmp}/out"],
+                                  "checkpoint lacks ['config']"),
+    "config claims a huge network": (["colorize", "{tmp}/ok.png", "-m", _model_claiming_a_huge_network, "-o",
+                                      "{tmp}/out"], "weights do not match the stored generator config"),
+    "nan weights": (["colorize", "{tmp}/ok.png", "-m", _model_with_nan_weights, "-o", "{tmp}/out"],
+                    "1 weight tensor holds NaN or infinite values (e.g. to_rgb.weight)"),
+    "size above max pixels": (["sketch", "{tmp}/ok.png", "-o", "{tmp}/out", "--size", "100", "--max-pixels", "9999"],
+                              "--size 100 makes 10000 px images, more than --max-pixels 9999"),
+    "downscaled below the minimum": (["sketch", "{tmp}/ok.png", "-o", "{tmp}/out", "--max-pixels", "64"],
+                                     "60x40 px downscaled to fit 64 px (--max-pixels) would be 9x6"),
+    "samples without seed": (["colorize", "{tmp}/ok.png", "-m", "{model}", "-o", "{tmp}/out", "--samples", "3"],
+                             "--samples counts the random styles of --seed"),
+    "steps without interpolate": (["colorize", "{tmp}/ok.png", "-m", "{model}", "-o", "{tmp}/out", "--steps", "3"],
+                                  "--steps counts the colourings along --interpolate"),
+    "prior without random styles": (["colorize", "{tmp}/ok.png", "-m", "{model}", "-o", "{tmp}/out", "--prior",
+                                     "standard"], "--prior says where random styles come from"),
+    "region model not used": (["colorize", "{tmp}/ok.png", "-m", "{model}", "-o", "{tmp}/out", "--region-model",
+                               "{tmp}/none.pt"], "trained on trapped_ball region maps and needs no --region-model"),
+    "patches without their method": (["regions", "{tmp}/ok.png", "-o", "{tmp}/out", "--patches", "16"],
+                                     "--patches sets the grid of --method patches"),
+    "extractor without its method": (["regions", "{tmp}/ok.png", "-o", "{tmp}/out", "--model", "{tmp}/none.pt"],
+                                     "--model is the extractor of --method learned"),
     "missing illustrations": (["train", "--config", "config/config.yaml", "--illustrations", "{tmp}/none.npz",
                                "-o", "{tmp}/out"], "--illustrations {tmp}/none.npz: no such file"),
     "text illustrations": (["train", "--config", "config/config.yaml", "--illustrations", "{tmp}/text.npz",
@@ -504,6 +553,13 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, model, case, capfd):
     (["regions", "--method", "patches", "--patches", "10"], "--patches: must be a perfect square"),
     (["colorize", "--seed", "-1"], "--seed: must be at least 0"),
     (["colorize", "--interpolate", "3", "-1"], "--interpolate: must be at least 0"),
+    (["colorize", "--seed", "4294967296"], "--seed: must be at most 4294967295"),
+    (["colorize", "--seed", "1", "--samples", "101"], "--samples: must be at most 100"),
+    (["colorize", "--seed", "1", "--samples", "0"], "--samples: must be at least 1"),
+    (["colorize", "--interpolate", "1", "2", "--steps", "1"], "--steps: must be at least 2"),
+    (["colorize", "--interpolate", "1", "2", "--steps", "100000000"], "--steps: must be at most 100"),
+    (["regions", "--size", "7"], "--size: must be at least 8"),
+    (["sketch", "--max-pixels", "63"], "--max-pixels: must be at least 64"),
     (["sketch", "-o", " "], "-o/--output: an empty path"),
 ])
 def test_bad_options_are_refused_before_any_file_is_read(tmp_path, line_art, arguments, message, capsys):
@@ -528,7 +584,82 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path, line_art, monkeypatc
 def test_size_zero_is_refused(tmp_path, line_art, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["regions", str(line_art), "-o", str(tmp_path / "out"), "--size", "0"])
-    assert stop.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+    assert stop.value.code == 2 and "must be at least 8" in capsys.readouterr().err
+
+
+def test_synth_takes_its_look_from_a_config_or_a_model_not_both(tmp_path, model, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["synth", "-o", str(tmp_path / "out"), "--model", str(model), "--config", "config/config.yaml"])
+    assert stop.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_synth_that_cannot_write_a_drawing_keeps_none_of_its_files(tmp_path, monkeypatch, capsys):
+    import rasc.imageio
+
+    real_write, written = rasc.imageio.write_image, []
+
+    def disk_full_at_the_ninth_file(path, image):  # drawing 0 has six files; drawing 1 fails at its third
+        if len(written) == 8:
+            raise OSError(28, "No space left on device", str(path))
+        written.append(path)
+        real_write(path, image)
+
+    monkeypatch.setattr(rasc.imageio, "write_image", disk_full_at_the_ninth_file)
+    out = tmp_path / "out"
+    assert main(["synth", "-o", str(out), "-n", "3", "--size", "64"]) == 2
+    err = capsys.readouterr().err
+    assert "drawing 0001: No space left on device" in err and "1 drawings written, none of this one's files kept" in err
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == [
+        "clean/0000.png", "color/0000.png", "regions/0000.png", "regions/0000.preview.png", "rough/0000.png",
+        "xdog/0000.png"]
+
+
+def test_synth_draws_what_synthesize_and_xdog_batch_draw(tmp_path, monkeypatch):
+    """Drawing by drawing, ``rasc synth`` writes the very arrays of the batch functions the workflow uses."""
+    from rasc.data.sketch import xdog_batch
+    from rasc.data.synth import SynthConfig, synthesize
+
+    arrays = synthesize(2, seed=3, cfg=SynthConfig(size=64))
+    xdog = xdog_batch(arrays["color"], seed=3)
+    monkeypatch.chdir(tmp_path)  # no config/config.yaml here: the generator's built-in settings, synthesize's default
+    assert main(["synth", "-o", "out", "-n", "2", "--size", "64", "--seed", "3"]) == 0
+    for i in range(2):
+        assert np.array_equal(_read(tmp_path / "out" / "color" / f"{i:04d}.png")[..., ::-1], arrays["color"][i])
+        assert np.array_equal(_read(tmp_path / "out" / "xdog" / f"{i:04d}.png"), xdog[i])
+        assert np.array_equal(_read(tmp_path / "out" / "regions" / f"{i:04d}.png"), arrays["regions"][i])
+
+
+def test_a_broken_link_in_an_input_folder_is_reported(tmp_path, capfd):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), _boxes())
+    (folder / "b.png").symlink_to(tmp_path / "gone.png")
+    assert main(["regions", str(folder), "-o", str(tmp_path / "out")]) == 2
+    err = capfd.readouterr().err
+    assert "b.png: no such file" in err and "1 of 2 inputs failed" in err
+    assert (tmp_path / "out" / "a.png").is_file()
+
+
+def test_sigterm_ends_with_one_line_status_143_and_no_partial_output(tmp_path):
+    """``kill`` or ``timeout`` stops a command as Ctrl-C does: one line, 128 + SIGTERM, no half-written drawing."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "rasc.cli", "synth", "-o", str(out), "-n", "5000", "--size",
+                                "64"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("xdog/*.png")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert err.strip().splitlines()[-1] == "rasc synth: terminated" and "Traceback" not in err
+    written = {kind: {p.name for p in (out / kind).glob("*.png")} for kind in ("color", "xdog", "clean", "rough")}
+    assert written["color"] and all(names == written["color"] for names in written.values())  # whole drawings
 
 
 def test_light_lines_on_dark_paper_are_inverted_with_a_message(tmp_path, capsys):

@@ -90,3 +90,23 @@ def test_an_image_larger_than_the_decoder_reads_is_refused_from_its_header(tmp_p
     with pytest.raises(ImageReadError, match=r"wide\.png: 30x20 px \(0 megapixels\) is more than the image decoder "
                                              r"reads \(0 megapixels\); downscale it first"):
         read_grey(path)
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp", ".tif"])
+def test_an_image_is_read_the_way_its_exif_orientation_shows_it(tmp_path, suffix):
+    """A phone's photo of a drawing stores its pixels unturned and an EXIF orientation: every reader turns it as
+    viewers do (Pillow's ``exif_transpose``), once, whether the decoder applies the tag itself (TIFF) or not."""
+    from PIL import Image, ImageOps
+
+    stored = np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    for orientation in range(1, 9):
+        image = Image.fromarray(stored)
+        exif = image.getexif()
+        exif[0x0112] = orientation
+        path = tmp_path / f"o{orientation}{suffix}"
+        image.save(path, exif=exif, **({"quality": 100} if suffix == ".jpg" else {}))
+        with Image.open(path) as opened:
+            shown = np.asarray(ImageOps.exif_transpose(opened).convert("RGB"))
+        read = read_rgb(path)
+        assert read.shape == shown.shape, orientation
+        assert np.abs(read.astype(int) - shown).max() <= 1, orientation  # JPEG: the two decoders' rounding

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -138,17 +139,40 @@ def safe_torch_load(path: str | Path, what: str = "checkpoint") -> Any:
     if magic != b"PK\x03\x04" and magic[:1] != b"\x80":  # torch.save's zip archive, or a legacy pickle
         raise CheckpointError(f"{path}: not a PyTorch {what} file (no torch.save archive)")
     try:
-        return torch.load(path, weights_only=True, map_location="cpu")
+        with warnings.catch_warnings():  # torch's advice on weights_only names its own source files: not the user's
+            warnings.simplefilter("ignore")
+            return torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as error:
         raise CheckpointError(f"{path}: refused: {_unpickling_refusal(error)}") from None
     except Exception as error:  # noqa: BLE001 - garbage bytes surface as many different exception types
         first = _ANSI.sub("", str(error)).strip().splitlines()
-        detail = f"{type(error).__name__}: {first[0][:200]}" if first else type(error).__name__
+        detail = f"{type(error).__name__}: {_shortened(first[0])}" if first else type(error).__name__
         raise CheckpointError(f"{path}: corrupt or unreadable {what} ({detail})") from None
 
 
-def load_state_checked(module: nn.Module, state: Mapping[str, Any], path: str | Path, what: str) -> None:
-    """``module.load_state_dict(state)``, or one line saying how the weights differ (counts and a few names)."""
+def _shortened(text: str, limit: int = 200) -> str:
+    """``text`` cut at its last full sentence or word within ``limit`` characters (with "…" where cut)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    sentence = head.rfind(". ")
+    return head[:sentence + 1] if sentence > limit // 2 else head[:head.rfind(" ")].rstrip(" ,;:") + " …"
+
+
+def check_finite(state: Mapping[str, Any], path: str | Path) -> None:
+    """:class:`CheckpointError` when floating-point weights of ``state`` hold NaN or infinity (a diverged training
+    would colour every drawing black or grey without a word)."""
+    bad = [key for key, value in state.items()
+           if isinstance(value, torch.Tensor) and value.is_floating_point() and not torch.isfinite(value).all()]
+    if bad:
+        raise CheckpointError(f"{path}: {len(bad)} weight tensor{'s hold' if len(bad) > 1 else ' holds'} NaN or "
+                              f"infinite values (e.g. {', '.join(bad[:2])}): the training diverged or the file was "
+                              f"damaged")
+
+
+def check_state_shapes(module: nn.Module, state: Mapping[str, Any], path: str | Path, what: str) -> None:
+    """:class:`CheckpointError` in one line saying how the weights ``state`` differ from ``module``'s (counts and a
+    few names). ``module`` may live on the meta device: only its parameters' names and shapes are read."""
     expected = module.state_dict()
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected]
@@ -159,6 +183,11 @@ def load_state_checked(module: nn.Module, state: Mapping[str, Any], path: str | 
                 if keys]
     if problems:
         raise CheckpointError(f"{path}: weights do not match the {what}: {'; '.join(problems)}")
+
+
+def load_state_checked(module: nn.Module, state: Mapping[str, Any], path: str | Path, what: str) -> None:
+    """``module.load_state_dict(state)``, or one line saying how the weights differ (counts and a few names)."""
+    check_state_shapes(module, state, path, what)
     try:
         module.load_state_dict(state)
     except (RuntimeError, TypeError) as error:
@@ -182,7 +211,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         )
     if checkpoint.get("kind") not in KINDS:
         raise CheckpointError(f"{path}: unknown checkpoint kind {checkpoint.get('kind')!r}; expected one of {KINDS}")
-    missing = [key for key in ("generator_config", "G_ema", "step") if key not in checkpoint]
+    missing = [key for key in ("generator_config", "G_ema", "step", "config") if key not in checkpoint]
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {missing}")
     return checkpoint
@@ -235,8 +264,15 @@ def load_generator(
     path = Path(path)
     checkpoint = load_checkpoint(path)
     gen_cfg = _dataclass_from_dict(GeneratorConfig, checkpoint["generator_config"], path)
+    weights = checkpoint["G_ema"]
+    if not isinstance(weights, Mapping):
+        raise CheckpointError(f"{path}: stored generator weights are not a state dict")
+    with torch.device("meta"):  # shapes only: a config that claims a huge network allocates nothing
+        shapes = build_generator(gen_cfg)
+    check_state_shapes(shapes, weights, path, "stored generator config")
+    check_finite(weights, path)
     generator = build_generator(gen_cfg)
-    load_state_checked(generator, checkpoint["G_ema"], path, "stored generator config")
+    load_state_checked(generator, weights, path, "stored generator config")
     scale_tril = checkpoint.get("style_scale_tril")
     if scale_tril is not None:
         w_dim = gen_cfg.w_dim
