@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +93,21 @@ def _remove_empty_folders(created: Sequence[Path]) -> None:
     for folder, _, _ in os.walk(created[-1], topdown=False):
         with contextlib.suppress(OSError):
             os.rmdir(folder)  # only succeeds when empty
+
+
+@contextlib.contextmanager
+def all_or_none(targets: Iterable[Path]) -> Iterator[None]:
+    """The files among ``targets`` that do not exist yet are removed again if the block fails or is stopped (an
+    error, a full disk, Ctrl-C, SIGTERM): one input's outputs (samples and their sheet, a drawing's five images) are
+    kept all or none."""
+    fresh = [target for target in targets if not target.exists()]
+    try:
+        yield
+    except BaseException:
+        for target in fresh:
+            if target.is_file():
+                target.unlink()
+        raise
 
 
 @contextlib.contextmanager

@@ -156,7 +156,8 @@ def _run_over_inputs(args: argparse.Namespace, names: Callable[[str], list[str]]
                      work: Callable[[Path, str], None]) -> None:
     """Expand the inputs, give each distinct output names, check the output folder, run ``work(path, base)`` on
     each input; raise one line naming every failed input at the end."""
-    from rasc.batch import CommandError, expand_inputs, failure_summary, output_folder, plan_outputs, run_batch
+    from rasc.batch import (CommandError, all_or_none, expand_inputs, failure_summary, output_folder, plan_outputs,
+                            run_batch)
 
     inputs, failures = expand_inputs(args.inputs)
     total = len(inputs) + len(failures)
@@ -165,15 +166,9 @@ def _run_over_inputs(args: argparse.Namespace, names: Callable[[str], list[str]]
     also_read = [getattr(args, name) for name in ("model", "reference", "region_model") if getattr(args, name, None)]
     plan = plan_outputs(inputs, args.output, names, also_read=also_read)
 
-    def attempt(path: Path) -> None:  # an input that fails leaves none of its outputs that did not exist before
-        fresh = [target for target in (args.output / name for name in names(plan[path])) if not target.exists()]
-        try:
+    def attempt(path: Path) -> None:  # an input that fails or is stopped leaves none of its new outputs
+        with all_or_none(args.output / name for name in names(plan[path])):
             work(path, plan[path])
-        except (ValueError, OSError):
-            for target in fresh:
-                if target.is_file():
-                    target.unlink()
-            raise
 
     with output_folder(args.output):
         failures += run_batch(inputs, attempt, args.command)
@@ -227,9 +222,10 @@ def cmd_synth(args: argparse.Namespace) -> None:
     ``clean/``, ``rough/``, ``regions/`` with 16-bit labels and previews), so that a folder is a batch for
     ``rasc colorize``. Drawing by drawing (as ``synthesize`` and ``xdog_batch`` draw them: sample i does not depend
     on ``-n``), so memory stays one drawing's; a drawing whose files cannot all be written leaves none of them."""
-    from rasc.batch import CommandError, output_folder
+    from rasc.batch import CommandError, all_or_none, output_folder
     from rasc.data.sketch import draw_sigmas, xdog
     from rasc.data.synth import render_illustration, sample_rng
+    from rasc.imageio import write_image
     from rasc.regions.labels import random_colour_preview
 
     drawing, sketch = _synth_settings(args)
@@ -242,7 +238,10 @@ def cmd_synth(args: argparse.Namespace) -> None:
                       "clean": art.lines_clean, "rough": art.lines_rough, "regions": art.regions,
                       "regions/preview": random_colour_preview(art.regions, seed=i)}
             try:
-                _write_all_or_none({_synth_path(args.output, kind, i): image for kind, image in images.items()})
+                paths = {_synth_path(args.output, kind, i): image for kind, image in images.items()}
+                with all_or_none(paths):
+                    for path, image in paths.items():
+                        write_image(path, image)
             except OSError as error:
                 raise CommandError(f"drawing {i:04d}: {error.strerror or error} ({error.filename or args.output}); "
                                    f"{i} drawings written, none of this one's files kept") from None
@@ -271,23 +270,6 @@ def _synth_path(folder: Path, kind: str, i: int) -> Path:
     if kind == "regions/preview":
         return folder / "regions" / f"{i:04d}.preview.png"
     return folder / kind / f"{i:04d}.png"
-
-
-def _write_all_or_none(images: dict[Path, object]) -> None:
-    """Write each image (PNG, atomically); if one fails, remove those of the group that this call created."""
-    from rasc.imageio import write_image
-
-    created = []
-    try:
-        for path, image in images.items():
-            existed = path.exists()
-            write_image(path, image)
-            if not existed:
-                created.append(path)
-    except BaseException:  # a full disk, or a stop (Ctrl-C, SIGTERM) between two of the files
-        for path in created:
-            path.unlink(missing_ok=True)
-        raise
 
 
 def cmd_sketch(args: argparse.Namespace) -> None:

@@ -581,6 +581,25 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path, line_art, monkeypatc
     assert "rasc sketch: interrupted" in err and "Traceback" not in err
 
 
+def test_ctrl_c_between_two_files_of_one_drawing_leaves_none_of_them(tmp_path, line_art, model, monkeypatch,
+                                                                      capsys):
+    import rasc.imageio
+
+    real_write, written = rasc.imageio.write_image, []
+
+    def stopped_at_the_third_file(path, image):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(path)
+        real_write(path, image)
+
+    monkeypatch.setattr(rasc.imageio, "write_image", stopped_at_the_third_file)
+    out = tmp_path / "out"
+    assert main(["colorize", str(line_art), "-m", str(model), "-o", str(out), "--seed", "1", "--samples", "3",
+                 "--sheet"]) == 130
+    assert len(written) == 2 and not out.exists()  # the two samples written were removed, then the empty folder
+
+
 def test_size_zero_is_refused(tmp_path, line_art, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["regions", str(line_art), "-o", str(tmp_path / "out"), "--size", "0"])
