@@ -8,7 +8,9 @@
 
 Batches: every input is processed; a bad file is reported in one line and skipped, and the command exits 2 at the
 end naming the files that failed. A problem with the command as a whole (broken config, unusable model, output
-folder not writable, an output that would overwrite an input) stops it before any work, in one line, exit 2.
+folder not writable, an output that would overwrite an input, an option that would do nothing) stops it before any
+work, in one line, exit 2. Ctrl-C and SIGTERM stop it in one line (status 130 / 143), leaving no input's outputs
+half-made.
 """
 
 from __future__ import annotations
