@@ -21,7 +21,6 @@ import logging
 import math
 import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from rasc.config import DEFAULT_CONFIG
 from rasc.drawing import DEFAULT_MAX_PIXELS
 from rasc.imageio import MIN_SIDE
 from rasc.logs import configure_logging
+from rasc.stops import Terminated, sigterm_as_interrupt
 
 log = logging.getLogger("rasc")
 
@@ -529,25 +529,12 @@ def _one_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, a scheduler's stop), raised like Ctrl-C so that the same clean-up runs."""
-
-
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rasc`` console command."""
     args = build_parser().parse_args(argv)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
-    on_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers are set there only
-    previous_handler = signal.signal(signal.SIGTERM, _raise_terminated) if on_main_thread else None
-    try:
+    with sigterm_as_interrupt():
         return _run(args)
-    finally:
-        if on_main_thread:  # None: a handler not set from Python, which cannot be put back; the default then
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous_handler is None else previous_handler)
 
 
 def _run(args: argparse.Namespace) -> int:

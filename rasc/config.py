@@ -73,6 +73,16 @@ def _check(instance: Any, schema: Mapping[str, Any], where: str) -> None:
         raise ConfigError(f"invalid config{where} at '{key}': {first.message}")
 
 
+def _check_finite(value: Any, key: str = "") -> None:
+    """ConfigError at the first number that is NaN or infinite (``.nan``, ``.inf`` in YAML): JSON Schema's bounds
+    never catch NaN, and a NaN weight would switch its loss term off without a word."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"invalid config at '{key}': {value} is not a finite number")
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+    for name, item in items:
+        _check_finite(item, f"{key}.{name}" if key else str(name))
+
+
 def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``base`` with ``overrides`` merged in, recursively."""
     merged = copy.deepcopy(dict(base))
@@ -92,6 +102,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConfigError("invalid config: the top level must be a mapping of sections")
     schema = _schema()
+    _check_finite(config)
     _check(config, schema, "")
     definitions = schema["$defs"]
     for name, overrides in config["experiments"].items():

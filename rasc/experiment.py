@@ -137,6 +137,7 @@ def train_experiment(
     from rasc.training.loop import start_training_tracker, train
     from rasc.training.options import TrainConfig
     from rasc.training.data import load_train_data
+    from rasc.training.run_files import exclusive_run_folder
     from rasc.validation import ValidationSet
 
     settings = experiment_config(config, experiment)
@@ -154,25 +155,26 @@ def train_experiment(
     if curve_images > 0 and all(paths[k].is_file() for k in ("val_illustrations", "val_sketches", "val_regions")):
         validation = ValidationSet.from_files(paths["val_illustrations"], paths["val_sketches"], paths["val_regions"],
                                               data.color, curve_images)
-    tracker = start_training_tracker(
-        paths["out_dir"],
-        MLFLOW_EXPERIMENT,
-        run_name=f"train-{experiment}-seed{seed}",
-        tags={
-            "snakemake.rule": rule,
-            "rasc.experiment": experiment,
-            "rasc.seed": seed,
-            "rasc.region_source": settings["model"]["region_source"],
-            "config.sha256": config_hash(settings),
-        },
-    )
-    try:
-        tracker.log_params({"experiment": experiment, "seed": seed, **settings, "data": dict(config["data"])})
-        return train(
-            train_cfg, gen_cfg, disc_cfg, data, paths["out_dir"], tracker=tracker, progress=progress,
-            full_config={"experiment": experiment, **settings, "data": dict(config["data"])},
-            validation=validation,
+    with exclusive_run_folder(paths["out_dir"]):  # one trainer per run folder; a second is refused
+        tracker = start_training_tracker(
+            paths["out_dir"],
+            MLFLOW_EXPERIMENT,
+            run_name=f"train-{experiment}-seed{seed}",
+            tags={
+                "snakemake.rule": rule,
+                "rasc.experiment": experiment,
+                "rasc.seed": seed,
+                "rasc.region_source": settings["model"]["region_source"],
+                "config.sha256": config_hash(settings),
+            },
         )
-    except BaseException as error:
-        tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")  # no-op if train() did
-        raise
+        try:
+            tracker.log_params({"experiment": experiment, "seed": seed, **settings, "data": dict(config["data"])})
+            return train(
+                train_cfg, gen_cfg, disc_cfg, data, paths["out_dir"], tracker=tracker, progress=progress,
+                full_config={"experiment": experiment, **settings, "data": dict(config["data"])},
+                validation=validation,
+            )
+        except BaseException as error:
+            tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")  # no-op if train() did
+            raise

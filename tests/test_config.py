@@ -80,6 +80,11 @@ def test_region_defaults_keep_test_styles_out_of_the_learned_extractor(default_c
         (lambda c: c["data"].__setitem__("n_train", 4), "data.n_train"),  # fewer than one batch of 8
         (lambda c: c.__setitem__("run_experiments", ["nope"]), "run_experiments"),
         (lambda c: c.__setitem__("run_experiments", ["learned_regions"]), "run_experiments"),  # table 1 left empty
+        (lambda c: c["train"].__setitem__("lambda_l1", float("nan")), "train.lambda_l1"),  # NaN passes any minimum
+        (lambda c: c["train"].__setitem__("lr", float("inf")), "train.lr"),
+        (lambda c: c["experiments"].__setitem__("bad", {"train": {"lambda_kl": float("nan")}}),
+         "experiments.bad.train.lambda_kl"),
+        (lambda c: c["data"].__setitem__("n_test", 1), "data.n_test"),  # FID compares sets of two or more
     ],
 )
 def test_broken_config_names_the_key(default_config, mutate, key):

@@ -12,6 +12,7 @@ from rasc.data.prepare import (
     TEST_SETS,
     drawn_from_test_split,
     illustration_settings,
+    load_npz,
     prepare_real_sketches,
     real_sketch_files,
 )
@@ -116,3 +117,13 @@ def test_a_folder_of_real_sketches_leaves_the_illustration_settings_alone():
     assert with_real["folder"]["sketches"] == "my_sketches"  # the config itself is left as it was
     changed = {**data, "folder": {**data["folder"], "illustrations": "other_art"}}
     assert illustration_settings(changed) != illustration_settings(data)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "text"])
+def test_a_damaged_intermediate_npz_is_named_with_what_to_do(tmp_path, damage):
+    path = tmp_path / "test_xdog.npz"
+    np.savez(path, labels=np.arange(50_000))
+    whole = path.read_bytes()
+    path.write_bytes({"truncated": whole[:1000], "empty": b"", "text": b"a, b\n1, 2\n"}[damage])
+    with pytest.raises(ValueError, match=r"test_xdog\.npz: not a readable \.npz archive .*delete it and rerun"):
+        load_npz(path)

@@ -623,3 +623,16 @@ def test_posterior_noise_must_lie_in_the_unit_interval():
     for scale in (-0.1, 1.5):
         with pytest.raises(ValueError, match="posterior_noise"):
             tiny_config(posterior_noise=scale)
+
+
+def test_a_second_trainer_on_one_run_folder_is_refused_until_the_first_ends(tmp_path):
+    """An orphaned training job and a rerun after ``snakemake --unlock`` must not write one folder together."""
+    from rasc.training.run_files import exclusive_run_folder
+
+    folder = tmp_path / "results" / "train" / "full" / "seed0"
+    with exclusive_run_folder(folder):
+        with pytest.raises(BlockingIOError, match="another process is training into this run folder"):
+            with exclusive_run_folder(folder):
+                pass
+    with exclusive_run_folder(folder):  # released when the first trainer's block ends
+        pass

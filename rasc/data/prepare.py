@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -179,6 +181,10 @@ def make_sketches(illustrations: Mapping[str, np.ndarray], style: str, sketch_cf
 
 
 def load_npz(path: str | Path) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` file, loaded into memory."""
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    """All arrays of an ``.npz`` file, loaded into memory; a damaged or truncated file is a ValueError naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (EOFError, zipfile.BadZipFile, zlib.error, ValueError) as error:  # truncated, empty or not an archive
+        raise ValueError(f"{path}: not a readable .npz archive ({type(error).__name__}: {error}); delete it and "
+                         f"rerun the workflow to rebuild it") from None

@@ -46,6 +46,7 @@ import scipy.linalg
 from scipy.linalg import LinAlgWarning
 from torch import nn
 
+from rasc.atomic import atomic_path
 from rasc.utils import file_sha256
 
 LOGGER = logging.getLogger(__name__)
@@ -329,7 +330,8 @@ class FIDBackbone:
             state = {"format_version": CALIBRATION_FORMAT_VERSION, "kind": "weights", "name": self.name,
                      "dims": self.dims, "weights_file": str(self.weights_file)}
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, path)
+        with atomic_path(path, durable=True) as temporary, open(temporary, "wb") as stream:  # never half-written
+            torch.save(state, stream)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, device: str | torch.device = "cpu",

@@ -6,8 +6,9 @@ from pathlib import Path
 from rasc.config import with_train_steps
 from rasc.experiment import train_experiment
 from rasc.logs import script_logging
+from rasc.stops import sigterm_as_interrupt
 
-with script_logging(snakemake.log[0]) as log:
+with script_logging(snakemake.log[0]) as log, sigterm_as_interrupt():  # a stopped job's MLflow run ends KILLED
     experiment = snakemake.wildcards.experiment
     steps = snakemake.params.settings["train"]["steps"]  # the rule's length: train.steps, or claims.steps
     result = train_experiment(
