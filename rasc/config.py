@@ -255,8 +255,24 @@ def _all_region_sources(config: Mapping[str, Any]) -> list[str]:
     return sources
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML keeps the last one without a word, so an
+    edited default that is also set further down would silently not apply)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is given twice in one mapping",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file; a syntax error names the file and the line (``config.yaml:12:5: ...``)."""
+    """Parse a YAML file; a syntax error or a key given twice names the file and the line (``config.yaml:12:5:
+    ...``)."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -265,7 +281,7 @@ def read_yaml(path: str | Path) -> Any:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a YAML text file (not UTF-8 text)") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)

@@ -13,6 +13,7 @@ from rasc.config import (
     check_paths,
     experiment_config,
     load_config,
+    read_yaml,
     validate_config,
 )
 
@@ -212,6 +213,13 @@ def test_device_cuda_without_a_gpu_is_refused(default_config):
     config["experiments"]["full"] = {"train": {"device": "cuda"}}
     with pytest.raises(ConfigError, match=r"cuda is asked for \(full\) but this machine has no usable CUDA GPU"):
         check_device(config)
+
+
+def test_a_key_given_twice_names_the_file_and_line(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("data:\n  size: 64\n  seed: 1\n  size: 32\n")  # YAML itself would keep 32 without a word
+    with pytest.raises(ConfigError, match=r"config\.yaml:4:3: not valid YAML: the key 'size' is given twice"):
+        read_yaml(path)
 
 
 def test_yaml_syntax_error_names_the_file_and_line(tmp_path):
