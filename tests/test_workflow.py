@@ -126,6 +126,14 @@ def test_a_yaml_error_in_the_config_names_the_file_and_line(tmp_path):
     assert f"config/config.yaml:{line}:" in result.stdout + result.stderr, result.stderr[-2000:]
 
 
+def test_a_key_given_twice_in_an_overlay_stops_with_its_line(tmp_path):
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("train:\n  steps: 10\n  steps: 20\n")  # Snakemake's loader would keep 20 without a word
+    result = snakemake("-n", "--configfile", str(overlay))
+    assert result.returncode != 0
+    assert "overlay.yaml:3:3: not valid YAML: the key 'steps' is given twice" in result.stdout + result.stderr
+
+
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
 def test_device_cuda_without_a_gpu_stops_before_any_job(tmp_path):
     text = (REPO / ".test/config/config.yaml").read_text().replace("  device: cpu", "  device: cuda")
