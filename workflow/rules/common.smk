@@ -299,9 +299,12 @@ def table_experiments(table):
     """The experiments of one table ("table3"), in config order; a clear error for a table run_experiments left
     empty."""
     if table not in config["tables"]:
+        known = ", ".join(config["tables"])
+        if not config["run_experiments"]:
+            raise ValueError(f"the config has no table {table} (its tables: {known})")
         raise ValueError(
-            f"{table} has none of the experiments selected by run_experiments "
-            f"({', '.join(config['run_experiments'] or [])})"
+            f"{table} is not a table of the config, or has none of the experiments selected by "
+            f"run_experiments ({', '.join(config['run_experiments'])}); tables left: {known}"
         )
     return config["tables"][table]
 
