@@ -128,6 +128,31 @@ def _get_or_create_experiment(client: Any, name: str) -> str:
     return _retry(get_or_create)
 
 
+RUN_FOLDER_TAG = "rasc.run_folder"  # a training run's output folder (resolved), so its stale runs can be found
+
+
+def end_stale_runs(experiment: str, run_folder: str | Path, keep: str | None = None) -> list[str]:
+    """Mark KILLED the runs of ``experiment`` still RUNNING for ``run_folder`` (other than ``keep``) → their ids.
+
+    Call it only while holding the folder's lock (`rasc.training.run_files.exclusive_run_folder`): then no live
+    process trains there, and a RUNNING run of it is one whose process was killed before it could end the run
+    (SIGKILL, a node lost) and before its first snapshot named it for resumption.
+    """
+    if not tracking_enabled():
+        return []
+    client = _client()
+    found = _retry(lambda: client.get_experiment_by_name(experiment))
+    if found is None:
+        return []
+    folder = str(Path(run_folder).resolve()).replace("'", "\\'")
+    runs = _retry(lambda: client.search_runs(
+        [found.experiment_id], filter_string=f"tags.`{RUN_FOLDER_TAG}` = '{folder}' and attributes.status = 'RUNNING'"))
+    stale = [run.info.run_id for run in runs if run.info.run_id != keep]
+    for run_id in stale:
+        _retry(lambda run_id=run_id: client.set_terminated(run_id, "KILLED"))
+    return stale
+
+
 class NullTracker:
     """A tracker that records nothing: for non-zero ranks, disabled tracking and tests."""
 

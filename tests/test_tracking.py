@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from mlflow import MlflowClient
 
-from rasc.tracking import NullTracker, Tracker, flatten, init_tracking, tracking_uri
+from rasc.tracking import (RUN_FOLDER_TAG, NullTracker, Tracker, end_stale_runs, flatten, init_tracking,
+                           tracking_uri)
 
 
 def test_flatten_nested():
@@ -107,3 +108,21 @@ def test_a_resumed_run_with_more_steps_keeps_its_params_and_ends_finished():
     assert run.info.status == "FINISHED"
     assert run.data.params["train.steps"] == "2" and run.data.params["data.samples"] == "6"
     assert run.data.tags["resumed_with.train.steps"] == "4" and "resumed_with.train.lr" not in run.data.tags
+
+
+def test_runs_left_running_by_killed_trainings_of_one_folder_are_ended_killed(tmp_path):
+    """A training killed (SIGKILL) before its first snapshot leaves its run RUNNING; the next training of that folder,
+    holding its lock, ends it KILLED, and leaves the run it resumes and other folders' runs alone."""
+    init_tracking("rasc-test")
+    folder, other = tmp_path / "full" / "seed0", tmp_path / "full" / "seed1"
+
+    def running(run_folder):
+        run = Tracker.start("rasc-test", "train", tags={RUN_FOLDER_TAG: run_folder.resolve()})
+        run.log_metrics({"loss/G": 1.0}, step=1)  # a run is RUNNING once it has written
+        return run.run_id
+
+    killed, resumed, elsewhere = running(folder), running(folder), running(other)
+    assert end_stale_runs("rasc-test", folder, keep=resumed) == [killed]
+    client = MlflowClient(tracking_uri())
+    assert [client.get_run(run).info.status for run in (killed, resumed, elsewhere)] == ["KILLED", "RUNNING",
+                                                                                        "RUNNING"]

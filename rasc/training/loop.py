@@ -97,11 +97,12 @@ def start_training_tracker(out_dir: str | Path, experiment: str, run_name: str,
 
     Other ranks of a torchrun job get a :class:`NullTracker`.
     """
-    from rasc.tracking import Tracker
+    from rasc.tracking import RUN_FOLDER_TAG, Tracker
 
     if int(os.environ.get("RANK", "0")) != 0:
         return NullTracker()
-    return Tracker.start(experiment, run_name, tags=dict(tags or {}), resume_run_id=snapshot_run_id(out_dir))
+    return Tracker.start(experiment, run_name, tags={**(tags or {}), RUN_FOLDER_TAG: Path(out_dir).resolve()},
+                         resume_run_id=snapshot_run_id(out_dir))
 
 
 # ------------------------------------------------------------------------------------------------------------ loop
