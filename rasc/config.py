@@ -51,7 +51,8 @@ def _schema() -> dict[str, Any]:
 
 
 def _validator(schema: Mapping[str, Any]):
-    """A Draft 2020-12 validator that also fills in ``default`` values, as Snakemake's ``validate`` does."""
+    """A Draft 2020-12 validator that also fills in ``default`` values, as Snakemake's ``validate`` does, and writes
+    a whole number given as a float where the schema asks for an integer as that integer."""
     from jsonschema import Draft202012Validator, validators
 
     def set_defaults(validator, properties, instance, schema):
@@ -59,6 +60,9 @@ def _validator(schema: Mapping[str, Any]):
             for name, subschema in properties.items():
                 if "default" in subschema and name not in instance:
                     instance[name] = copy.deepcopy(subschema["default"])
+                value = instance.get(name)
+                if subschema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+                    instance[name] = int(value)  # 32.0 → 32: the same config, the same Snakemake params
         yield from Draft202012Validator.VALIDATORS["properties"](validator, properties, instance, schema)
 
     extended = validators.extend(Draft202012Validator, {"properties": set_defaults})
@@ -81,6 +85,15 @@ def _check_finite(value: Any, key: str = "") -> None:
     items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
     for name, item in items:
         _check_finite(item, f"{key}.{name}" if key else str(name))
+
+
+def _take_integers(overrides: dict[str, Any], checked: Mapping[str, Any]) -> None:
+    """Write into an experiment's ``overrides`` the integers that checking their merged section made of whole floats."""
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(checked.get(key), Mapping):
+            _take_integers(value, checked[key])
+        elif isinstance(value, float) and isinstance(checked.get(key), int):
+            overrides[key] = checked[key]
 
 
 def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,6 +122,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         for section in ("model", "train"):
             merged = deep_merge(config[section], overrides.get(section, {}))
             _check(merged, {"$defs": definitions, **definitions[f"{section}_section"]}, f" in experiments.{name}.{section}")
+            _take_integers(overrides.get(section, {}), merged)
         _check_model_combination(experiment_config(config, name)["model"], f"experiments.{name}.model")
     for table, names in config["tables"].items():
         for name in names:

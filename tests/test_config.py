@@ -215,6 +215,20 @@ def test_device_cuda_without_a_gpu_is_refused(default_config):
         check_device(config)
 
 
+def test_a_whole_float_where_an_integer_is_asked_is_that_integer(default_config):
+    """``size: 64.0`` is the config ``size: 64`` (the same Snakemake params, so no rerun); ``64.5`` is refused."""
+    config = copy.deepcopy(default_config)
+    config["data"]["size"] = 64.0
+    config["experiments"]["longer"] = {"train": {"steps": 3000.0, "lr": 0.5}}
+    validated = validate_config(config)
+    assert validated["data"]["size"] == 64 and isinstance(validated["data"]["size"], int)
+    assert validated["experiments"]["longer"]["train"] == {"steps": 3000, "lr": 0.5}
+    assert isinstance(validated["experiments"]["longer"]["train"]["steps"], int)
+    config["data"]["size"] = 64.5
+    with pytest.raises(ConfigError, match="data.size"):
+        validate_config(config)
+
+
 def test_a_key_given_twice_names_the_file_and_line(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("data:\n  size: 64\n  seed: 1\n  size: 32\n")  # YAML itself would keep 32 without a word
