@@ -34,16 +34,13 @@ def stale_temporaries(path: str | Path) -> list[Path]:
     return sorted(path.parent.glob(_temporary_name(path, "[0-9a-f]" * 2 * TOKEN_BYTES)))
 
 
-def _create_temporary(path: Path) -> Path:
-    """Create an empty, new temporary file beside ``path`` (mode 0666 minus the umask) and return its path."""
-    for _ in range(100):
-        temporary = path.with_name(_temporary_name(path, secrets.token_hex(TOKEN_BYTES)))
-        try:
-            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return temporary
-    raise FileExistsError(f"could not create a temporary file beside {path}")
+def _create(temporary: Path) -> bool:
+    """Create ``temporary`` empty and new (mode 0666 minus the umask) → False if that name is taken already."""
+    try:
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -68,8 +65,16 @@ def atomic_path(path: str | Path, durable: bool = False) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _create_temporary(path)
+    temporary = None
     try:
+        for _ in range(100):
+            # named before the file exists, so a stop (Ctrl-C, SIGTERM) while it is created still removes it
+            temporary = path.with_name(_temporary_name(path, secrets.token_hex(TOKEN_BYTES)))
+            if _create(temporary):
+                break
+            temporary = None  # another writer's file: never ours to remove
+        else:
+            raise FileExistsError(f"could not create a temporary file beside {path}")
         yield temporary
         with contextlib.suppress(FileNotFoundError):
             os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))  # an existing file keeps its mode
@@ -83,7 +88,8 @@ def atomic_path(path: str | Path, durable: bool = False) -> Iterator[Path]:
         if durable:
             _fsync_folder(path.parent)
     finally:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def write_json(path: str | Path, data: Mapping[str, Any]) -> None:

@@ -671,7 +671,8 @@ def test_sigterm_ends_with_one_line_status_143_and_no_partial_output(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "rasc.cli", "synth", "-o", str(out), "-n", "5000", "--size",
                                 "64"], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not list(out.glob("xdog/*.png")) and time.monotonic() < deadline and process.poll() is None:
+    first_drawing_done = out / "regions" / "0000.preview.png"  # the last of drawing 0's files
+    while not first_drawing_done.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
