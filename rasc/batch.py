@@ -86,13 +86,13 @@ def plan_outputs(inputs: Sequence[Path], folder: Path, names: Callable[[str], li
     return plan
 
 
-def _remove_empty_folders(created: Sequence[Path]) -> None:
-    """Remove what is empty under the topmost folder of ``created`` (deepest first; all made by this command)."""
-    if not created:
-        return
-    for folder, _, _ in os.walk(created[-1], topdown=False):
-        with contextlib.suppress(OSError):
-            os.rmdir(folder)  # only succeeds when empty
+def _remove_empty_folders(created: Sequence[Path], *made_inside: Path) -> None:
+    """Remove what is empty under the topmost folder of ``created`` (deepest first; all made by this command) and
+    under each of ``made_inside`` (folders this command made inside one that existed)."""
+    for top in (*made_inside, *created[-1:]):
+        for folder, _, _ in os.walk(top, topdown=False):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only succeeds when empty
 
 
 @contextlib.contextmanager
@@ -111,22 +111,25 @@ def all_or_none(targets: Iterable[Path]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def output_folder(path: Path) -> Iterator[Path]:
-    """Make sure ``path`` is a writable folder before any work; folders created here are removed if left empty."""
+def output_folder(path: Path, subfolders: Sequence[str] = ()) -> Iterator[Path]:
+    """Make sure ``path`` (and its ``subfolders``, e.g. ``rasc synth``'s one a kind of image) is a writable folder
+    before any work; folders created here are removed if left empty (a failure, a stop)."""
     if path.exists() and not path.is_dir():
         raise CommandError(f"-o {path}: exists and is not a folder")
     created = [p for p in (path, *path.parents) if not p.exists()]  # deepest first
+    made_inside = [path / name for name in subfolders if not (path / name).exists()]
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        for folder in (path, *made_inside):
+            folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as error:
-        _remove_empty_folders(created)
+        _remove_empty_folders(created, *made_inside)
         raise CommandError(f"-o {path}: not a writable folder ({error.strerror or error})") from None
     try:
         yield path
     finally:
-        _remove_empty_folders(created)
+        _remove_empty_folders(created, *made_inside)
 
 
 def run_batch(inputs: Sequence[Path], work: Callable[[Path], None], command: str) -> list[Failure]:

@@ -16,7 +16,6 @@ half-made.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import math
 import signal
@@ -232,46 +231,26 @@ def cmd_synth(args: argparse.Namespace) -> None:
 
     drawing, sketch = _synth_settings(args)
     sigmas = draw_sigmas(args.n, args.seed, sketch)
-    with output_folder(args.output), _kind_folders(args.output):
+    with output_folder(args.output, SYNTH_KINDS) as out:
         for i in range(args.n):
             art = render_illustration(sample_rng(args.seed, i), drawing)
-            images = {"color": art.color, "xdog": xdog(art.color, sigmas[i], sketch.tau, sketch.k, sketch.phi,
-                                                       sketch.eps),
-                      "clean": art.lines_clean, "rough": art.lines_rough, "regions": art.regions,
-                      "regions/preview": random_colour_preview(art.regions, seed=i)}
+            name = f"{i:04d}.png"
+            images = {out / "color" / name: art.color,
+                      out / "xdog" / name: xdog(art.color, sigmas[i], sketch.tau, sketch.k, sketch.phi, sketch.eps),
+                      out / "clean" / name: art.lines_clean, out / "rough" / name: art.lines_rough,
+                      out / "regions" / name: art.regions,
+                      out / "regions" / f"{i:04d}.preview.png": random_colour_preview(art.regions, seed=i)}
             try:
-                paths = {_synth_path(args.output, kind, i): image for kind, image in images.items()}
-                with all_or_none(paths):
-                    for path, image in paths.items():
+                with all_or_none(images):
+                    for path, image in images.items():
                         write_image(path, image)
             except OSError as error:
-                raise CommandError(f"drawing {i:04d}: {error.strerror or error} ({error.filename or args.output}); "
+                raise CommandError(f"drawing {i:04d}: {error.strerror or error} ({error.filename or out}); "
                                    f"{i} drawings written, none of this one's files kept") from None
     log.info("wrote %d illustrations to %s", args.n, args.output)
 
 
 SYNTH_KINDS = ("color", "xdog", "clean", "rough", "regions")  # rasc synth's folders, one a kind of image
-
-
-@contextlib.contextmanager
-def _kind_folders(folder: Path):
-    """``rasc synth``'s folders inside ``folder``; those it created are removed again if left empty (a stop)."""
-    created = [folder / kind for kind in SYNTH_KINDS if not (folder / kind).exists()]
-    for kind in SYNTH_KINDS:
-        (folder / kind).mkdir(exist_ok=True)
-    try:
-        yield
-    finally:
-        for path in created:
-            if path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
-
-
-def _synth_path(folder: Path, kind: str, i: int) -> Path:
-    """Where ``rasc synth`` writes drawing i's image of ``kind`` ("regions/preview": the labels' preview)."""
-    if kind == "regions/preview":
-        return folder / "regions" / f"{i:04d}.preview.png"
-    return folder / kind / f"{i:04d}.png"
 
 
 def cmd_sketch(args: argparse.Namespace) -> None:

@@ -6,7 +6,6 @@ by hand and one started by the workflow are the same run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -135,10 +134,9 @@ def train_experiment(
     interrupt).
     """
     from rasc.training.distributed import resolve_device
-    from rasc.training.loop import snapshot_run_id, start_training_tracker, train
+    from rasc.training.loop import start_training_tracker, train
     from rasc.training.options import TrainConfig
     from rasc.training.data import load_train_data
-    from rasc.tracking import end_stale_runs
     from rasc.training.run_files import exclusive_run_folder
     from rasc.validation import ValidationSet
 
@@ -158,8 +156,6 @@ def train_experiment(
         validation = ValidationSet.from_files(paths["val_illustrations"], paths["val_sketches"], paths["val_regions"],
                                               data.color, curve_images)
     with exclusive_run_folder(paths["out_dir"]):  # one trainer per run folder; a second is refused
-        if int(os.environ.get("RANK", "0")) == 0:  # runs of this folder still RUNNING belong to killed processes
-            end_stale_runs(MLFLOW_EXPERIMENT, paths["out_dir"], keep=snapshot_run_id(paths["out_dir"]))
         tracker = start_training_tracker(
             paths["out_dir"],
             MLFLOW_EXPERIMENT,

@@ -1,8 +1,9 @@
 """Reading users' images and writing outputs atomically.
 
 Every reader accepts PNG/JPEG/WebP/BMP/TIFF, 8- or 16-bit, grey/RGB/RGBA, turns a photo the way its EXIF
-orientation says (as viewers show it), and raises :class:`ImageReadError` naming the file when it cannot. Every writer goes through a temporary file and ``os.replace`` so that a killed
-job never leaves a half-written output behind.
+orientation says (as viewers show it), and raises :class:`ImageReadError` naming the file when it cannot. Every
+writer goes through a temporary file and ``os.replace`` so that a killed job never leaves a half-written output
+behind.
 """
 
 from __future__ import annotations

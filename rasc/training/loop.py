@@ -93,16 +93,20 @@ def snapshot_run_id(out_dir: str | Path) -> str | None:
 
 def start_training_tracker(out_dir: str | Path, experiment: str, run_name: str,
                            tags: Mapping[str, Any] | None = None) -> NullTracker:
-    """Start the MLflow run of a training in ``out_dir`` on rank 0, resuming the run its snapshot names.
+    """Start the MLflow run of a training in ``out_dir`` on rank 0, resuming the run its snapshot names; the other
+    runs of ``out_dir`` still RUNNING are first ended KILLED (`rasc.tracking.end_stale_runs`), so call it while
+    holding the folder's lock (`rasc.training.run_files.exclusive_run_folder`).
 
     Other ranks of a torchrun job get a :class:`NullTracker`.
     """
-    from rasc.tracking import RUN_FOLDER_TAG, Tracker
+    from rasc.tracking import RUN_FOLDER_TAG, Tracker, end_stale_runs
 
     if int(os.environ.get("RANK", "0")) != 0:
         return NullTracker()
+    resumed = snapshot_run_id(out_dir)
+    end_stale_runs(experiment, out_dir, keep=resumed)
     return Tracker.start(experiment, run_name, tags={**(tags or {}), RUN_FOLDER_TAG: Path(out_dir).resolve()},
-                         resume_run_id=snapshot_run_id(out_dir))
+                         resume_run_id=resumed)
 
 
 # ------------------------------------------------------------------------------------------------------------ loop
