@@ -5,7 +5,10 @@ CCGAN [9] a conditional GAN); their weights and code are not available here, so 
 published recipe of that family, trained on our data like every other method:
 
 - Encoder: `num_blocks` 4×4 stride-2 convolutions (C64-C128-... in the paper, here `base_channels` doubling up to
-  `max_channels`), BatchNorm except on the first, LeakyReLU(0.2).
+  `max_channels`), BatchNorm except on the first and the innermost, LeakyReLU(0.2). pix2pix's U-Net goes down to
+  1×1 (8 blocks at 256²), so the shipped configs' `pix2pix` experiments set `num_blocks` to log2 of the working size
+  (6 at 64²): with the RASC generator's 4, the bottleneck stays 4×4 and all three decoder blocks are among the
+  dropout ones, down to half the working size (docs/recipe.md, "The pix2pix stand-in").
 - Decoder: the mirror, 4×4 stride-2 transposed convolutions with BatchNorm and ReLU, each concatenated with the
   encoder features of its resolution (U-Net skips); dropout 0.5 in the innermost decoder blocks, as pix2pix's only
   source of noise; the last transposed convolution gives RGB through tanh.
@@ -14,7 +17,8 @@ published recipe of that family, trained on our data like every other method:
   are deterministic.
 
 It is trained with the pix2pix losses through the shared training loop (experiment `pix2pix` in the configs: L1
-weight 100, no perceptual loss, the sketch-conditioned discriminator, Adam lr 2e-4, β = (0.5, 0.999)).
+weight 100, no perceptual loss, the sketch-conditioned discriminator, Adam β = (0.5, 0.999), pix2pix's schedule; the
+learning rate pix2pix's 2e-4 in `config/paper.yaml` and `gpu.yaml`, the config's `train.lr` in the short CPU runs).
 """
 
 from __future__ import annotations
