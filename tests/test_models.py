@@ -337,16 +337,16 @@ def test_unet_down_to_one_pixel_has_dropout_at_pix2pix_resolutions_only():
     three innermost decoder blocks only (outputs 2², 4², 8², as in pix2pix's U-Net), not at the finer ones."""
     depth = SIZE.bit_length() - 1  # log2(SIZE)
     generator = build_generator(unet_config(num_blocks=depth)).train()
-    sizes = {}  # decoder block index → (output side, has dropout)
-    for index, block in enumerate(generator.up):
+    decoded = []  # (output side, has dropout) of each decoder block, innermost first
+    for block in generator.up:
         has_dropout = any(isinstance(layer, torch.nn.Dropout) for layer in block)
-        block.register_forward_hook(lambda _, __, out, i=index, d=has_dropout: sizes.__setitem__(i, (out.shape[-1], d)))
+        block.register_forward_hook(lambda _, __, out, d=has_dropout: decoded.append((out.shape[-1], d)))
     bottleneck = []
     generator.down[-1].register_forward_hook(lambda _, __, out: bottleneck.append(out.shape[-2:]))
     generator(tiny_batch()[0])
     assert bottleneck == [(1, 1)]
-    assert [side for side, dropout in sizes.values() if dropout] == [2, 4, 8]
-    assert all(side > 8 for side, dropout in sizes.values() if not dropout)
+    assert [side for side, dropout in decoded if dropout] == [2, 4, 8]
+    assert all(side > 8 for side, dropout in decoded if not dropout)
 
 
 @pytest.mark.parametrize("overrides, message", [
