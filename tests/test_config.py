@@ -303,7 +303,8 @@ PIX2PIX_OWN_RATE = {"config/paper.yaml": 0.0002, "config/gpu.yaml": 0.0002}
 @pytest.mark.parametrize("path", SHIPPED)
 def test_pix2pix_baseline_trains_with_its_reference_recipe(repo, path):
     """pix2pix's code (Isola et al.): Adam β (0.5, 0.999), L1 weight 100, the rate constant for the first half of
-    training and falling linearly to 0 over the second (n_epochs = n_epochs_decay); its U-Net goes down to 1×1."""
+    training and falling linearly to 0 over the second (n_epochs = n_epochs_decay); its U-Net goes down to 1×1; its
+    discriminator is the 70×70 PatchGAN (3 layers) that also sees the sketch."""
     config = load_config(repo / path)
     pix2pix = experiment_config(config, "pix2pix")
     train = pix2pix["train"]
@@ -311,3 +312,6 @@ def test_pix2pix_baseline_trains_with_its_reference_recipe(repo, path):
     assert train["lr"] == PIX2PIX_OWN_RATE.get(path, config["train"]["lr"])
     assert train["lr_decay_from"] == 0.5
     assert config["data"]["size"] == 2 ** pix2pix["model"]["num_blocks"], "the U-Net's bottleneck is not 1×1"
+    model = pix2pix["model"]
+    assert (model["disc_architecture"], model["disc_patch_layers"], model["disc_conditional"]) == ("patchgan", 3, True)
+    assert config["model"]["disc_architecture"] == "stylegan2", "RASC's own discriminator is the StyleGAN2-style one"

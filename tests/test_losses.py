@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from rasc.training.losses import (
     d_logistic_loss,
@@ -52,11 +53,21 @@ def test_g_nonsaturating_loss_value_and_gradient():
     assert abs(fake.grad[0]) > 0.9 / 3
 
 
-def test_adversarial_losses_reject_non_vector_logits():
+def test_adversarial_losses_reject_logits_neither_per_image_nor_per_patch():
     with pytest.raises(ValueError, match="shape"):
-        d_logistic_loss(torch.zeros(4, 1), torch.zeros(4))
+        d_logistic_loss(torch.zeros(4, 1, 3, 3), torch.zeros(4))  # a PatchGAN map not flattened
     with pytest.raises(ValueError, match="shape"):
-        g_nonsaturating_loss(torch.zeros(4, 1))
+        g_nonsaturating_loss(torch.zeros(()))
+    with pytest.raises(ValueError, match="patches"):
+        d_logistic_loss(torch.zeros(4, 9), torch.zeros(4, 4))
+
+
+def test_adversarial_losses_average_over_patches():
+    """pix2pix's PatchGAN loss: every patch's logit is a real/fake decision, averaged with the others."""
+    real, fake = torch.randn(2, 9), torch.randn(3, 9)  # (B, P)
+    expected = F.softplus(-real).mean() + F.softplus(fake).mean()
+    assert d_logistic_loss(real, fake).item() == pytest.approx(expected.item())
+    assert g_nonsaturating_loss(fake).item() == pytest.approx(F.softplus(-fake).mean().item())
 
 
 # ------------------------------------------------------------------------------------------------------ R1

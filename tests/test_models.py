@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from rasc.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig, UNetGenerator, build_generator
+from rasc.models import (Discriminator, DiscriminatorConfig, Generator, GeneratorConfig, PatchDiscriminator,
+                         UNetGenerator, build_discriminator, build_generator)
 from rasc.models.generator import (PALETTE_SLOTS, apply_gate, ink_mask, region_input_channels,
                                    skeleton_input_channel)
 from rasc.models.inference import (color_to_tensor, colorize, interpolate_w, labels_to_tensor, rgb_to_uint8,
@@ -389,6 +390,46 @@ def test_discriminator_gives_one_logit_per_image(image_size):
         assert param.grad is not None and param.grad.abs().sum() > 0, name
     with pytest.raises(ValueError, match="discriminator input"):
         discriminator(torch.randn(3, 3, image_size // 2, image_size // 2))
+
+
+@pytest.mark.parametrize("layers, patch", [(1, 16), (2, 34), (3, 70)])
+def test_patch_discriminator_judges_patches_of_pix2pix_size(layers, patch):
+    """One logit of the PatchGAN depends on a patch × patch window of the input, and on nothing outside it."""
+    size = 160
+    cfg = DiscriminatorConfig(image_size=size, base_channels=4, max_channels=32, architecture="patchgan",
+                              patch_layers=layers)
+    torch.manual_seed(3)
+    discriminator = build_discriminator(cfg).eval()  # BatchNorm's running statistics: no coupling across the batch
+    assert isinstance(discriminator, PatchDiscriminator)
+    color = torch.randn(1, 3, size, size, requires_grad=True)
+    logits = discriminator(color)  # (1, P)
+    side = size // 2**layers - 2
+    assert logits.shape == (1, side * side)
+    logits[0, (side // 2) * side + side // 2].backward()  # a logit in the middle: its window lies inside the image
+    rows, cols = torch.nonzero(color.grad.abs().sum(dim=(0, 1)), as_tuple=True)
+    assert int(rows.max() - rows.min()) + 1 == patch
+    assert int(cols.max() - cols.min()) + 1 == patch
+
+
+def test_patch_discriminator_trains_conditional_and_checks_its_size():
+    torch.manual_seed(7)
+    sketch, color, _ = tiny_batch()
+    cfg = DiscriminatorConfig(image_size=SIZE, base_channels=4, max_channels=32, conditional=True,
+                              architecture="patchgan", patch_layers=2)
+    discriminator = build_discriminator(cfg)
+    logits = discriminator(color, sketch)  # (2, P): 32 / 4 − 2 = 6 patches a side
+    assert logits.shape == (2, 36)
+    assert (logits - discriminator(color, -sketch)).abs().max() > 0
+    logits.sum().backward()
+    for name, param in discriminator.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    with pytest.raises(ValueError, match="needs the sketch"):
+        discriminator(color)
+    with pytest.raises(ValueError, match="at least 24"):
+        DiscriminatorConfig(image_size=16, architecture="patchgan", patch_layers=3)
+    with pytest.raises(ValueError, match="architecture"):
+        DiscriminatorConfig(image_size=SIZE, architecture="patch")
+    assert isinstance(build_discriminator(DiscriminatorConfig(image_size=SIZE)), Discriminator)
 
 
 def test_colorize_modes():

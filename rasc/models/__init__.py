@@ -3,7 +3,7 @@ and the pix2pix U-Net baseline."""
 
 from torch import nn
 
-from rasc.models.discriminator import Discriminator, DiscriminatorConfig
+from rasc.models.discriminator import Discriminator, DiscriminatorConfig, PatchDiscriminator, build_discriminator
 from rasc.models.generator import Generator, GeneratorConfig, GeneratorOutput
 from rasc.models.region_formulation import RegionFormulation
 from rasc.models.unet_baseline import UNetGenerator
@@ -14,5 +14,5 @@ def build_generator(cfg: GeneratorConfig) -> nn.Module:
     return UNetGenerator(cfg) if cfg.architecture == "unet" else Generator(cfg)
 
 
-__all__ = ["Discriminator", "DiscriminatorConfig", "Generator", "GeneratorConfig", "GeneratorOutput",
+__all__ = ["Discriminator", "DiscriminatorConfig", "PatchDiscriminator", "build_discriminator", "Generator", "GeneratorConfig", "GeneratorOutput",
            "RegionFormulation", "UNetGenerator", "build_generator"]

@@ -17,8 +17,9 @@ published recipe of that family, trained on our data like every other method:
   are deterministic.
 
 It is trained with the pix2pix losses through the shared training loop (experiment `pix2pix` in the configs: L1
-weight 100, no perceptual loss, the sketch-conditioned discriminator, Adam β = (0.5, 0.999), pix2pix's schedule; the
-learning rate pix2pix's 2e-4 in `config/paper.yaml` and `gpu.yaml`, the config's `train.lr` in the short CPU runs).
+weight 100, no perceptual loss, pix2pix's 70×70 PatchGAN discriminator seeing the sketch with the colours, Adam
+β = (0.5, 0.999), pix2pix's schedule; the learning rate pix2pix's 2e-4 in `config/paper.yaml` and `gpu.yaml`, the
+config's `train.lr` in the short CPU runs).
 """
 
 from __future__ import annotations

@@ -19,19 +19,24 @@ from torch import Tensor
 
 
 def _check_logits(name: str, logits: Tensor) -> None:
-    if logits.ndim != 1:
-        raise ValueError(f"{name} must be discriminator logits of shape (B,), got {tuple(logits.shape)}")
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"{name} must be discriminator logits of shape (B,) or (B, patches), got {tuple(logits.shape)}")
 
 
 def d_logistic_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """Discriminator side of eq. 6: softplus(-D(real)) + softplus(D(fake)), batch means; logits (B,)."""
+    """Discriminator side of eq. 6: softplus(-D(real)) + softplus(D(fake)), means over the batch (and the patches);
+    logits (B,), or (B, P) per patch (pix2pix's PatchGAN)."""
     _check_logits("real_logits", real_logits)
     _check_logits("fake_logits", fake_logits)
+    if real_logits.shape[1:] != fake_logits.shape[1:]:
+        raise ValueError(f"real and fake logits judge different patches: {tuple(real_logits.shape)} and "
+                         f"{tuple(fake_logits.shape)}")
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
 def g_nonsaturating_loss(fake_logits: Tensor) -> Tensor:
-    """Generator side of eq. 6, non-saturating: softplus(-D(G(sketch))), batch mean; logits (B,)."""
+    """Generator side of eq. 6, non-saturating: softplus(-D(G(sketch))), mean over the batch (and the patches);
+    logits (B,) or (B, P)."""
     _check_logits("fake_logits", fake_logits)
     return F.softplus(-fake_logits).mean()
 

@@ -62,14 +62,14 @@ class Networks:
 
 def build_networks(cfg: TrainConfig, gen_cfg: Any, disc_cfg: Any, device: torch.device) -> Networks:
     """G, D (initialised from ``cfg.seed`` on the CPU, so every device starts equal), G_ema = copy of G, Adam."""
-    from rasc.models import Discriminator, build_generator
+    from rasc.models import build_discriminator, build_generator
 
     if disc_cfg.image_size != gen_cfg.image_size:
         raise ValueError(f"generator image_size {gen_cfg.image_size} != discriminator image_size {disc_cfg.image_size}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         generator = build_generator(gen_cfg)
-        discriminator = Discriminator(disc_cfg)
+        discriminator = build_discriminator(disc_cfg)
     generator_ema = copy.deepcopy(generator).eval().requires_grad_(False)
     generator, discriminator, generator_ema = (m.to(device) for m in (generator, discriminator, generator_ema))
     betas = (cfg.beta1, cfg.beta2)
@@ -141,8 +141,8 @@ def _discriminator_update(nets: Networks, color: Tensor, fakes: Sequence[Tensor]
     D.requires_grad_(True)
     regularize = cfg.r1_gamma > 0 and update % cfg.r1_every == 0
     real = color.detach().requires_grad_(regularize)
-    real_logits = D(real, condition)  # (B,)
-    fake_logits = torch.cat([D(fake.detach(), condition) for fake in fakes])  # (B · len(fakes),)
+    real_logits = D(real, condition)  # (B,), or (B, P) from a PatchGAN
+    fake_logits = torch.cat([D(fake.detach(), condition) for fake in fakes])  # (B · len(fakes)[, P])
     d_loss = d_logistic_loss(real_logits, fake_logits)
     d_total = d_loss
     stats = {}
