@@ -161,12 +161,18 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_sizes(config: Mapping[str, Any], name: str) -> None:
-    """The working size must halve cleanly through every encoder block, and a batch must fit in the data."""
+    """The working size must halve cleanly through every encoder block and leave a PatchGAN at least one patch, and a
+    batch must fit in the data."""
     resolved = experiment_config(config, name)
     size, blocks = config["data"]["size"], resolved["model"]["num_blocks"]
     if size % 2**blocks:
         raise ConfigError(f"invalid config at 'data.size': {size} is not divisible by 2**num_blocks = {2**blocks} "
                           f"(experiment {name}); use a multiple of {2**blocks}, e.g. {size - size % 2**blocks or 2**blocks}")
+    model = resolved["model"]
+    if model["disc_architecture"] == "patchgan" and size < 3 * 2 ** model["disc_patch_layers"]:
+        raise ConfigError(f"invalid config at 'data.size': {size} px give a PatchGAN of disc_patch_layers "
+                          f"{model['disc_patch_layers']} no patch (experiment {name}); it needs at least "
+                          f"{3 * 2 ** model['disc_patch_layers']} px, or fewer layers")
     batch = resolved["train"]["batch_size"]
     if config["data"]["source"] == "procedural" and config["data"]["n_train"] < batch:
         raise ConfigError(f"invalid config at 'data.n_train': {config['data']['n_train']} training illustrations are "

@@ -229,6 +229,18 @@ def test_a_whole_float_where_an_integer_is_asked_is_that_integer(default_config)
         validate_config(config)
 
 
+def test_a_patchgan_with_no_patch_at_the_working_size_is_refused(default_config):
+    """A PatchGAN whose stride-2 layers leave no patch at the working size would fail at training time; validation
+    names it (3 · 2^layers px are needed: 24 for pix2pix's 3 layers)."""
+    config = copy.deepcopy(default_config)
+    config["experiments"]["pix2pix"]["model"]["disc_patch_layers"] = 5  # needs 96 px, the default works at 64
+    with pytest.raises(ConfigError, match=r"data\.size': 64 px give a PatchGAN of disc_patch_layers 5 no patch "
+                                          r"\(experiment pix2pix\); it needs at least 96 px"):
+        validate_config(config)
+    config["experiments"]["pix2pix"]["model"]["disc_patch_layers"] = 4  # 48 px: one patch fits
+    validate_config(config)
+
+
 def test_a_key_given_twice_names_the_file_and_line(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("data:\n  size: 64\n  seed: 1\n  size: 32\n")  # YAML itself would keep 32 without a word
