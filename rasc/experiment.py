@@ -58,8 +58,8 @@ MANY_REGIONS = 1024
 def training_priority(config: Mapping[str, Any], experiment: str) -> int:
     """Snakemake priority of an experiment's training: the longer its steps, the sooner it starts, so that a run on
     a few cores ends on its cheapest training rather than its longest (longest-processing-time-first). 10 for the
-    pix2pix U-Net with its PatchGAN (about 0.2× a RASC step), 12 for a Region Formulation over ``MANY_REGIONS`` patches or more, 11
-    for the rest; all above the evaluations' 0."""
+    pix2pix U-Net with its PatchGAN (about 0.2× a RASC step), 12 for a Region Formulation over ``MANY_REGIONS``
+    patches or more, 11 for the rest; all above the evaluations' 0."""
     model = experiment_config(config, experiment)["model"]
     if model["architecture"] == "unet":
         return 10

@@ -128,11 +128,16 @@ def test_two_step_run_writes_every_output(tmp_path):
     assert "generator.pt" in tracker.artifacts and tracker.status == ["FINISHED"]
 
 
-@pytest.mark.parametrize(("width_jitter", "lr_decay_from"), [(0.0, 1.0), (1.0, 1.0), (0.0, 0.25)])
-def test_killed_then_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypatch, width_jitter, lr_decay_from):
+PATCH_DISC_CFG = dataclasses.replace(DISC_CFG, architecture="patchgan", patch_layers=2)  # BatchNorm buffers too
+
+
+@pytest.mark.parametrize(("width_jitter", "lr_decay_from", "disc_cfg"), [
+    (0.0, 1.0, DISC_CFG), (1.0, 1.0, DISC_CFG), (0.0, 0.25, DISC_CFG), (0.0, 1.0, PATCH_DISC_CFG)])
+def test_killed_then_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypatch, width_jitter, lr_decay_from,
+                                                              disc_cfg):
     cfg = tiny_config(steps=4, snapshot_every=2, sample_every=4, grad_cos_every=0, sketch_width_jitter=width_jitter,
                       lr_decay_from=lr_decay_from)
-    train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / "straight", progress=False)
+    train(cfg, GEN_CFG, disc_cfg, DATA, tmp_path / "straight", progress=False)
 
     # A job killed during its third step: the snapshot of step 2 survives, the run is marked KILLED.
     real_step = train_module.train_step
@@ -145,14 +150,14 @@ def test_killed_then_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypa
     killed = RecordingTracker("run-killed")
     monkeypatch.setattr(train_module, "train_step", dies_at_third_step)
     with pytest.raises(KeyboardInterrupt):
-        train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / "resumed", tracker=killed, progress=False)
+        train(cfg, GEN_CFG, disc_cfg, DATA, tmp_path / "resumed", tracker=killed, progress=False)
     monkeypatch.setattr(train_module, "train_step", real_step)
     assert killed.status == ["KILLED"]
     assert not (tmp_path / "resumed" / "generator.pt").exists()
     assert load_checkpoint(tmp_path / "resumed" / "snapshots" / "last.pt")["step"] == 2
     assert snapshot_run_id(tmp_path / "resumed") == "run-killed"
 
-    result = train(cfg, GEN_CFG, DISC_CFG, DATA, tmp_path / "resumed", progress=False)
+    result = train(cfg, GEN_CFG, disc_cfg, DATA, tmp_path / "resumed", progress=False)
     assert result.completed and result.steps == 4
     straight = _weights(tmp_path / "straight" / "snapshots" / "last.pt")
     resumed = _weights(tmp_path / "resumed" / "snapshots" / "last.pt")
@@ -248,15 +253,17 @@ def test_variants_train(tmp_path, overrides, branches):
     assert found == branches
 
 
-def test_pix2pix_baseline_trains_with_a_conditional_discriminator_and_reloads(tmp_path):
+def test_pix2pix_baseline_trains_with_a_conditional_patchgan_and_reloads(tmp_path):
     gen_cfg = dataclasses.replace(GEN_CFG, architecture="unet", latent="none", variant="no_region_maps")
-    disc_cfg = dataclasses.replace(DISC_CFG, conditional=True)
+    disc_cfg = dataclasses.replace(PATCH_DISC_CFG, conditional=True)
     result = train(tiny_config(steps=2, lambda_l1=100.0, lambda_perceptual=0.0), gen_cfg, disc_cfg, DATA, tmp_path,
                    progress=False)
     assert result.completed and result.perceptual_backbone == "none"
     assert {"loss/L1", "loss/D", "loss/G_adv"} <= set(result.final_stats)
     assert "loss/KL" not in result.final_stats and "loss/perceptual" not in result.final_stats
     assert not (tmp_path / "grad_cosine.jsonl").exists()
+    discriminator = load_checkpoint(tmp_path / "snapshots" / "last.pt")["D"]
+    assert "layers.3.running_mean" in discriminator  # the PatchGAN's, BatchNorm statistics included
     generator, _ = load_generator(tmp_path / "generator.pt")
     assert type(generator).__name__ == "UNetGenerator"
     assert generator(torch.zeros(2, 1, 32, 32)).rgb.shape == (2, 3, 32, 32)

@@ -14,5 +14,6 @@ def build_generator(cfg: GeneratorConfig) -> nn.Module:
     return UNetGenerator(cfg) if cfg.architecture == "unet" else Generator(cfg)
 
 
-__all__ = ["Discriminator", "DiscriminatorConfig", "PatchDiscriminator", "build_discriminator", "Generator", "GeneratorConfig", "GeneratorOutput",
+__all__ = ["Discriminator", "DiscriminatorConfig", "PatchDiscriminator", "build_discriminator",
+           "Generator", "GeneratorConfig", "GeneratorOutput",
            "RegionFormulation", "UNetGenerator", "build_generator"]

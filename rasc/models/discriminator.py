@@ -37,7 +37,8 @@ class DiscriminatorConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"DiscriminatorConfig.{name} must be positive, got {getattr(self, name)}")
         if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"DiscriminatorConfig.architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
+            raise ValueError(f"DiscriminatorConfig.architecture must be one of {ARCHITECTURES}, "
+                             f"got {self.architecture!r}")
         smallest = 8 if self.architecture == "stylegan2" else 3 * 2**self.patch_layers  # PatchGAN: ≥ 1 patch
         if self.image_size < smallest:
             raise ValueError(f"DiscriminatorConfig.image_size must be at least {smallest} for this {self.architecture} "

@@ -20,7 +20,8 @@ from torch import Tensor
 
 def _check_logits(name: str, logits: Tensor) -> None:
     if logits.ndim not in (1, 2):
-        raise ValueError(f"{name} must be discriminator logits of shape (B,) or (B, patches), got {tuple(logits.shape)}")
+        raise ValueError(f"{name} must be discriminator logits of shape (B,) or (B, patches), "
+                         f"got {tuple(logits.shape)}")
 
 
 def d_logistic_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
