@@ -92,6 +92,18 @@ def test_r1_equals_the_squared_gradient_norm_of_a_linear_discriminator():
     assert torch.allclose(weight_param.grad, 2 * weight_param.detach(), rtol=1e-5)
 
 
+def test_r1_of_patch_logits_is_that_of_their_mean_per_image():
+    """A PatchGAN whose P patches all judge alike is penalised as a one-logit discriminator, not P² times as hard."""
+    weight = torch.randn(3, 8, 8)
+    images = torch.randn(4, 3, 8, 8, requires_grad=True)
+    per_image = (images * weight).flatten(1).sum(1)  # (B,)
+    per_patch = per_image[:, None].expand(4, 36)  # (B, P): 36 identical patches
+    assert d_r1_penalty(images, per_patch).item() == pytest.approx(weight.pow(2).sum().item(), rel=1e-5)
+    halves = torch.stack([(images * weight)[..., :4].flatten(1).sum(1), (images * weight)[..., 4:].flatten(1).sum(1)],
+                         dim=1)  # (B, 2): two patches, each sees half the image
+    assert d_r1_penalty(images, halves).item() == pytest.approx(weight.pow(2).sum().item() / 4, rel=1e-5)
+
+
 def test_r1_needs_images_that_require_grad():
     images = torch.randn(2, 3, 8, 8)
     with pytest.raises(ValueError, match="requires_grad"):

@@ -45,12 +45,16 @@ def g_nonsaturating_loss(fake_logits: Tensor) -> Tensor:
 def d_r1_penalty(real_images: Tensor, real_logits: Tensor) -> Tensor:
     """R1 penalty: E ||∇_x D(x)||² over real images x (B, 3, H, W) that required grad when D(x) was computed.
 
-    Returns the unweighted penalty; the loop multiplies by gamma / 2 (and by the lazy interval).
+    Per-patch logits (B, P) are penalised through each image's mean patch logit, which has the scale of a one-logit
+    discriminator's: through their sum the penalty is P² times stronger and holds a PatchGAN at chance (pix2pix's
+    70×70 one at 64², P = 36: its loss at 2 ln 2 from step 400 on, docs/recipe.md). Returns the unweighted penalty;
+    the loop multiplies by gamma / 2 (and by the lazy interval).
     """
     _check_logits("real_logits", real_logits)
     if not real_images.requires_grad:
         raise ValueError("d_r1_penalty needs real_images.requires_grad_(True) before the discriminator forward")
-    (gradient,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)  # (B, 3, H, W)
+    per_image = real_logits if real_logits.ndim == 1 else real_logits.mean(dim=1)  # (B,)
+    (gradient,) = torch.autograd.grad(per_image.sum(), real_images, create_graph=True)  # (B, 3, H, W)
     return gradient.pow(2).flatten(1).sum(dim=1).mean()
 
 
