@@ -169,10 +169,11 @@ def _check_sizes(config: Mapping[str, Any], name: str) -> None:
         raise ConfigError(f"invalid config at 'data.size': {size} is not divisible by 2**num_blocks = {2**blocks} "
                           f"(experiment {name}); use a multiple of {2**blocks}, e.g. {size - size % 2**blocks or 2**blocks}")
     model = resolved["model"]
-    if model["disc_architecture"] == "patchgan" and size < 3 * 2 ** model["disc_patch_layers"]:
+    smallest = patchgan_min_size(model["disc_patch_layers"])
+    if model["disc_architecture"] == "patchgan" and size < smallest:
         raise ConfigError(f"invalid config at 'data.size': {size} px give a PatchGAN of disc_patch_layers "
                           f"{model['disc_patch_layers']} no patch (experiment {name}); it needs at least "
-                          f"{3 * 2 ** model['disc_patch_layers']} px, or fewer layers")
+                          f"{smallest} px, or fewer layers")
     batch = resolved["train"]["batch_size"]
     if config["data"]["source"] == "procedural" and config["data"]["n_train"] < batch:
         raise ConfigError(f"invalid config at 'data.n_train': {config['data']['n_train']} training illustrations are "
@@ -259,6 +260,13 @@ def model_combination_problem(architecture: str, latent: str, variant: str) -> t
     if architecture == "unet" and variant != "no_region_maps":
         return "variant", f"the unet baseline uses no region maps; set variant 'no_region_maps' (got '{variant}')"
     return None
+
+
+def patchgan_min_size(patch_layers: int) -> int:
+    """The smallest working size at which a PatchGAN of ``patch_layers`` stride-2 layers gives one patch: its two
+    last 4×4 stride-1 convolutions take 3 px off the side left after the halvings. Shared by the config validation
+    and ``DiscriminatorConfig`` (torch-free, as :func:`model_combination_problem`)."""
+    return 3 * 2**patch_layers
 
 
 def _check_model_combination(model: Mapping[str, Any], where: str) -> None:

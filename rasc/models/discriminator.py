@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from rasc.config import patchgan_min_size
 from rasc.models.layers import ConvAct, EqualConv2d, EqualLinear, avg_pool2x, lrelu
 
 ARCHITECTURES = ("stylegan2", "patchgan")
@@ -39,7 +40,7 @@ class DiscriminatorConfig:
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"DiscriminatorConfig.architecture must be one of {ARCHITECTURES}, "
                              f"got {self.architecture!r}")
-        smallest = 8 if self.architecture == "stylegan2" else 3 * 2**self.patch_layers  # PatchGAN: ≥ 1 patch
+        smallest = 8 if self.architecture == "stylegan2" else patchgan_min_size(self.patch_layers)
         if self.image_size < smallest:
             raise ValueError(f"DiscriminatorConfig.image_size must be at least {smallest} for this {self.architecture} "
                              f"discriminator (patch_layers {self.patch_layers}), got {self.image_size}")
